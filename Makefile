@@ -1,0 +1,91 @@
+# recio: build, test, install.  See README.md.
+#   make            all tools into $(B)/bin
+#   make deps       install the Debian packages recio needs (apt-get, idempotent)
+#   make check      unit tests + bats behaviour tests
+#   make check-asan the same, built with -fsanitize=address,undefined into build-asan/
+#   make lint       cppcheck
+#   make install    PREFIX=/usr/local DESTDIR=
+
+B       ?= build
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SHAREDIR ?= $(PREFIX)/share/recio
+MANDIR  ?= $(PREFIX)/share/man
+CC      ?= cc
+OPT     ?= -O2 -g
+SAN     ?=
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
+WFLAGS  = -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
+          -Wmissing-prototypes -Wstrict-prototypes -Wformat=2
+ifeq ($(SAN),1)
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+ALLCFLAGS = $(WFLAGS) $(OPT) $(SANFLAGS) $(CFLAGS)
+LDLIBS  = -Wl,--as-needed -lmicrohttpd -lcurl -lssl -lcrypto -lm
+
+LIBSRC  = $(wildcard lib/*.c)
+LIBOBJ  = $(LIBSRC:lib/%.c=$(B)/lib/%.o)
+LIBA    = $(B)/librecio.a
+TOOLSRC = $(wildcard bin/*.c)
+TOOLS   = $(TOOLSRC:bin/%.c=$(B)/bin/%)
+SCRIPTS = $(filter-out $(TOOLSRC),$(wildcard bin/*))
+UNITSRC = $(wildcard t/unit/test_*.c)
+UNITS   = $(UNITSRC:t/unit/%.c=$(B)/t/%)
+MANS    = $(wildcard man/*.[1-8])
+
+# Debian 12 packages: build, run and test.
+DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl-dev \
+       libssl-dev curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc
+
+all: $(TOOLS) $(B)/bin/.scripts
+
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIBOBJ)
+	rm -f $@ && ar rcs $@ $(LIBOBJ)
+
+$(B)/bin/%: bin/%.c $(LIBA) $(wildcard lib/*.h) | $(B)/bin
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LIBA) $(LDFLAGS) $(SANFLAGS) $(LDLIBS)
+
+$(B)/t/%: t/unit/%.c t/unit/t.h $(LIBA) | $(B)/t
+	$(CC) $(CPPFLAGS) -It/unit $(ALLCFLAGS) -o $@ $< $(LIBA) $(LDFLAGS) $(SANFLAGS) $(LDLIBS)
+
+# Shell tools (bin/recio ...) are linked into $(B)/bin so one PATH entry finds everything.
+$(B)/bin/.scripts: $(SCRIPTS) | $(B)/bin
+	for s in $(SCRIPTS); do ln -sf "$$(pwd)/$$s" $(B)/bin/; done; touch $@
+
+$(B)/lib $(B)/bin $(B)/t:
+	mkdir -p $@
+
+units: $(UNITS)
+
+check: all units
+	B=$(B) sh t/run
+
+check-asan:
+	$(MAKE) B=build-asan SAN=1 check
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --std=c11 --inline-suppr -Ilib -D__GNUC__ --suppress=missingIncludeSystem \
+	  lib bin t/unit
+
+deps:
+	@if [ "$$(id -u)" != 0 ]; then echo "make deps: needs root (apt-get)" >&2; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBS)
+	@command -v npm >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)
+	for s in $(SCRIPTS); do install -m 755 $$s $(DESTDIR)$(BINDIR); done
+	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
+	cp -R share/. $(DESTDIR)$(SHAREDIR)/
+
+clean:
+	rm -rf build build-asan t/artifacts
+
+.PHONY: all units check check-asan lint deps install clean
+.SECONDARY:

@@ -1,0 +1,72 @@
+/* http.h: the HTTP client every tool uses to reach Kalshi (or kalshi-sim)
+ * and the BTC feed.  libcurl easy handle, kept alive between requests.
+ *
+ * Requests are relative to a base URL such as
+ *     http://127.0.0.1:8080/trade-api/v2
+ * When a key is set, each attempt is signed afresh over the base URL's path
+ * + the request path (query excluded) with the three KALSHI-ACCESS-*
+ * headers.  Reads (GET) wait on a read token bucket, writes on a write
+ * bucket (Kalshi's Basic tier unless changed).
+ *
+ * Retries: for idempotent requests (GET, and any request with
+ * HTTP_RETRY set) a transport error, 429, 500, 502, 503 or 504 is retried
+ * up to opts.retries times with exponential back-off and full jitter
+ * (base doubling to max); a Retry-After header, when present, is honoured
+ * instead (Kalshi's 429 carries none).  Other statuses are returned to the
+ * caller as they are. */
+#ifndef RECIO_HTTP_H
+#define RECIO_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "buf.h"
+#include "bucket.h"
+#include "rng.h"
+
+struct kx_key;
+
+struct http_opts {
+	long timeout_ms;        /* whole request; default RECIO_HTTP_TIMEOUT_MS */
+	long connect_ms;        /* default RECIO_HTTP_CONNECT_MS */
+	int retries;            /* default RECIO_HTTP_RETRIES; 0 = no retry */
+	int64_t backoff_ms;     /* default RECIO_HTTP_BACKOFF_MS */
+	int64_t backoff_max_ms; /* default RECIO_HTTP_BACKOFF_MAX */
+	int64_t read_rate, read_burst, write_rate, write_burst; /* tokens; 0 = Kalshi Basic */
+	int no_limit;           /* 1: no client-side rate limiting */
+	uint64_t seed;          /* jitter seed; 0 = from time and pid */
+};
+
+struct http_client;
+
+/* A new client for base_url (copied).  key may be NULL (unsigned); key_id
+ * is copied; the key stays owned by the caller and must outlive the client. */
+struct http_client *http_new(const char *base_url, const struct http_opts *opts,
+                             struct kx_key *key, const char *key_id);
+void http_free(struct http_client *c);
+
+enum { HTTP_RETRY = 1 };    /* flags: treat this non-GET request as idempotent */
+
+struct http_resp {
+	long status;            /* HTTP status, 0 if no response arrived */
+	struct buf body;        /* response body (NUL-terminated); reuse across calls */
+	int attempts;           /* attempts made */
+	char err[256];          /* transport error text when status == 0 */
+};
+
+/* Perform METHOD path (with optional query) and fill r.  body may be NULL.
+ * Returns 0 when a response arrived (any status), -1 when none did after
+ * the retries (r->err says why).  The body is capped at
+ * RECIO_HTTP_BODY_MAX: a longer one is a transport error. */
+int http_request(struct http_client *c, const char *method, const char *path,
+                 const char *body, size_t body_len, int flags, struct http_resp *r);
+void http_resp_free(struct http_resp *r);
+
+/* Kalshi error body {"error":{"code","message"}} into "code: message";
+ * falls back to the raw body (truncated) when it is not of that shape. */
+void http_error_text(const struct http_resp *r, char *out, size_t cap);
+
+/* Back-off before attempt n (1-based): full jitter over
+ * min(max, base * 2^(n-1)).  Exposed for tests. */
+int64_t http_backoff_ms(struct rng *g, int n, int64_t base, int64_t max);
+
+#endif
