@@ -1,0 +1,64 @@
+# helper.bash: shared set-up for the bats files.  Load with `load helper`.
+#
+# sim_start [kalshi-sim options...]  starts kalshi-sim on a free loopback
+#   port with one generated key (KEY_ID=test, KEY_FILE), waits until it
+#   listens, exports SIM_URL and SIM_PID.  sim_stop stops it (teardown does).
+# kc METHOD PATH [BODY]: signed request (t/helpers/kcurl); sets $status_code
+#   and $body.
+# simstate: GET /sim/state.
+
+export PATH="${RECIO_BIN:-$BATS_TEST_DIRNAME/../build/bin}:$BATS_TEST_DIRNAME/helpers:$PATH"
+
+# One key pair per bats file, made once (RSA key generation is slow-ish).
+keys_once() {
+	KEYDIR="$BATS_FILE_TMPDIR/keys"
+	if [ ! -f "$KEYDIR/test.pem" ]; then
+		mkdir -p "$KEYDIR" "$BATS_FILE_TMPDIR/priv"
+		chmod 700 "$BATS_FILE_TMPDIR/priv"
+		kalshi-sim --keygen "$BATS_FILE_TMPDIR/priv/test.key" "$KEYDIR/test.pem" >/dev/null
+	fi
+	export KEY_ID=test KEY_FILE="$BATS_FILE_TMPDIR/priv/test.key" KEYDIR
+}
+
+sim_start() {
+	keys_once
+	local pf="$BATS_TEST_TMPDIR/sim.port" i
+	rm -f "$pf"
+	kalshi-sim -p 0 --port-file "$pf" -k "$KEYDIR" "$@" 2>"$BATS_TEST_TMPDIR/sim.err" &
+	SIM_PID=$!
+	for i in $(seq 1 200); do
+		[ -s "$pf" ] && break
+		kill -0 "$SIM_PID" 2>/dev/null || { cat "$BATS_TEST_TMPDIR/sim.err" >&2; return 1; }
+		sleep 0.05
+	done
+	[ -s "$pf" ] || { echo "kalshi-sim did not start" >&2; return 1; }
+	SIM_PORT=$(cat "$pf")
+	export SIM_URL="http://127.0.0.1:$SIM_PORT" SIM_PID SIM_PORT
+}
+
+sim_stop() {
+	if [ -n "${SIM_PID:-}" ]; then
+		kill -TERM "$SIM_PID" 2>/dev/null || true
+		wait "$SIM_PID" 2>/dev/null || true
+		SIM_PID=
+	fi
+}
+
+teardown() {
+	sim_stop
+}
+
+kc() {
+	local out
+	out=$(kcurl "$@")
+	status_code=${out##*HTTP }
+	body=${out%$'\n'HTTP *}
+}
+
+get() {
+	curl -sS "$SIM_URL/trade-api/v2$1"
+}
+
+simstate() {
+	curl -sS "$SIM_URL/sim/state"
+}
