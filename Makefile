@@ -1,6 +1,7 @@
 # recio: build, test, install.  See README.md.
 #   make            all tools into $(B)/bin
 #   make deps       install the Debian packages recio needs (apt-get, idempotent)
+#   make demo       build and run the system on the simulator (Ctrl-C stops)
 #   make check      unit tests + bats behaviour tests
 #   make check-asan the same, built with -fsanitize=address,undefined into build-asan/
 #   make lint       cppcheck
@@ -60,6 +61,9 @@ $(B)/lib $(B)/bin $(B)/t:
 
 units: $(UNITS)
 
+demo: all
+	RECIO_BIN=$(CURDIR)/$(B)/bin sh bin/recio demo
+
 check: all units
 	B=$(B) sh t/run
 
@@ -87,5 +91,5 @@ install: all
 clean:
 	rm -rf build build-asan t/artifacts
 
-.PHONY: all units check check-asan lint deps install clean
+.PHONY: all units demo check check-asan lint deps install clean
 .SECONDARY:
