@@ -50,6 +50,7 @@ struct http_resp {
 	long status;            /* HTTP status, 0 if no response arrived */
 	struct buf body;        /* response body (NUL-terminated); reuse across calls */
 	int attempts;           /* attempts made */
+	int64_t date_ms;        /* the response's Date header (ms since epoch), 0 if none */
 	char err[256];          /* transport error text when status == 0 */
 };
 

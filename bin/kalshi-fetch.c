@@ -1,0 +1,979 @@
+/* kalshi-fetch: stream the current KXBTCD strike ladder as market/event
+ * lines, or make one signed call to any Kalshi endpoint.  See
+ * man/kalshi-fetch.1. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "diag.h"
+#include "http.h"
+#include "json.h"
+#include "kx.h"
+#include "limits.h"
+#include "money.h"
+#include "msg.h"
+#include "rtime.h"
+#include "sign.h"
+
+#define BASE_SIM  "http://127.0.0.1:8080/trade-api/v2"
+#define BASE_DEMO "https://external-api.demo.kalshi.co/trade-api/v2"
+#define BASE_PROD "https://external-api.kalshi.com/trade-api/v2"
+#define FOLLOW_MAX 4            /* events followed at once (current + closing) */
+#define PAGES_MAX 100           /* cursor pages per listing before giving up */
+#define BODY_IN_MAX (1u << 20)  /* request body read from stdin */
+
+static const char usage_text[] =
+"usage: kalshi-fetch [-v] [-u URL | --demo | --prod] [-i SECONDS] [-H SECONDS] [-S SERIES]\n"
+"       kalshi-fetch [-v] [-u URL | --demo | --prod] [--all] METHOD PATH [< BODY]\n"
+"       kalshi-fetch [-u URL | --demo | --prod] --doctor\n"
+"       kalshi-fetch [-u URL | --demo | --prod] -n\n"
+"\n"
+"Without METHOD PATH: stream the open KXBTCD event's ladder as NDJSON market and\n"
+"event lines, plus health lines.  With METHOD PATH: one (signed) request, the\n"
+"JSON body on stdout; POST and PUT read the body from stdin.\n"
+"\n"
+"  -u, --url URL        API base (default $KALSHI_API_BASE, else " BASE_SIM ")\n"
+"      --demo           use Kalshi's demo exchange\n"
+"      --prod           use Kalshi's production exchange\n"
+"  -i, --interval S     seconds between polls of the ladder (default 1)\n"
+"  -H, --health S       seconds between health lines (default 10)\n"
+"  -S, --series T       series ticker (default KXBTCD)\n"
+"      --all            follow cursors and merge the pages (GET)\n"
+"      --doctor         check every endpoint recio uses, clock skew and the key\n"
+"  -n                   check configuration (key file, URL) and exit\n"
+"  -v                   more diagnostics on stderr\n"
+"  -h, --help           this text\n"
+"\n"
+"Environment: KALSHI_API_BASE, KALSHI_KEY_ID, KALSHI_KEY_FILE (mode 0600).\n";
+
+enum verb { STREAM, CALL, DOCTOR, CHECK };
+
+struct config {
+	enum verb verb;
+	const char *base, *key_id, *key_file, *series;
+	const char *method, *path;
+	int64_t interval_ms, health_ms;
+	bool all;
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+/* ---- talking to the exchange ---- */
+
+struct kx {
+	struct http_client *http;
+	struct kx_key *key;
+	struct http_resp r;
+	struct json j;
+	char err[512];
+};
+
+static int
+kx_open(struct kx *k, const struct config *c)
+{
+	memset(k, 0, sizeof *k);
+	if (c->key_id && c->key_file) {
+		if ((k->key = kx_key_load_private(c->key_file)) == NULL)
+			return -1;
+	} else if (c->key_id || c->key_file) {
+		warnx_("KALSHI_KEY_ID and KALSHI_KEY_FILE must be set together");
+		return -1;
+	}
+	k->http = http_new(c->base, NULL, k->key, c->key_id);
+	return k->http ? 0 : -1;
+}
+
+static void
+kx_close(struct kx *k)
+{
+	http_free(k->http);
+	kx_key_free(k->key);
+	http_resp_free(&k->r);
+	json_free(&k->j);
+}
+
+/* GET path and parse the JSON body.  0, or -1 with k->err set. */
+static int
+kx_get(struct kx *k, const char *path)
+{
+	char e[256];
+
+	if (http_request(k->http, "GET", path, NULL, 0, 0, &k->r) < 0) {
+		snprintf(k->err, sizeof k->err, "GET %s: %s", path, k->r.err);
+		return -1;
+	}
+	if (k->r.status != 200) {
+		http_error_text(&k->r, e, sizeof e);
+		snprintf(k->err, sizeof k->err, "GET %s: HTTP %ld: %s", path, k->r.status, e);
+		return -1;
+	}
+	if (json_parse(&k->j, k->r.body.p, k->r.body.len) < 0) {
+		snprintf(k->err, sizeof k->err, "GET %s: response is not JSON: %s", path, k->j.err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Percent-encode a query value (cursors are opaque and may hold '+', '='). */
+static void
+qescape(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '_' || ch == '.' || ch == '~')
+			buf_putc(b, (char)ch);
+		else {
+			buf_putc(b, '%');
+			buf_putc(b, hex[ch >> 4]);
+			buf_putc(b, hex[ch & 15]);
+		}
+	}
+}
+
+static void
+page_path(struct buf *p, const char *path, const char *cursor)
+{
+	buf_reset(p);
+	buf_puts(p, path);
+	if (cursor[0]) {
+		buf_puts(p, strchr(path, '?') ? "&cursor=" : "?cursor=");
+		qescape(p, cursor);
+	}
+}
+
+/* ---- the ladder ---- */
+
+struct ladder {
+	struct kx_market *m;
+	size_t n, cap;
+};
+
+static void
+ladder_put(struct ladder *l, const struct kx_market *m)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->m = xrealloc(l->m, l->cap * sizeof *l->m);
+	}
+	l->m[l->n++] = *m;
+}
+
+static struct kx_market *
+ladder_find(struct ladder *l, const char *ticker)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->m[i].ticker, ticker) == 0)
+			return &l->m[i];
+	return NULL;
+}
+
+/* Every market of a listing, all pages, into out (reset first).  Nothing
+ * is kept from a listing that fails part way: no half-read ladder. */
+static int
+read_markets(struct kx *k, const char *path, struct ladder *out)
+{
+	struct buf p = { 0 };
+	char cursor[512] = "", err[KX_ERR_MAX];
+	int rc = -1, pages = 0;
+
+	out->n = 0;
+	do {
+		int arr, n;
+
+		page_path(&p, path, cursor);
+		if (kx_get(k, p.p) < 0)
+			goto done;
+		if ((arr = kx_page(&k->j, "markets", cursor, sizeof cursor, err, sizeof err)) < 0) {
+			snprintf(k->err, sizeof k->err, "GET %s: %s", path, err);
+			goto done;
+		}
+		n = json_size(&k->j, arr);
+		for (int i = 0; i < n; i++) {
+			struct kx_market m;
+
+			if (kx_market_decode(&k->j, json_at(&k->j, arr, i), &m, err, sizeof err) < 0) {
+				snprintf(k->err, sizeof k->err, "GET %s: %s", path, err);
+				goto done;
+			}
+			ladder_put(out, &m);
+		}
+		if (++pages == PAGES_MAX) {
+			snprintf(k->err, sizeof k->err, "GET %s: more than %d pages", path, PAGES_MAX);
+			goto done;
+		}
+	} while (cursor[0]);
+	rc = 0;
+done:
+	buf_free(&p);
+	return rc;
+}
+
+static bool
+market_changed(const struct kx_market *a, const struct kx_market *b)
+{
+	return strcmp(a->status, b->status) != 0 || strcmp(a->result, b->result) != 0 ||
+	    a->yes_bid != b->yes_bid || a->yes_ask != b->yes_ask || a->no_bid != b->no_bid ||
+	    a->no_ask != b->no_ask || a->yes_bid_size != b->yes_bid_size ||
+	    a->yes_ask_size != b->yes_ask_size || a->last != b->last || a->volume != b->volume ||
+	    a->oi != b->oi;
+}
+
+/* Prices in messages are cents.  A quote between cents (sub-cent tick
+ * structures) is rounded against us: bids down, asks up. */
+static int64_t
+cents_down(int64_t cc)
+{
+	return cc >= 0 ? cc / CC_PER_CENT : -((-cc + CC_PER_CENT - 1) / CC_PER_CENT);
+}
+
+static int64_t
+cents_up(int64_t cc)
+{
+	return -cents_down(-cc);
+}
+
+static void
+emit_market(struct buf *b, const struct kx_market *m, int64_t now)
+{
+	msg_begin(b, "market", m->updated_ms > 0 ? m->updated_ms : now);
+	jw_kstr(b, "ticker", m->ticker);
+	jw_kstr(b, "event_ticker", m->event_ticker);
+	jw_kstr(b, "status", m->status);
+	if (m->floor_strike_c >= 0) {
+		char s[32];
+
+		snprintf(s, sizeof s, "%lld.%02lld", (long long)(m->floor_strike_c / 100),
+		    (long long)(m->floor_strike_c % 100));
+		jw_key(b, "strike");
+		jw_raw(b, s, strlen(s));
+	}
+	jw_ki64(b, "close_ts", m->close_ms);
+	jw_ki64(b, "yes_bid", cents_down(m->yes_bid));
+	jw_ki64(b, "yes_ask", cents_up(m->yes_ask));
+	jw_ki64(b, "no_bid", cents_down(m->no_bid));
+	jw_ki64(b, "no_ask", cents_up(m->no_ask));
+	jw_ki64(b, "yes_bid_size", m->yes_bid_size / 100);
+	jw_ki64(b, "yes_ask_size", m->yes_ask_size / 100);
+	jw_ki64(b, "last", cents_down(m->last));
+	jw_ki64(b, "volume", m->volume / 100);
+	jw_ki64(b, "oi", m->oi / 100);
+	if (m->result[0])
+		jw_kstr(b, "result", m->result);
+	msg_emit(b);
+}
+
+struct stream {
+	struct kx k;
+	const struct config *c;
+	char follow[FOLLOW_MAX][RECIO_TICKER_MAX];      /* [0] is the current event */
+	int nfollow;
+	struct ladder prev, cur;
+	struct buf out, path;
+	int64_t last_ok_ms, errors, last_health_ms;
+	char last_err[512];
+};
+
+static bool
+following(const struct stream *s, const char *evt)
+{
+	for (int i = 0; i < s->nfollow; i++)
+		if (strcmp(s->follow[i], evt) == 0)
+			return true;
+	return false;
+}
+
+/* The open event of the series whose close is next, found from the
+ * exchange's own listing (never computed from the local clock). */
+static int
+discover(struct stream *s)
+{
+	struct kx_market *best = NULL;
+	int64_t maxts = 0;
+
+	buf_reset(&s->path);
+	buf_printf(&s->path, "/markets?series_ticker=%s&status=open&limit=1000", s->c->series);
+	if (read_markets(&s->k, s->path.p, &s->cur) < 0)
+		return -1;
+	for (size_t i = 0; i < s->cur.n; i++) {
+		struct kx_market *m = &s->cur.m[i];
+
+		if (m->updated_ms > maxts)
+			maxts = m->updated_ms;
+		if (strcmp(m->status, "active") == 0 && (best == NULL || m->close_ms < best->close_ms))
+			best = m;
+	}
+	if (best == NULL || following(s, best->event_ticker))
+		return 0;
+	if (s->nfollow == FOLLOW_MAX) {         /* forget the oldest closing event */
+		memmove(&s->follow[1], &s->follow[2], (FOLLOW_MAX - 2) * sizeof s->follow[0]);
+		s->nfollow--;
+	}
+	if (s->nfollow > 0)
+		memmove(&s->follow[1], &s->follow[0], (size_t)s->nfollow * sizeof s->follow[0]);
+	snprintf(s->follow[0], sizeof s->follow[0], "%s", best->event_ticker);
+	s->nfollow++;
+	{
+		int n = 0;
+
+		for (size_t i = 0; i < s->cur.n; i++)
+			n += strcmp(s->cur.m[i].event_ticker, best->event_ticker) == 0;
+		msg_begin(&s->out, "event", maxts ? maxts : rt_now_ms());
+		jw_kstr(&s->out, "event_ticker", best->event_ticker);
+		jw_kstr(&s->out, "status", "open");
+		jw_ki64(&s->out, "close_ts", best->close_ms);
+		jw_ki64(&s->out, "strikes", n);
+		if (s->nfollow > 1)
+			jw_kstr(&s->out, "prev_event", s->follow[1]);
+		msg_emit(&s->out);
+	}
+	return 0;
+}
+
+/* One poll of every followed event.  Lines only after every listing of
+ * the event was read whole. */
+static int
+poll_events(struct stream *s)
+{
+	int64_t now = rt_now_ms();
+
+	for (int e = 0; e < s->nfollow; e++) {
+		bool all_done = true;
+
+		buf_reset(&s->path);
+		buf_printf(&s->path, "/markets?event_ticker=%s&limit=1000", s->follow[e]);
+		if (read_markets(&s->k, s->path.p, &s->cur) < 0)
+			return -1;
+		for (size_t i = 0; i < s->cur.n; i++) {
+			struct kx_market *m = &s->cur.m[i], *p = ladder_find(&s->prev, m->ticker);
+
+			if (p == NULL || market_changed(p, m))
+				emit_market(&s->out, m, now);
+			if (p != NULL && (strcmp(p->status, m->status) != 0 || strcmp(p->result, m->result) != 0)) {
+				msg_begin(&s->out, "event", m->updated_ms > 0 ? m->updated_ms : now);
+				jw_kstr(&s->out, "event_ticker", m->event_ticker);
+				jw_kstr(&s->out, "ticker", m->ticker);
+				jw_kstr(&s->out, "status", m->status);
+				if (m->result[0])
+					jw_kstr(&s->out, "result", m->result);
+				msg_emit(&s->out);
+			}
+			if (p)
+				*p = *m;
+			else
+				ladder_put(&s->prev, m);
+			all_done &= m->result[0] != '\0';
+		}
+		if (e > 0 && all_done && s->cur.n > 0) {  /* a closing event is determined: done */
+			memmove(&s->follow[e], &s->follow[e + 1], (size_t)(s->nfollow - e - 1) * sizeof s->follow[0]);
+			s->nfollow--;
+			e--;
+		}
+	}
+	return 0;
+}
+
+static void
+health(struct stream *s, bool force)
+{
+	int64_t now = rt_mono_ms();
+
+	if (!force && now - s->last_health_ms < s->c->health_ms)
+		return;
+	s->last_health_ms = now;
+	msg_begin(&s->out, "health", rt_now_ms());
+	jw_kstr(&s->out, "src", "kalshi-fetch");
+	jw_kstr(&s->out, "status", s->errors ? "degraded" : "ok");
+	jw_ki64(&s->out, "last_ok_ts", s->last_ok_ms);
+	jw_ki64(&s->out, "errors", s->errors);
+	if (s->errors)
+		jw_kstr(&s->out, "error", s->last_err);
+	if (s->nfollow)
+		jw_kstr(&s->out, "event_ticker", s->follow[0]);
+	msg_emit(&s->out);
+}
+
+static int
+run_stream(const struct config *c)
+{
+	struct stream s;
+
+	memset(&s, 0, sizeof s);
+	s.c = c;
+	if (kx_open(&s.k, c) < 0)
+		return 1;
+	while (!stop) {
+		int64_t t0 = rt_mono_ms(), wait;
+		int rc = 0;
+		bool need = s.nfollow == 0;
+
+		/* the current event has no active market left: look for the next */
+		if (!need) {
+			struct kx_market *any = NULL;
+
+			for (size_t i = 0; i < s.prev.n; i++)
+				if (strcmp(s.prev.m[i].event_ticker, s.follow[0]) == 0 &&
+				    strcmp(s.prev.m[i].status, "active") == 0)
+					any = &s.prev.m[i];
+			need = any == NULL;
+		}
+		if (need)
+			rc = discover(&s);
+		if (rc == 0 && s.nfollow > 0)
+			rc = poll_events(&s);
+		if (rc == 0) {
+			bool was = s.errors > 0;
+
+			s.errors = 0;
+			s.last_ok_ms = rt_now_ms();
+			if (was) {
+				infox("recovered");
+				health(&s, true);
+			}
+		} else {
+			s.errors++;
+			snprintf(s.last_err, sizeof s.last_err, "%s", s.k.err);
+			warnx_("%s (%lld in a row)", s.k.err, (long long)s.errors);
+			if (s.errors == 1)
+				health(&s, true);
+		}
+		health(&s, false);
+		/* back off while failing: interval x 2^errors, at most 30 s */
+		wait = c->interval_ms;
+		for (int64_t e = 0; e < s.errors && wait < 30000; e++)
+			wait *= 2;
+		if (wait > 30000)
+			wait = 30000;
+		for (int64_t left; !stop && (left = wait - (rt_mono_ms() - t0)) > 0; )
+			rt_sleep_ms(left < 100 ? left : 100);   /* wakes for SIGTERM within 0.1 s */
+	}
+	kx_close(&s.k);
+	free(s.prev.m);
+	free(s.cur.m);
+	buf_free(&s.out);
+	buf_free(&s.path);
+	return 0;
+}
+
+/* ---- one-shot calls ---- */
+
+static int
+read_stdin(struct buf *b)
+{
+	char tmp[8192];
+	ssize_t n;
+
+	while ((n = read(0, tmp, sizeof tmp)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			warnx_("stdin: cannot read the request body:");
+			return -1;
+		}
+		if (b->len + (size_t)n > BODY_IN_MAX) {
+			warnx_("stdin: request body longer than %u bytes", BODY_IN_MAX);
+			return -1;
+		}
+		buf_add(b, tmp, (size_t)n);
+	}
+	return 0;
+}
+
+static int
+call_failed(const struct config *c, const struct http_resp *r)
+{
+	char e[512];
+
+	if (r->status == 0) {
+		warnx_("%s %s: no response after %d attempt%s: %s", c->method, c->path, r->attempts,
+		    r->attempts == 1 ? "" : "s", r->err);
+		return 1;
+	}
+	http_error_text(r, e, sizeof e);
+	warnx_("%s %s: HTTP %ld: %s", c->method, c->path, r->status, e);
+	return 1;
+}
+
+/* --all: follow cursors; every array member of the top-level object is
+ * concatenated over the pages, other members come from the first page,
+ * and the cursor is "" as on a last page. */
+static int
+call_all(const struct config *c, struct kx *k)
+{
+	struct buf path = { 0 }, out = { 0 };
+	struct buf *arrays = NULL;      /* elements so far, per array key of page 1 */
+	char **keys = NULL, cursor[512] = "";
+	int nkeys = 0, rc = 1, pages = 0;
+	struct buf first = { 0 };
+	struct json j1 = { 0 };
+
+	do {
+		int n;
+
+		page_path(&path, c->path, cursor);
+		if (http_request(k->http, "GET", path.p, NULL, 0, 0, &k->r) < 0 || k->r.status / 100 != 2) {
+			rc = call_failed(c, &k->r);
+			goto done;
+		}
+		if (json_parse(&k->j, k->r.body.p, k->r.body.len) < 0 || json_type(&k->j, 0) != JSON_OBJECT) {
+			warnx_("GET %s: response is not a JSON object", path.p);
+			goto done;
+		}
+		if (pages == 0) {
+			buf_add(&first, k->r.body.p, k->r.body.len);
+			n = json_size(&k->j, 0);
+			keys = xcalloc((size_t)n, sizeof *keys);
+			arrays = xcalloc((size_t)n, sizeof *arrays);
+		}
+		for (int t = 1; t < k->j.ntok; t = json_skip(&k->j, t + 1)) {
+			size_t kl, vl;
+			const char *kp = json_raw(&k->j, t, &kl), *vp;
+			int i;
+
+			if (json_type(&k->j, t + 1) != JSON_ARRAY)
+				continue;
+			for (i = 0; i < nkeys; i++)
+				if (strlen(keys[i]) == kl && memcmp(keys[i], kp, kl) == 0)
+					break;
+			if (i == nkeys) {
+				if (pages > 0)
+					continue;       /* only arrays of the first page's shape */
+				keys[nkeys++] = xstrndup(kp, kl);
+			}
+			for (int e = 0, ne = json_size(&k->j, t + 1); e < ne; e++) {
+				vp = json_raw(&k->j, json_at(&k->j, t + 1, e), &vl);
+				if (json_type(&k->j, json_at(&k->j, t + 1, e)) == JSON_STRING)
+					vp--, vl += 2;  /* keep the quotes */
+				if (arrays[i].len)
+					buf_putc(&arrays[i], ',');
+				buf_add(&arrays[i], vp, vl);
+			}
+		}
+		if (json_get_str(&k->j, 0, "cursor", cursor, sizeof cursor) < 0)
+			cursor[0] = '\0';
+		if (++pages == PAGES_MAX && cursor[0]) {
+			warnx_("GET %s: more than %d pages, stopping", c->path, PAGES_MAX);
+			goto done;
+		}
+	} while (cursor[0] && !stop);
+
+	/* rebuild page 1 with the merged arrays */
+	if (json_parse(&j1, first.p, first.len) < 0)
+		goto done;
+	jw_obj(&out);
+	for (int t = 1; t < j1.ntok; t = json_skip(&j1, t + 1)) {
+		size_t kl, vl;
+		const char *kp = json_raw(&j1, t, &kl), *vp = json_raw(&j1, t + 1, &vl);
+		int i;
+
+		jw_sep(&out);
+		buf_putc(&out, '"');    /* the key's raw text is already escaped */
+		buf_add(&out, kp, kl);
+		buf_puts(&out, "\":");
+		for (i = 0; i < nkeys; i++)
+			if (strlen(keys[i]) == kl && memcmp(keys[i], kp, kl) == 0)
+				break;
+		if (i < nkeys) {
+			buf_putc(&out, '[');
+			buf_add(&out, arrays[i].p ? arrays[i].p : "", arrays[i].len);
+			buf_putc(&out, ']');
+		} else if (kl == 6 && memcmp(kp, "cursor", 6) == 0)
+			buf_puts(&out, "\"\"");
+		else {
+			if (json_type(&j1, t + 1) == JSON_STRING)
+				vp--, vl += 2;
+			buf_add(&out, vp, vl);
+		}
+	}
+	jw_obj_end(&out);
+	buf_putc(&out, '\n');
+	if (write_all(1, out.p, out.len) < 0)
+		die(1, "stdout:");
+	rc = 0;
+done:
+	for (int i = 0; i < nkeys; i++) {
+		free(keys[i]);
+		buf_free(&arrays[i]);
+	}
+	free(keys);
+	free(arrays);
+	json_free(&j1);
+	buf_free(&first);
+	buf_free(&out);
+	buf_free(&path);
+	return rc;
+}
+
+static int
+run_call(const struct config *c)
+{
+	struct kx k;
+	struct buf body = { 0 };
+	int rc;
+
+	if (kx_open(&k, c) < 0)
+		return 1;
+	if (c->all) {
+		rc = strcmp(c->method, "GET") == 0 ? call_all(c, &k) : (warnx_("--all: only with GET"), 2);
+		kx_close(&k);
+		return rc;
+	}
+	if ((strcmp(c->method, "POST") == 0 || strcmp(c->method, "PUT") == 0) && read_stdin(&body) < 0) {
+		kx_close(&k);
+		return 1;
+	}
+	if (http_request(k.http, c->method, c->path, body.len ? body.p : NULL, body.len, 0, &k.r) < 0 ||
+	    k.r.status / 100 != 2)
+		rc = call_failed(c, &k.r);
+	else {
+		rc = 0;
+		if (write_all(1, k.r.body.p, k.r.body.len) < 0 ||
+		    (k.r.body.len && k.r.body.p[k.r.body.len - 1] != '\n' && write_all(1, "\n", 1) < 0))
+			die(1, "stdout:");
+	}
+	buf_free(&body);
+	kx_close(&k);
+	return rc;
+}
+
+/* ---- --doctor ---- */
+
+struct doctor {
+	struct kx k;
+	const struct config *c;
+	int fails;
+	char first[RECIO_TICKER_MAX];
+};
+
+static void
+row(struct doctor *d, const char *check, int ok, const char *detail)
+{
+	const char *res = ok > 0 ? "pass" : ok == 0 ? "FAIL" : "skip";
+
+	if (ok == 0)
+		d->fails++;
+	printf("%-28s %-5s %s\n", check, res, detail);
+	fflush(stdout);
+}
+
+/* GET path and decode each element of the array `key` with dec. */
+static void
+check_list(struct doctor *d, const char *name, const char *path, const char *key,
+    int (*dec)(const struct json *, int, void *, char *, size_t))
+{
+	char cursor[512], err[KX_ERR_MAX], detail[640];
+	int arr, n;
+
+	if (kx_get(&d->k, path) < 0) {
+		row(d, name, 0, d->k.err);
+		return;
+	}
+	if ((arr = kx_page(&d->k.j, key, cursor, sizeof cursor, err, sizeof err)) < 0) {
+		snprintf(detail, sizeof detail, "GET %s: %s", path, err);
+		row(d, name, 0, detail);
+		return;
+	}
+	n = json_size(&d->k.j, arr);
+	for (int i = 0; i < n; i++)
+		if (dec(&d->k.j, json_at(&d->k.j, arr, i), NULL, err, sizeof err) < 0) {
+			snprintf(detail, sizeof detail, "GET %s: element %d: %s", path, i, err);
+			row(d, name, 0, detail);
+			return;
+		}
+	snprintf(detail, sizeof detail, "%d %s decoded", n, key);
+	row(d, name, 1, detail);
+}
+
+#define DECODER(name, type, fn) \
+	static int name(const struct json *j, int t, void *u, char *e, size_t n) \
+	{ type x; (void)u; return fn(j, t, &x, e, n); }
+DECODER(dec_market, struct kx_market, kx_market_decode)
+DECODER(dec_event, struct kx_event, kx_event_decode)
+DECODER(dec_order, struct kx_order, kx_order_decode)
+DECODER(dec_fill, struct kx_fill, kx_fill_decode)
+DECODER(dec_position, struct kx_position, kx_position_decode)
+DECODER(dec_settlement, struct kx_settlement, kx_settlement_decode)
+
+static void
+check_orderbook(struct doctor *d)
+{
+	struct buf p = { 0 };
+	char detail[640];
+	int ob, sides = 0;
+	const char *names[] = { "yes_dollars", "no_dollars" };
+
+	if (!d->first[0]) {
+		row(d, "orderbook", -1, "no open market to read");
+		return;
+	}
+	buf_printf(&p, "/markets/%s/orderbook", d->first);
+	if (kx_get(&d->k, p.p) < 0) {
+		row(d, "orderbook", 0, d->k.err);
+		goto out;
+	}
+	if ((ob = json_get(&d->k.j, 0, "orderbook_fp")) < 0 || json_type(&d->k.j, ob) != JSON_OBJECT) {
+		snprintf(detail, sizeof detail, "GET %s: orderbook_fp: missing (renamed?)", p.p);
+		row(d, "orderbook", 0, detail);
+		goto out;
+	}
+	for (int s = 0; s < 2; s++) {
+		int a = json_get(&d->k.j, ob, names[s]);
+
+		if (a < 0 || json_type(&d->k.j, a) != JSON_ARRAY) {
+			snprintf(detail, sizeof detail, "GET %s: orderbook_fp.%s: missing or not an array", p.p, names[s]);
+			row(d, "orderbook", 0, detail);
+			goto out;
+		}
+		for (int i = 0, n = json_size(&d->k.j, a); i < n; i++) {
+			int lv = json_at(&d->k.j, a, i);
+			char px[48], ct[48];
+			int64_t v;
+
+			if (json_size(&d->k.j, lv) != 2 || json_str(&d->k.j, json_at(&d->k.j, lv, 0), px, sizeof px) < 0 ||
+			    json_str(&d->k.j, json_at(&d->k.j, lv, 1), ct, sizeof ct) < 0 ||
+			    money_parse_dollars(px, strlen(px), &v) < 0 || money_parse_fp(ct, strlen(ct), &v) < 0) {
+				snprintf(detail, sizeof detail, "GET %s: orderbook_fp.%s[%d]: not [price_dollars, count_fp]",
+				    p.p, names[s], i);
+				row(d, "orderbook", 0, detail);
+				goto out;
+			}
+			sides++;
+		}
+	}
+	snprintf(detail, sizeof detail, "%s: %d levels decoded", d->first, sides);
+	row(d, "orderbook", 1, detail);
+out:
+	buf_free(&p);
+}
+
+static int
+run_doctor(const struct config *c)
+{
+	struct doctor d;
+	struct buf p = { 0 };
+	char detail[640];
+	bool b1, b2;
+
+	memset(&d, 0, sizeof d);
+	d.c = c;
+	printf("%-28s %-5s %s\n", "CHECK", "RESULT", "DETAIL");
+	snprintf(detail, sizeof detail, "%s", c->base);
+	row(&d, "api base", 1, detail);
+	if (kx_open(&d.k, c) < 0) {
+		row(&d, "key", 0, "cannot load the key (see above)");
+		return 1;
+	}
+	if (c->key_id)
+		row(&d, "key file", 1, "private key loaded, mode owner-only");
+	else
+		row(&d, "key file", -1, "no KALSHI_KEY_ID/KALSHI_KEY_FILE: portfolio checks skipped");
+
+	if (kx_get(&d.k, "/exchange/status") < 0)
+		row(&d, "exchange status", 0, d.k.err);
+	else if (json_get_bool(&d.k.j, 0, "exchange_active", &b1) < 0 ||
+	    json_get_bool(&d.k.j, 0, "trading_active", &b2) < 0)
+		row(&d, "exchange status", 0, "exchange_active/trading_active: missing or not boolean");
+	else {
+		snprintf(detail, sizeof detail, "exchange_active %s, trading_active %s", b1 ? "true" : "false",
+		    b2 ? "true" : "false");
+		row(&d, "exchange status", b1 && b2 ? 1 : 0, detail);
+	}
+	if (d.k.r.date_ms) {
+		int64_t skew = rt_now_ms() - d.k.r.date_ms;
+
+		/* Date has one-second resolution: within 2 s is as good as it can tell */
+		snprintf(detail, sizeof detail, "local clock %+.1f s from the exchange's Date header",
+		    (double)skew / 1000.0);
+		row(&d, "clock skew", skew > -2000 && skew < 2000, detail);
+	} else
+		row(&d, "clock skew", -1, "the exchange sent no Date header");
+
+	buf_printf(&p, "/series/%s", c->series);
+	if (kx_get(&d.k, p.p) < 0)
+		row(&d, "series", 0, d.k.err);
+	else {
+		int s = json_get(&d.k.j, 0, "series");
+		char t[RECIO_TICKER_MAX], ft[32];
+
+		if (s < 0 || json_get_str(&d.k.j, s, "ticker", t, sizeof t) < 0 ||
+		    json_get_str(&d.k.j, s, "fee_type", ft, sizeof ft) < 0)
+			row(&d, "series", 0, "series.ticker/series.fee_type: missing");
+		else {
+			snprintf(detail, sizeof detail, "%s, fee_type %s", t, ft);
+			row(&d, "series", 1, detail);
+		}
+	}
+	buf_reset(&p);
+	buf_printf(&p, "/events?series_ticker=%s&status=open&limit=5", c->series);
+	check_list(&d, "events", p.p, "events", dec_event);
+	buf_reset(&p);
+	buf_printf(&p, "/markets?series_ticker=%s&status=open&limit=20", c->series);
+	check_list(&d, "markets", p.p, "markets", dec_market);
+	{
+		int arr;
+		char cur[8], err[KX_ERR_MAX];
+
+		if (kx_get(&d.k, p.p) == 0 && (arr = kx_page(&d.k.j, "markets", cur, sizeof cur, err, sizeof err)) >= 0 &&
+		    json_size(&d.k.j, arr) > 0)
+			json_get_str(&d.k.j, json_at(&d.k.j, arr, 0), "ticker", d.first, sizeof d.first);
+	}
+	check_orderbook(&d);
+	if (c->key_id) {
+		if (kx_get(&d.k, "/portfolio/balance") < 0)
+			row(&d, "signature + balance", 0, d.k.err);
+		else {
+			struct kx_balance bal;
+			char err[KX_ERR_MAX], m[40];
+
+			if (kx_balance_decode(&d.k.j, 0, &bal, err, sizeof err) < 0)
+				row(&d, "signature + balance", 0, err);
+			else {
+				money_fmt_dollars(m, sizeof m, bal.balance_cc);
+				snprintf(detail, sizeof detail, "signature accepted, balance $%s", m);
+				row(&d, "signature + balance", 1, detail);
+			}
+		}
+		check_list(&d, "positions", "/portfolio/positions?limit=100", "market_positions", dec_position);
+		check_list(&d, "orders", "/portfolio/orders?limit=100", "orders", dec_order);
+		check_list(&d, "fills", "/portfolio/fills?limit=100", "fills", dec_fill);
+		check_list(&d, "settlements", "/portfolio/settlements?limit=100", "settlements", dec_settlement);
+	}
+	buf_free(&p);
+	kx_close(&d.k);
+	printf("%s\n", d.fails ? "doctor: some checks failed" : "doctor: all checks passed");
+	return d.fails ? 1 : 0;
+}
+
+/* ---- main ---- */
+
+static int64_t
+seconds_ms(const char *opt, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !(v >= 0.05 && v <= 86400)) {
+		char m[128];
+
+		snprintf(m, sizeof m, "%s: \"%s\" is not a number of seconds from 0.05 to 86400", opt, s);
+		usage(m);
+	}
+	return (int64_t)(v * 1000.0 + 0.5);
+}
+
+enum { O_DEMO = 256, O_PROD, O_ALL, O_DOCTOR };
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' }, { "url", required_argument, NULL, 'u' },
+		{ "demo", no_argument, NULL, O_DEMO }, { "prod", no_argument, NULL, O_PROD },
+		{ "interval", required_argument, NULL, 'i' }, { "health", required_argument, NULL, 'H' },
+		{ "series", required_argument, NULL, 'S' }, { "all", no_argument, NULL, O_ALL },
+		{ "doctor", no_argument, NULL, O_DOCTOR }, { NULL, 0, NULL, 0 }
+	};
+	struct config c = { 0 };
+	struct sigaction sa;
+	int ch, hosts = 0;
+
+	diag_init(argv[0]);
+	c.verb = STREAM;
+	c.base = cfg_env("KALSHI_API_BASE", BASE_SIM);
+	c.key_id = cfg_env("KALSHI_KEY_ID", NULL);
+	c.key_file = cfg_env("KALSHI_KEY_FILE", NULL);
+	c.series = "KXBTCD";
+	c.interval_ms = 1000;
+	c.health_ms = 10000;
+	while ((ch = getopt_long(argc, argv, "+hu:i:H:S:nv", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'u': c.base = optarg; hosts++; break;
+		case O_DEMO: c.base = BASE_DEMO; hosts++; break;
+		case O_PROD: c.base = BASE_PROD; hosts++; break;
+		case 'i': c.interval_ms = seconds_ms("--interval", optarg); break;
+		case 'H': c.health_ms = seconds_ms("--health", optarg); break;
+		case 'S': c.series = optarg; break;
+		case O_ALL: c.all = true; break;
+		case O_DOCTOR: if (c.verb != STREAM) usage("--doctor and -n exclude each other"); c.verb = DOCTOR; break;
+		case 'n': if (c.verb != STREAM) usage("--doctor and -n exclude each other"); c.verb = CHECK; break;
+		case 'v': diag_verbose++; break;
+		default: usage(NULL);
+		}
+	}
+	if (hosts > 1)
+		usage("-u, --demo and --prod exclude each other");
+	if (strlen(c.series) >= 32 || strspn(c.series, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(c.series))
+		usage("--series: expected an upper-case ticker");
+	if (argc - optind == 2) {
+		static char method[8];
+
+		if (c.verb != STREAM)
+			usage("METHOD PATH does not go with --doctor or -n");
+		if (strlen(argv[optind]) >= sizeof method)
+			usage("METHOD: expected GET, POST, PUT or DELETE");
+		for (size_t i = 0; argv[optind][i]; i++)
+			method[i] = (char)toupper((unsigned char)argv[optind][i]);
+		if (strcmp(method, "GET") && strcmp(method, "POST") && strcmp(method, "PUT") && strcmp(method, "DELETE"))
+			usage("METHOD: expected GET, POST, PUT or DELETE");
+		c.method = method;
+		c.path = argv[optind + 1];
+		if (c.path[0] != '/' || strlen(c.path) >= RECIO_PATH_MAX)
+			usage("PATH: expected a path starting with '/', such as /portfolio/balance");
+		c.verb = CALL;
+	} else if (argc != optind)
+		usage("expected METHOD PATH or nothing");
+	else if (c.all)
+		usage("--all goes with METHOD PATH");
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	switch (c.verb) {
+	case CHECK: {
+		struct kx k;
+
+		if (kx_open(&k, &c) < 0)
+			return 1;
+		kx_close(&k);
+		printf("configuration OK: %s, %s\n", c.base, c.key_id ? "signed" : "unsigned (no key)");
+		return 0;
+	}
+	case DOCTOR: return run_doctor(&c);
+	case CALL: return run_call(&c);
+	case STREAM: return run_stream(&c);
+	}
+	return 1;
+}

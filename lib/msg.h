@@ -1,0 +1,22 @@
+/* msg.h: writing recio messages (see recio-messages(7)) to stdout.
+ *
+ * msg_begin starts {"type":TYPE,"ts":TS in a reused buffer; the caller
+ * adds fields with the jw_* writers; msg_emit closes the object, appends a
+ * newline and writes the whole line with write(2) (no stdio buffering, so
+ * a line is never split between two writes that another process could
+ * interleave, and live consumers see it at once).  A write error (EPIPE, a
+ * full disk) is fatal: "prog: stdout: reason", exit 1; a line is never
+ * silently dropped. */
+#ifndef RECIO_MSG_H
+#define RECIO_MSG_H
+
+#include <stdint.h>
+#include "buf.h"
+
+void msg_begin(struct buf *b, const char *type, int64_t ts_ms);
+void msg_emit(struct buf *b);
+/* Write all of s[0..n) to fd, restarting after EINTR and short writes.
+ * 0, or -1 with errno set. */
+int write_all(int fd, const char *s, size_t n);
+
+#endif
