@@ -30,7 +30,7 @@ void ndjson_init(struct ndjson *r, int fd, const char *name);
 void ndjson_free(struct ndjson *r);
 
 /* Next raw line that is valid UTF-8 without raw control bytes (not yet
- * parsed).  Returns 1 and sets *line/*len (valid until the next call; the
+ * parsed).  Returns 1 and sets *line and *len (valid until the next call; the
  * line is NUL-terminated in place), 0 at end of input, -1 on a read error
  * (errno set; message already printed).  EINTR is returned as -1 with
  * errno EINTR and nothing printed, so a caller can check its signal flag. */

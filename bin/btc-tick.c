@@ -1,0 +1,445 @@
+/* btc-tick: BTC price ticks with momentum and realised volatility, from a
+ * Coinbase-style REST ticker or a recorded file.  See man/btc-tick.1. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "diag.h"
+#include "http.h"
+#include "json.h"
+#include "limits.h"
+#include "mom.h"
+#include "msg.h"
+#include "ndjson.h"
+#include "rtime.h"
+
+#define URL_SIM "http://127.0.0.1:8080/products/BTC-USD/ticker"
+
+static const char usage_text[] =
+"usage: btc-tick [-v] [-u URL] [-i SECONDS] [-d MS] [-s SECONDS] [-H SECONDS] [-w FILE]\n"
+"       btc-tick [-v] -r FILE [-x SPEED] [-d MS] [-w FILE]\n"
+"       btc-tick -n [-u URL]\n"
+"\n"
+"Write one NDJSON tick line per new BTC price, with deltas over 1, 2, 3, 4, 15\n"
+"and 30 minutes, weighted momentum (mom_bp), the 1-minute average and realised\n"
+"volatility over 30 s, 5 min and 60 min.\n"
+"\n"
+"  -u, --url URL        Coinbase-style ticker (default $BTC_TICK_URL, else\n"
+"                       " URL_SIM ")\n"
+"  -i, --interval S     seconds between polls (default 1)\n"
+"  -r, --replay FILE    replay tick lines, \"epoch,price\" lines or 1-minute candles\n"
+"                       (timestamp,open,high,low,close,volume); - for stdin\n"
+"  -x, --speed N        replay N times faster than recorded (default: at once)\n"
+"  -d, --dedupe MS      at most one tick per MS milliseconds (default 1000; 0: all)\n"
+"  -s, --stall S        no new price for S seconds is a stall: report, reconnect\n"
+"                       (default 10)\n"
+"  -H, --health S       seconds between health lines (default 10)\n"
+"  -w, --warmup FILE    history to start from (same formats as --replay), not emitted\n"
+"  -n                   check the configuration and exit\n"
+"  -v                   more diagnostics on stderr\n"
+"  -h, --help           this text\n";
+
+struct config {
+	const char *url, *replay, *warmup;
+	double speed;
+	int64_t interval_ms, dedupe_ms, stall_ms, health_ms;
+	bool check;
+};
+
+struct ticker {
+	const struct config *c;
+	struct mom m;
+	struct buf out;
+	int64_t last_ts, last_emit_ts;
+	const char *src;
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+static const char *const dname[MOM_NDELTA] = { "d1m", "d2m", "d3m", "d4m", "d15m", "d30m" };
+static const char *const vname[MOM_NVOL] = { "vol30s", "vol5m", "vol60m" };
+
+/* A price observation.  emit: write a tick line (unless deduplicated). */
+static void
+observe(struct ticker *t, int64_t ts, double price, double bid, double ask, bool emit)
+{
+	struct mom_out o;
+
+	if (ts <= t->last_ts || mom_add(&t->m, ts, price) < 0)
+		return;
+	t->last_ts = ts;
+	if (!emit || (t->last_emit_ts && ts - t->last_emit_ts < t->c->dedupe_ms))
+		return;
+	t->last_emit_ts = ts;
+	mom_get(&t->m, &o);
+	msg_begin(&t->out, "tick", ts);
+	jw_kstr(&t->out, "src", t->src);
+	jw_kf64(&t->out, "price", price, 2);
+	if (bid > 0)
+		jw_kf64(&t->out, "bid", bid, 2);
+	if (ask > 0)
+		jw_kf64(&t->out, "ask", ask, 2);
+	for (int d = 0; d < MOM_NDELTA; d++)
+		if (o.has_delta[d])
+			jw_kf64(&t->out, dname[d], o.delta_pct[d], 6);
+	if (o.has_mom)
+		jw_ki64(&t->out, "mom_bp", o.mom_bp);
+	jw_kf64(&t->out, "avg1m", o.avg1m, 2);
+	for (int v = 0; v < MOM_NVOL; v++)
+		if (o.has_vol[v])
+			jw_kf64(&t->out, vname[v], o.vol[v], 10);
+	msg_emit(&t->out);
+}
+
+/* ---- files: tick lines, "epoch,price", candles ---- */
+
+static int
+parse_epoch_ms(const char *s, size_t n, int64_t *ms)
+{
+	char tmp[40];
+	int64_t v;
+
+	if (n == 0 || n >= sizeof tmp)
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	if (cfg_parse_i64(tmp, 0, INT64_MAX, &v) == 0) {
+		*ms = v > 100000000000LL ? v : v * 1000;        /* ms or s */
+		return 0;
+	}
+	return rt_parse_iso(tmp, n, ms);
+}
+
+/* One CSV line: "epoch,price" or "timestamp,open,high,low,close,volume".
+ * A candle's close is the price at the end of its minute.  1 ok, 0 a
+ * header, -1 malformed. */
+static int
+csv_line(const char *line, int64_t *ts, double *price)
+{
+	const char *f[6];
+	size_t len[6];
+	int n = 0;
+	const char *p = line;
+	char *end, tmp[64];
+
+	while (n < 6) {
+		const char *c = strchr(p, ',');
+
+		f[n] = p;
+		len[n] = c ? (size_t)(c - p) : strcspn(p, "\r\n");
+		n++;
+		if (!c)
+			break;
+		p = c + 1;
+	}
+	if (n != 2 && n != 6)
+		return -1;
+	if (parse_epoch_ms(f[0], len[0], ts) < 0)
+		return strspn(f[0], "abcdefghijklmnopqrstuvwxyz_ ") == len[0] ? 0 : -1;
+	if (n == 6)
+		*ts += 60000;
+	if (len[n == 2 ? 1 : 4] >= sizeof tmp)
+		return -1;
+	snprintf(tmp, sizeof tmp, "%.*s", (int)len[n == 2 ? 1 : 4], f[n == 2 ? 1 : 4]);
+	*price = strtod(tmp, &end);
+	if (end == tmp || (*end && *end != '\r') || !(*price > 0) || !isfinite(*price))
+		return -1;
+	return 1;
+}
+
+static int
+read_file(struct ticker *t, const char *path, bool emit)
+{
+	int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+	struct ndjson r;
+	struct json j = { 0 };
+	char *line;
+	size_t len;
+	int rc = 0, first = 1, json_mode = 0;
+	int64_t t_first = 0, m_first = 0;
+
+	if (fd < 0) {
+		warnx_("%s: cannot open:", path);
+		return -1;
+	}
+	ndjson_init(&r, fd, strcmp(path, "-") == 0 ? "stdin" : path);
+	while (!stop && (rc = ndjson_line(&r, &line, &len)) > 0) {
+		int64_t ts;
+		double price, bid = 0, ask = 0;
+
+		if (first) {
+			json_mode = line[strspn(line, " \t")] == '{';
+			first = 0;
+		}
+		if (json_mode) {
+			char type[16];
+
+			if (json_parse(&j, line, len) < 0 || json_type(&j, 0) != JSON_OBJECT) {
+				warnx_("%s line %lu: %s", r.name, r.lineno, j.err[0] ? j.err : "not a JSON object");
+				continue;
+			}
+			if (json_get_str(&j, 0, "type", type, sizeof type) < 0 || strcmp(type, "tick") != 0)
+				continue;
+			if (json_get_i64(&j, 0, "ts", &ts) < 0 || json_get_f64(&j, 0, "price", &price) < 0) {
+				warnx_("%s line %lu: tick without integer ts and numeric price", r.name, r.lineno);
+				continue;
+			}
+			json_get_f64(&j, 0, "bid", &bid);
+			json_get_f64(&j, 0, "ask", &ask);
+		} else {
+			int k = csv_line(line, &ts, &price);
+
+			if (k == 0)
+				continue;
+			if (k < 0) {
+				warnx_("%s line %lu: expected \"epoch,price\" or a 1-minute candle", r.name, r.lineno);
+				continue;
+			}
+		}
+		if (emit && t->c->speed > 0) {  /* pace by the recorded time */
+			if (t_first == 0) {
+				t_first = ts;
+				m_first = rt_mono_ms();
+			}
+			int64_t due = m_first + (int64_t)((double)(ts - t_first) / t->c->speed);
+
+			while (!stop && rt_mono_ms() < due)
+				rt_sleep_ms(due - rt_mono_ms() < 100 ? due - rt_mono_ms() : 100);
+		}
+		observe(t, ts, price, bid, ask, emit);
+	}
+	json_free(&j);
+	ndjson_free(&r);
+	if (fd > 0)
+		close(fd);
+	return rc < 0 && errno != EINTR ? -1 : 0;
+}
+
+/* ---- the REST feed ---- */
+
+static int
+poll_once(struct ticker *t, struct http_client *h, struct http_resp *r, struct json *j, char *err, size_t cap)
+{
+	char s[48];
+	double price, bid = 0, ask = 0;
+	int64_t ts;
+
+	if (http_request(h, "GET", "", NULL, 0, 0, r) < 0) {
+		snprintf(err, cap, "GET %s: %s", t->c->url, r->err);
+		return -1;
+	}
+	if (r->status != 200) {
+		snprintf(err, cap, "GET %s: HTTP %ld", t->c->url, r->status);
+		return -1;
+	}
+	if (json_parse(j, r->body.p, r->body.len) < 0 || json_type(j, 0) != JSON_OBJECT) {
+		snprintf(err, cap, "GET %s: not a JSON object", t->c->url);
+		return -1;
+	}
+	/* Coinbase sends numbers as strings */
+	if (json_get_str(j, 0, "price", s, sizeof s) < 0 || !((price = strtod(s, NULL)) > 0) || !isfinite(price)) {
+		snprintf(err, cap, "GET %s: price: missing or not a decimal string", t->c->url);
+		return -1;
+	}
+	if (json_get_str(j, 0, "time", s, sizeof s) < 0 || rt_parse_iso(s, strlen(s), &ts) < 0) {
+		snprintf(err, cap, "GET %s: time: missing or not RFC 3339", t->c->url);
+		return -1;
+	}
+	if (json_get_str(j, 0, "bid", s, sizeof s) == 0)
+		bid = strtod(s, NULL);
+	if (json_get_str(j, 0, "ask", s, sizeof s) == 0)
+		ask = strtod(s, NULL);
+	observe(t, ts, price, bid, ask, true);
+	return 0;
+}
+
+static void
+health(struct ticker *t, const char *status, int64_t errors, const char *err)
+{
+	msg_begin(&t->out, "health", rt_now_ms());
+	jw_kstr(&t->out, "src", "btc-tick");
+	jw_kstr(&t->out, "status", status);
+	jw_ki64(&t->out, "last_tick_ts", t->last_ts);
+	jw_ki64(&t->out, "errors", errors);
+	if (err && *err)
+		jw_kstr(&t->out, "error", err);
+	msg_emit(&t->out);
+}
+
+static int
+run_rest(struct ticker *t)
+{
+	struct http_opts o = { 0 };
+	struct http_client *h;
+	struct http_resp r = { 0 };
+	struct json j = { 0 };
+	char err[512] = "";
+	int64_t errors = 0, last_new = rt_mono_ms(), last_health = 0, seen = t->last_ts;
+	bool stalled = false;
+
+	o.retries = 1;          /* the poll loop is the retry: stay near real time */
+	o.timeout_ms = 2000;
+	o.no_limit = 1;
+	if ((h = http_new(t->c->url, &o, NULL, NULL)) == NULL)
+		return 1;
+	while (!stop) {
+		int64_t t0 = rt_mono_ms();
+		const char *st;
+
+		if (poll_once(t, h, &r, &j, err, sizeof err) < 0) {
+			if (errors++ == 0 || diag_verbose)
+				warnx_("%s", err);
+		} else
+			errors = 0;
+		if (t->last_ts != seen) {
+			seen = t->last_ts;
+			last_new = t0;
+			if (stalled) {
+				stalled = false;
+				warnx_("%s: prices again", t->c->url);
+				health(t, "ok", errors, NULL);
+			}
+		} else if (!stalled && t0 - last_new >= t->c->stall_ms) {
+			/* no new price: report it and rebuild the connection */
+			stalled = true;
+			warnx_("%s: stalled: no new price for %lld s, reconnecting", t->c->url,
+			    (long long)((t0 - last_new) / 1000));
+			health(t, "stalled", errors, err);
+			http_free(h);
+			if ((h = http_new(t->c->url, &o, NULL, NULL)) == NULL)
+				return 1;
+		} else if (stalled && t0 - last_new >= 2 * t->c->stall_ms) {
+			http_free(h);   /* still nothing: a fresh connection each stall period */
+			if ((h = http_new(t->c->url, &o, NULL, NULL)) == NULL)
+				return 1;
+			last_new = t0 - t->c->stall_ms;
+		}
+		if (t0 - last_health >= t->c->health_ms) {
+			st = stalled ? "stalled" : errors ? "degraded" : "ok";
+			health(t, st, errors, errors ? err : NULL);
+			last_health = t0;
+		}
+		for (int64_t left; !stop && (left = t->c->interval_ms - (rt_mono_ms() - t0)) > 0; )
+			rt_sleep_ms(left < 100 ? left : 100);
+	}
+	http_free(h);
+	http_resp_free(&r);
+	json_free(&j);
+	return 0;
+}
+
+static int64_t
+seconds_ms(const char *opt, const char *s, double lo)
+{
+	char *end, m[128];
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end != s && !*end && !errno && v >= lo && v <= 86400)
+		return (int64_t)(v * 1000.0 + 0.5);
+	snprintf(m, sizeof m, "%s: \"%s\" is not a number of seconds from %g to 86400", opt, s, lo);
+	usage(m);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' }, { "url", required_argument, NULL, 'u' },
+		{ "interval", required_argument, NULL, 'i' }, { "replay", required_argument, NULL, 'r' },
+		{ "speed", required_argument, NULL, 'x' }, { "dedupe", required_argument, NULL, 'd' },
+		{ "stall", required_argument, NULL, 's' }, { "health", required_argument, NULL, 'H' },
+		{ "warmup", required_argument, NULL, 'w' }, { NULL, 0, NULL, 0 }
+	};
+	struct config c = { 0 };
+	static struct ticker t;
+	struct sigaction sa;
+	int ch, rc;
+	int64_t v;
+
+	diag_init(argv[0]);
+	c.url = cfg_env("BTC_TICK_URL", URL_SIM);
+	c.interval_ms = 1000;
+	c.dedupe_ms = 1000;
+	c.stall_ms = 10000;
+	c.health_ms = 10000;
+	while ((ch = getopt_long(argc, argv, "hu:i:r:x:d:s:H:w:nv", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'u': c.url = optarg; break;
+		case 'i': c.interval_ms = seconds_ms("--interval", optarg, 0.05); break;
+		case 'r': c.replay = optarg; break;
+		case 'x': {
+			char *end;
+
+			c.speed = strtod(optarg, &end);
+			if (end == optarg || *end || !(c.speed > 0) || c.speed > 1e9)
+				usage("--speed: expected a positive number");
+			break;
+		}
+		case 'd':
+			if (cfg_parse_i64(optarg, 0, 3600000, &v) < 0)
+				usage("--dedupe: expected milliseconds from 0 to 3600000");
+			c.dedupe_ms = v;
+			break;
+		case 's': c.stall_ms = seconds_ms("--stall", optarg, 1); break;
+		case 'H': c.health_ms = seconds_ms("--health", optarg, 1); break;
+		case 'w': c.warmup = optarg; break;
+		case 'n': c.check = true; break;
+		case 'v': diag_verbose++; break;
+		default: usage(NULL);
+		}
+	}
+	if (optind != argc)
+		usage("unexpected argument");
+	if (c.speed > 0 && !c.replay)
+		usage("--speed goes with --replay");
+	if (c.check) {
+		if (c.replay && access(c.replay, R_OK) < 0 && strcmp(c.replay, "-") != 0)
+			die(1, "%s: cannot read:", c.replay);
+		printf("configuration OK: %s\n", c.replay ? c.replay : c.url);
+		return 0;
+	}
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	t.c = &c;
+	mom_init(&t.m);
+	t.src = c.replay ? "replay" : "rest";
+	if (c.warmup && read_file(&t, c.warmup, false) < 0)
+		return 1;
+	rc = c.replay ? (read_file(&t, c.replay, true) < 0) : run_rest(&t);
+	buf_free(&t.out);
+	return rc;
+}
