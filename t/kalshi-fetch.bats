@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# kalshi-fetch against kalshi-sim: one-shot calls, pagination, errors, the
+# key file rule, the ladder stream across a roll-over, faults, recovery.
+
+load helper
+
+fetch_env() {
+	export KALSHI_API_BASE="$SIM_URL/trade-api/v2" KALSHI_KEY_ID=test KALSHI_KEY_FILE="$KEY_FILE"
+}
+
+# wait_for FILE JQ-FILTER [TRIES]: until some line of FILE matches
+wait_for() {
+	local i
+	for i in $(seq 1 "${3:-100}"); do
+		jq -e -c "select($2)" "$1" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for $2 in $1" >&2
+	return 1
+}
+
+@test "usage: -h exits 0, misuse exits 2" {
+	run kalshi-fetch -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == usage:* ]]
+	run kalshi-fetch GET
+	[ "$status" -eq 2 ]
+	run kalshi-fetch FETCH /x
+	[ "$status" -eq 2 ]
+	run kalshi-fetch --demo --prod
+	[ "$status" -eq 2 ]
+}
+
+@test "one-shot GET, signed, prints the body" {
+	sim_start
+	fetch_env
+	run kalshi-fetch GET /portfolio/balance
+	[ "$status" -eq 0 ]
+	[ "$(jq .balance <<<"$output")" -eq 100000 ]
+	run kalshi-fetch GET '/markets?series_ticker=KXBTCD&status=open&limit=3'
+	[ "$(jq '.markets|length' <<<"$output")" -eq 3 ]
+	[ -n "$(jq -r .cursor <<<"$output")" ]
+}
+
+@test "--all follows cursors and merges the pages" {
+	sim_start
+	fetch_env
+	run kalshi-fetch --all GET '/markets?series_ticker=KXBTCD&status=open&limit=7'
+	[ "$status" -eq 0 ]
+	[ "$(jq '.markets|length' <<<"$output")" -eq 40 ]
+	[ "$(jq '[.markets[].ticker]|unique|length' <<<"$output")" -eq 40 ]
+	[ "$(jq -r .cursor <<<"$output")" = "" ]
+}
+
+@test "POST a V2 order from stdin, DELETE it; the V1 path exits 1 with Kalshi's code" {
+	sim_start
+	fetch_env
+	t=$(kalshi-fetch GET '/markets?status=open' | jq -r '.markets[20].ticker')
+	run kalshi-fetch POST /portfolio/events/orders <<<"{\"ticker\":\"$t\",\"side\":\"bid\",\"price\":\"0.01\",\"count\":\"2\",\"time_in_force\":\"good_till_canceled\",\"self_trade_prevention_type\":\"taker_at_cross\",\"client_order_id\":\"kf-1\"}"
+	[ "$status" -eq 0 ]
+	id=$(jq -r .order_id <<<"$output")
+	run kalshi-fetch DELETE "/portfolio/events/orders/$id"
+	[ "$status" -eq 0 ]
+	[ "$(jq -r .reduced_by <<<"$output")" = 2.00 ]
+	run kalshi-fetch POST /portfolio/orders <<<'{"ticker":"x"}'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"HTTP 410"*deprecated_v1_order_endpoint* ]]
+	run kalshi-fetch GET /markets/NO-SUCH-MARKET
+	[ "$status" -eq 1 ]
+	[[ "$output" == "kalshi-fetch: GET /markets/NO-SUCH-MARKET: HTTP 404: not_found: market not found" ]]
+}
+
+@test "a key file readable by others is refused" {
+	sim_start
+	fetch_env
+	cp "$KEY_FILE" "$BATS_TEST_TMPDIR/open.key"
+	chmod 644 "$BATS_TEST_TMPDIR/open.key"
+	KALSHI_KEY_FILE="$BATS_TEST_TMPDIR/open.key" run kalshi-fetch GET /portfolio/balance
+	[ "$status" -eq 1 ]
+	[[ "$output" == *open.key*0644* ]]
+	KALSHI_KEY_FILE="$BATS_TEST_TMPDIR/open.key" run kalshi-fetch -n
+	[ "$status" -eq 1 ]
+	run kalshi-fetch -n
+	[ "$status" -eq 0 ]
+	[[ "$output" == "configuration OK"*signed* ]]
+}
+
+@test "stream: the whole ladder, then changes, an event roll-over and the results" {
+	sim_start --start 2026-11-25T14:59:40Z --speed 20 --settle-delay 10
+	fetch_env
+	out="$BATS_TEST_TMPDIR/stream"
+	kalshi-fetch -i 0.1 -H 1 >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_for "$out" '.type=="event" and .status=="open" and .prev_event=="KXBTCD-26NOV2510"' 100
+	wait_for "$out" '.type=="event" and .status=="determined" and .event_ticker=="KXBTCD-26NOV2510"' 100
+	kill -TERM $pid; wait $pid
+	first=$(head -n 1 "$out")
+	[ "$(jq -r .type <<<"$first")" = event ]
+	[ "$(jq -r .event_ticker <<<"$first")" = KXBTCD-26NOV2510 ]
+	[ "$(jq .strikes <<<"$first")" -eq 40 ]
+	# the first poll is the whole ladder, 40 market lines with cents and counts
+	[ "$(sed -n 2,41p "$out" | jq -r .type | sort -u)" = market ]
+	[ "$(sed -n 2,41p "$out" | jq -r .ticker | sort -u | wc -l)" -eq 40 ]
+	m=$(sed -n 21p "$out")
+	[ "$(jq '[.yes_bid,.yes_ask,.volume,.close_ts,.strike]|map(type)|unique' -c <<<"$m")" = '["number"]' ]
+	[ "$(jq '.yes_ask + .no_bid' <<<"$m")" -eq 100 ]
+	# every determined market says its result, and closed came before determined
+	jq -c 'select(.type=="event" and .ticker != null)' "$out" >"$BATS_TEST_TMPDIR/st"
+	[ "$(jq -r 'select(.status=="closed") | .ticker' "$BATS_TEST_TMPDIR/st" | wc -l)" -eq 40 ]
+	[ "$(jq -r 'select(.status=="determined") | .result' "$BATS_TEST_TMPDIR/st" | grep -c -E '^(yes|no)$')" -eq 40 ]
+	# the new event's ladder follows
+	[ "$(jq -r 'select(.type=="market") | .event_ticker' "$out" | sort -u | wc -l)" -eq 2 ]
+	[ "$(jq -r 'select(.type=="health") | .status' "$out" | sort -u)" = ok ]
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+}
+
+@test "429 faults: reads are retried with back-off; a bound gives up with a clear error" {
+	sim_start --faults 429=0.3
+	fetch_env
+	for i in 1 2 3 4 5; do
+		run kalshi-fetch GET /exchange/status
+		[ "$status" -eq 0 ]
+	done
+	[ "$(simstate | jq .counters.rate_limited)" -gt 0 ]
+	sim_stop
+	sim_start --faults 429=1
+	fetch_env
+	run kalshi-fetch GET /exchange/status
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"HTTP 429"*too_many_requests* ]]
+	# 1 + 5 retries
+	[ "$(simstate | jq .counters.rate_limited)" -eq 6 ]
+}
+
+@test "stream survives the simulator being killed and restarted" {
+	sim_start
+	fetch_env
+	port=$SIM_PORT
+	out="$BATS_TEST_TMPDIR/stream"
+	kalshi-fetch -i 0.2 -H 1 >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_for "$out" '.type=="market"'
+	kill -KILL "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; SIM_PID=
+	wait_for "$out" '.type=="health" and .status=="degraded"' 100
+	n=$(wc -l <"$out")
+	kalshi-sim -p "$port" -k "$KEYDIR" 2>/dev/null &
+	SIM_PID=$!
+	for i in $(seq 1 150); do
+		[ "$(tail -n +"$n" "$out" | jq -c 'select(.type=="health" and .status=="ok")' | wc -l)" -gt 0 ] && break
+		sleep 0.1
+	done
+	kill -TERM $pid; wait $pid
+	tail -n +"$n" "$out" | jq -e -c 'select(.type=="health" and .status=="ok")' >/dev/null
+	grep -q 'in a row' "$BATS_TEST_TMPDIR/err"
+}
+
+@test "--doctor checks every endpoint, the clock and the key" {
+	sim_start
+	fetch_env
+	run kalshi-fetch --doctor
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c ' pass ' <<<"$output")" -ge 12 ]
+	! grep -q ' FAIL ' <<<"$output"
+	KALSHI_KEY_ID=other run kalshi-fetch --doctor
+	[ "$status" -eq 1 ]
+	grep -q '^signature + balance *FAIL.*401' <<<"$output"
+}
