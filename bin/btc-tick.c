@@ -16,7 +16,7 @@
 #include "diag.h"
 #include "http.h"
 #include "json.h"
-#include "limits.h"
+#include "rlimits.h"
 #include "mom.h"
 #include "msg.h"
 #include "ndjson.h"

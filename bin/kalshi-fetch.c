@@ -17,7 +17,7 @@
 #include "http.h"
 #include "json.h"
 #include "kx.h"
-#include "limits.h"
+#include "rlimits.h"
 #include "money.h"
 #include "msg.h"
 #include "rtime.h"

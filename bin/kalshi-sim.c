@@ -30,7 +30,7 @@
 #include "cfg.h"
 #include "diag.h"
 #include "json.h"
-#include "limits.h"
+#include "rlimits.h"
 #include "money.h"
 #include "rng.h"
 #include "rtime.h"

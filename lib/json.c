@@ -13,7 +13,7 @@
 
 #include "diag.h"
 #include "json.h"
-#include "limits.h"
+#include "rlimits.h"
 
 static int
 is_ws(char c)

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "json.h"
-#include "limits.h"
+#include "rlimits.h"
 
 #define KX_ERR_MAX 160
 

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "diag.h"
-#include "limits.h"
+#include "rlimits.h"
 #include "ndjson.h"
 
 #define READ_CHUNK 65536

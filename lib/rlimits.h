@@ -1,6 +1,6 @@
-/* limits.h: every limit recio enforces, in one place.  No bare numbers in code. */
-#ifndef RECIO_LIMITS_H
-#define RECIO_LIMITS_H
+/* rlimits.h: every limit recio enforces, in one place.  No bare numbers in code. */
+#ifndef RECIO_RLIMITS_H
+#define RECIO_RLIMITS_H
 
 #define RECIO_LINE_MAX      65536      /* longest NDJSON line, newline excluded */
 #define RECIO_JSON_TOK_MAX  16384      /* most tokens one line may hold */
