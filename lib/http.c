@@ -1,0 +1,318 @@
+/* http.c: see http.h. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "diag.h"
+#include "http.h"
+#include "json.h"
+#include "kx.h"
+#include "rlimits.h"
+#include "rtime.h"
+#include "sign.h"
+
+struct http_client {
+	CURL *curl;
+	char *base;                     /* without a trailing '/' */
+	const char *base_path;          /* points into base: "/trade-api/v2" or "" */
+	struct kx_key *key;
+	char *key_id;
+	struct http_opts o;
+	struct tbucket rd, wr;
+	struct rng jitter;
+	struct buf url;
+	/* per request */
+	struct http_resp *r;
+	int64_t retry_after_ms;
+	int too_big;
+};
+
+static int curl_ready;
+
+struct http_client *
+http_new(const char *base_url, const struct http_opts *opts, struct kx_key *key, const char *key_id)
+{
+	struct http_client *c;
+	const char *p;
+
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+			warnx_("cannot initialise libcurl");
+			return NULL;
+		}
+		curl_ready = 1;
+	}
+	c = xcalloc(1, sizeof *c);
+	if ((c->curl = curl_easy_init()) == NULL) {
+		warnx_("cannot initialise a libcurl handle");
+		free(c);
+		return NULL;
+	}
+	c->base = xstrdup(base_url);
+	while (*c->base && c->base[strlen(c->base) - 1] == '/')
+		c->base[strlen(c->base) - 1] = '\0';
+	p = strstr(c->base, "://");
+	p = p ? strchr(p + 3, '/') : NULL;
+	c->base_path = p ? p : "";
+	c->key = key;
+	c->key_id = key_id ? xstrdup(key_id) : NULL;
+	if (opts)
+		c->o = *opts;
+	if (c->o.timeout_ms <= 0)
+		c->o.timeout_ms = RECIO_HTTP_TIMEOUT_MS;
+	if (c->o.connect_ms <= 0)
+		c->o.connect_ms = RECIO_HTTP_CONNECT_MS;
+	if (opts == NULL)
+		c->o.retries = RECIO_HTTP_RETRIES;
+	if (c->o.retries < 0)
+		c->o.retries = 0;
+	if (c->o.backoff_ms <= 0)
+		c->o.backoff_ms = RECIO_HTTP_BACKOFF_MS;
+	if (c->o.backoff_max_ms <= 0)
+		c->o.backoff_max_ms = RECIO_HTTP_BACKOFF_MAX;
+	if (c->o.read_rate <= 0)
+		c->o.read_rate = KX_READ_RATE;
+	if (c->o.read_burst <= 0)
+		c->o.read_burst = KX_READ_BURST;
+	if (c->o.write_rate <= 0)
+		c->o.write_rate = KX_WRITE_RATE;
+	if (c->o.write_burst <= 0)
+		c->o.write_burst = KX_WRITE_BURST;
+	tb_init(&c->rd, c->o.read_rate, c->o.read_burst, rt_mono_ms());
+	tb_init(&c->wr, c->o.write_rate, c->o.write_burst, rt_mono_ms());
+	rng_seed(&c->jitter, c->o.seed ? c->o.seed : (uint64_t)rt_now_ms() ^ ((uint64_t)getpid() << 32));
+	return c;
+}
+
+void
+http_free(struct http_client *c)
+{
+	if (c == NULL)
+		return;
+	curl_easy_cleanup(c->curl);
+	free(c->base);
+	free(c->key_id);
+	buf_free(&c->url);
+	free(c);
+}
+
+void
+http_resp_free(struct http_resp *r)
+{
+	buf_free(&r->body);
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_client *c = arg;
+
+	n *= size;
+	if (c->r->body.len + n > RECIO_HTTP_BODY_MAX) {
+		c->too_big = 1;
+		return 0;               /* makes curl fail the transfer */
+	}
+	buf_add(&c->r->body, p, n);
+	return n;
+}
+
+/* Retry-After (seconds or an HTTP-date) and Date. */
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_client *c = arg;
+	size_t len = size * n;
+	char v[128];
+	size_t vl;
+
+	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
+		const char *s = p + 12;
+		int64_t secs;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		vl = strcspn(s, "\r\n");
+		if (vl < sizeof v) {
+			memcpy(v, s, vl);
+			v[vl] = '\0';
+			secs = (int64_t)atoll(v);
+			if (vl > 0 && strspn(v, "0123456789") == vl)
+				c->retry_after_ms = secs * 1000;
+			else {
+				time_t t = curl_getdate(v, NULL);
+
+				if (t > 0)
+					c->retry_after_ms = (int64_t)t * 1000 - rt_now_ms();
+			}
+			if (c->retry_after_ms < 1)
+				c->retry_after_ms = 1;
+		}
+	} else if (len > 5 && strncasecmp(p, "Date:", 5) == 0) {
+		const char *s = p + 5;
+
+		while (*s == ' ')
+			s++;
+		vl = strcspn(s, "\r\n");
+		if (vl < sizeof v) {
+			time_t t;
+
+			memcpy(v, s, vl);
+			v[vl] = '\0';
+			if ((t = curl_getdate(v, NULL)) > 0)
+				c->r->date_ms = (int64_t)t * 1000;
+		}
+	}
+	return len;
+}
+
+int64_t
+http_backoff_ms(struct rng *g, int n, int64_t base, int64_t max)
+{
+	int64_t cap = base;
+
+	for (int i = 1; i < n && cap < max; i++)
+		cap *= 2;
+	if (cap > max)
+		cap = max;
+	if (cap < 1)
+		cap = 1;
+	return 1 + (int64_t)rng_below(g, (uint64_t)cap);
+}
+
+static bool
+retryable(long status)
+{
+	return status == 0 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+static int
+attempt(struct http_client *c, const char *method, const char *path, const char *body, size_t blen)
+{
+	struct curl_slist *h = NULL;
+	char line[RECIO_SIG_B64_MAX + 64], errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode rc;
+	long status = 0;
+	struct buf signed_path = { 0 };
+
+	buf_reset(&c->url);
+	buf_puts(&c->url, c->base);
+	buf_puts(&c->url, path);
+	buf_reset(&c->r->body);
+	c->r->date_ms = 0;
+	c->retry_after_ms = 0;
+	c->too_big = 0;
+	h = curl_slist_append(h, "Accept: application/json");
+	if (body)
+		h = curl_slist_append(h, "Content-Type: application/json");
+	if (c->key && c->key_id) {
+		int64_t ts = rt_now_ms();
+		char sig[RECIO_SIG_B64_MAX];
+
+		buf_puts(&signed_path, c->base_path);
+		buf_puts(&signed_path, path);
+		if (kx_sign(c->key, ts, method, signed_path.p, sig, sizeof sig) < 0) {
+			snprintf(c->r->err, sizeof c->r->err, "cannot sign the request");
+			curl_slist_free_all(h);
+			buf_free(&signed_path);
+			return -1;
+		}
+		snprintf(line, sizeof line, "KALSHI-ACCESS-KEY: %s", c->key_id);
+		h = curl_slist_append(h, line);
+		snprintf(line, sizeof line, "KALSHI-ACCESS-TIMESTAMP: %lld", (long long)ts);
+		h = curl_slist_append(h, line);
+		snprintf(line, sizeof line, "KALSHI-ACCESS-SIGNATURE: %s", sig);
+		h = curl_slist_append(h, line);
+	}
+	curl_easy_reset(c->curl);
+	curl_easy_setopt(c->curl, CURLOPT_URL, c->url.p);
+	curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "GET") == 0)
+		curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	if (body) {
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+	}
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT_MS, c->o.timeout_ms);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT_MS, c->o.connect_ms);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, c);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "recio/0.1");
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	rc = curl_easy_perform(c->curl);
+	curl_slist_free_all(h);
+	buf_free(&signed_path);
+	if (rc != CURLE_OK) {
+		if (c->too_big)
+			snprintf(c->r->err, sizeof c->r->err, "response body larger than %u bytes", RECIO_HTTP_BODY_MAX);
+		else
+			snprintf(c->r->err, sizeof c->r->err, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+		c->r->status = 0;
+		return 0;
+	}
+	curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	c->r->status = status;
+	c->r->err[0] = '\0';
+	return 0;
+}
+
+int
+http_request(struct http_client *c, const char *method, const char *path, const char *body,
+    size_t body_len, int flags, struct http_resp *r)
+{
+	bool idem = strcmp(method, "GET") == 0 || (flags & HTTP_RETRY);
+	struct tbucket *b = strcmp(method, "GET") == 0 ? &c->rd : &c->wr;
+
+	c->r = r;
+	r->attempts = 0;
+	r->status = 0;
+	r->err[0] = '\0';
+	for (;;) {
+		int64_t wait;
+
+		if (!c->o.no_limit)
+			while ((wait = tb_take(b, KX_REQ_COST, rt_mono_ms())) > 0)
+				rt_sleep_ms(wait);
+		r->attempts++;
+		if (attempt(c, method, path, body, body_len) < 0)
+			return -1;
+		if (!idem || !retryable(r->status) || r->attempts > c->o.retries)
+			break;
+		wait = c->retry_after_ms > 0 ? c->retry_after_ms :
+		    http_backoff_ms(&c->jitter, r->attempts, c->o.backoff_ms, c->o.backoff_max_ms);
+		if (wait > c->o.backoff_max_ms)
+			wait = c->o.backoff_max_ms;
+		debugx("%s %s: %s, retrying in %lld ms", method, path,
+		    r->status ? "retryable status" : r->err, (long long)wait);
+		rt_sleep_ms(wait);
+	}
+	if (r->body.p == NULL)
+		buf_reset(&r->body), buf_add(&r->body, "", 0);
+	return r->status ? 0 : -1;
+}
+
+void
+http_error_text(const struct http_resp *r, char *out, size_t cap)
+{
+	struct json j = { 0 };
+	char code[96], msg[256];
+
+	if (r->body.len && json_parse(&j, r->body.p, r->body.len) == 0 &&
+	    kx_error_decode(&j, code, sizeof code, msg, sizeof msg) == 0)
+		snprintf(out, cap, "%s%s%s", code, msg[0] ? ": " : "", msg);
+	else if (r->body.len)
+		snprintf(out, cap, "%.200s", r->body.p);
+	else
+		snprintf(out, cap, "(empty body)");
+	json_free(&j);
+}
