@@ -354,7 +354,7 @@ mm_quote(struct market *m, int64_t sec, int64_t close_s)
 		m->prev_last = m->last;
 		m->last = rng_below(&S.mm_rng, 2) ? m->bid[0] : m->ask[0];
 		m->volume += n;
-		m->oi += n / 2;
+		m->oi += n / 200 * 100;
 	}
 	m->updated_ms = sec * 1000;
 }
@@ -471,7 +471,7 @@ apply_fill(struct account *a, struct order *o, struct market *m, const char *eve
 static void
 order_finish(struct order *o)
 {
-	if (o->remaining == 0)
+	if (o->status == O_RESTING && o->remaining == 0)
 		o->status = O_EXECUTED;
 }
 
@@ -562,7 +562,7 @@ event_open(int64_t close_ms)
 		    (long long)(m->strike / 100), (long long)(m->strike % 100));
 		m->status = M_ACTIVE;
 		m->volume = (int64_t)rng_below(&S.mm_rng, 500) * 100;
-		m->oi = m->volume / 2;
+		m->oi = m->volume / 200 * 100;
 		mm_quote(m, S.sec, close_ms / 1000);
 		m->last = m->bid[0];
 	}
@@ -1633,11 +1633,11 @@ post_order(struct req *r)
 			sum_px += n * lp;
 			apply_fill(a, op, m, e->ticker, n, lp, true);
 		}
-	if (op->remaining > 0 && op->tif != GTC) {
+	order_finish(op);
+	if (op->remaining > 0 && op->tif != GTC) {     /* the rest of an IOC/FOK dies */
 		op->status = O_CANCELED;
 		op->remaining = 0;
 	}
-	order_finish(op);
 	if (op->status == O_RESTING)
 		rest_add(r->acct_i, a->no - 1);
 

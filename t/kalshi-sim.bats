@@ -177,7 +177,7 @@ order() {
 	sim_start --start "$START"
 	m=$(get '/markets?status=open' | jq -c '.markets[20]')
 	t=$(jq -r .ticker <<<"$m"); ya=$(jq -r .yes_ask_dollars <<<"$m")
-	order "$t" bid "$ya" 100000 fill_or_kill
+	order "$t" bid "$ya" 400 fill_or_kill
 	[ "$status_code" = 201 ]
 	[ "$(jq -r .fill_count <<<"$body")" = 0.00 ]
 	id=$(jq -r .order_id <<<"$body")
@@ -232,8 +232,9 @@ order() {
 
 @test "rate limit: Basic tier answers 429 with an error body and no Retry-After" {
 	sim_start
-	urls=$(for i in $(seq 1 60); do printf '%s ' "$SIM_URL/trade-api/v2/exchange/status"; done)
-	codes=$(curl -s -o /dev/null -w '%{http_code}\n' $urls)
+	urls=()
+	for i in $(seq 1 60); do urls+=(-o /dev/null "$SIM_URL/trade-api/v2/exchange/status"); done
+	codes=$(curl -s -w '%{http_code}\n' "${urls[@]}")
 	[ "$(grep -c '^200$' <<<"$codes")" -ge 20 ]
 	[ "$(grep -c '^429$' <<<"$codes")" -ge 10 ]
 	h=$(for i in $(seq 1 30); do curl -s -D - -o /dev/null "$SIM_URL/trade-api/v2/exchange/status"; done)
@@ -241,7 +242,9 @@ order() {
 	! grep -qi '^retry-after' <<<"$h"
 	sim_stop
 	sim_start --rate-limit off
-	codes=$(curl -s -o /dev/null -w '%{http_code}\n' $urls)
+	urls=()
+	for i in $(seq 1 60); do urls+=(-o /dev/null "$SIM_URL/trade-api/v2/exchange/status"); done
+	codes=$(curl -s -w '%{http_code}\n' "${urls[@]}")
 	[ "$(grep -c '^200$' <<<"$codes")" -eq 60 ]
 }
 

@@ -115,10 +115,13 @@ async function main() {
 		Math.round(parseFloat(bal0.balance_dollars) * 10000) + cash * 100 - fees,
 		'balance moved by the fills\' cash and fees, to the centi-cent');
 
-	// bad credentials are refused
+	// bad credentials are refused.  The SDK adds its signing interceptor to
+	// the axios instance it is given (the global one by default), so this
+	// client gets an instance of its own.
+	const axios = require(path.join(process.env.SDK_DIR, 'node_modules', 'axios'));
 	const bad = new sdk.PortfolioApi(new sdk.Configuration({
 		apiKey: 'no-such-key', privateKeyPem: fs.readFileSync(process.env.KEY_FILE, 'utf8'),
-		basePath: process.env.SIM_URL + '/trade-api/v2' }));
+		basePath: process.env.SIM_URL + '/trade-api/v2' }), undefined, axios.create());
 	let e401 = null;
 	try { await bad.getBalance(); } catch (e) { e401 = e.response; }
 	check(e401 && e401.status === 401, 'unknown key gets 401');

@@ -70,7 +70,8 @@ main(void)
 	    strstr(err, "close_time") != NULL, "bad time: %s", err);
 	CHECK(mutated("\"yes_bid_dollars\":\"0.5500\"", "\"yes_bid_dollars\":\"0.55001\"", err) == -1,
 	    "sub-centi-cent price refused");
-	CHECK(mutated("114749.99", "114749.995", err) == -1, "strike with 3 decimals refused");
+	CHECK(mutated("\"floor_strike\":114749.99", "\"floor_strike\":114749.995", err) == -1 &&
+	    strstr(err, "floor_strike") != NULL, "strike with 3 decimals refused: %s", err);
 
 	/* a fill: created_time or the legacy ts */
 	{
