@@ -61,7 +61,7 @@ day() {
 }
 
 @test "dedupe: at most one tick per second by default, all with -d 0" {
-	awk 'BEGIN { for (i = 0; i < 20; i++) printf "{\"type\":\"tick\",\"ts\":%d,\"price\":%d}\n", 1795564800000 + i * 250, 100000 + i }' >"$BATS_TEST_TMPDIR/q"
+	awk 'BEGIN { for (i = 0; i < 20; i++) printf "{\"type\":\"tick\",\"ts\":%.0f,\"price\":%d}\n", 1795564800000 + i * 250, 100000 + i }' >"$BATS_TEST_TMPDIR/q"
 	[ "$(btc-tick -r "$BATS_TEST_TMPDIR/q" | wc -l)" -eq 5 ]
 	[ "$(btc-tick -d 0 -r "$BATS_TEST_TMPDIR/q" | wc -l)" -eq 20 ]
 }
