@@ -302,13 +302,17 @@ run_rest(struct ticker *t)
 	int64_t errors = 0, last_new = rt_mono_ms(), last_health = 0, seen = t->last_ts;
 	bool stalled = false;
 
-	o.retries = 1;          /* the poll loop is the retry: stay near real time */
-	o.timeout_ms = 2000;
+	o.retries = 0;          /* the poll loop is the retry: stay near real time */
+	o.timeout_ms = t->c->stall_ms / 2;      /* a hung request must not hide a stall */
+	if (o.timeout_ms < 500)
+		o.timeout_ms = 500;
+	if (o.timeout_ms > 5000)
+		o.timeout_ms = 5000;
 	o.no_limit = 1;
 	if ((h = http_new(t->c->url, &o, NULL, NULL)) == NULL)
 		return 1;
 	while (!stop) {
-		int64_t t0 = rt_mono_ms();
+		int64_t t0 = rt_mono_ms(), now;
 		const char *st;
 
 		if (poll_once(t, h, &r, &j, err, sizeof err) < 0) {
@@ -316,33 +320,34 @@ run_rest(struct ticker *t)
 				warnx_("%s", err);
 		} else
 			errors = 0;
+		now = rt_mono_ms();
 		if (t->last_ts != seen) {
 			seen = t->last_ts;
-			last_new = t0;
+			last_new = now;
 			if (stalled) {
 				stalled = false;
 				warnx_("%s: prices again", t->c->url);
 				health(t, "ok", errors, NULL);
 			}
-		} else if (!stalled && t0 - last_new >= t->c->stall_ms) {
+		} else if (!stalled && now - last_new >= t->c->stall_ms) {
 			/* no new price: report it and rebuild the connection */
 			stalled = true;
 			warnx_("%s: stalled: no new price for %lld s, reconnecting", t->c->url,
-			    (long long)((t0 - last_new) / 1000));
+			    (long long)((now - last_new) / 1000));
 			health(t, "stalled", errors, err);
 			http_free(h);
 			if ((h = http_new(t->c->url, &o, NULL, NULL)) == NULL)
 				return 1;
-		} else if (stalled && t0 - last_new >= 2 * t->c->stall_ms) {
+		} else if (stalled && now - last_new >= 2 * t->c->stall_ms) {
 			http_free(h);   /* still nothing: a fresh connection each stall period */
 			if ((h = http_new(t->c->url, &o, NULL, NULL)) == NULL)
 				return 1;
-			last_new = t0 - t->c->stall_ms;
+			last_new = now - t->c->stall_ms;
 		}
-		if (t0 - last_health >= t->c->health_ms) {
+		if (now - last_health >= t->c->health_ms) {
 			st = stalled ? "stalled" : errors ? "degraded" : "ok";
 			health(t, st, errors, errors ? err : NULL);
-			last_health = t0;
+			last_health = now;
 		}
 		for (int64_t left; !stop && (left = t->c->interval_ms - (rt_mono_ms() - t0)) > 0; )
 			rt_sleep_ms(left < 100 ? left : 100);
