@@ -36,11 +36,19 @@ sim_start() {
 	export SIM_URL="http://127.0.0.1:$SIM_PORT" SIM_PID SIM_PORT
 }
 
+# Stops the simulator and fails when it did not exit 0 (a crash, or a
+# sanitizer's report at exit under make check-asan).
 sim_stop() {
+	local rc=0
 	if [ -n "${SIM_PID:-}" ]; then
 		kill -TERM "$SIM_PID" 2>/dev/null || true
-		wait "$SIM_PID" 2>/dev/null || true
+		wait "$SIM_PID" 2>/dev/null || rc=$?
 		SIM_PID=
+		if [ $rc -ne 0 ]; then
+			echo "kalshi-sim exited $rc:" >&2
+			cat "$BATS_TEST_TMPDIR/sim.err" >&2
+			return 1
+		fi
 	fi
 }
 
