@@ -84,12 +84,13 @@ main(void)
 	/* sliding sums agree with a direct computation after 3 hours of noise */
 	mom_init(&m);
 	{
-		static double p[3 * 3600 + 1];
+		static double p[3 * 3600 + 1], ret[3 * 3600 + 1];
 		double x = 100000;
 
 		srand(7);
 		for (int s = 0; s <= 3 * 3600; s++) {
 			x *= 1 + ((double)rand() / RAND_MAX - 0.5) * 1e-3;
+			ret[s] = s ? log(x / p[s - 1]) : 0;
 			p[s] = x;
 			mom_add(&m, t0 + (int64_t)s * 1000, x);
 		}
@@ -99,10 +100,10 @@ main(void)
 			double mu = 0, var = 0;
 
 			for (int s = last - w + 1; s <= last; s++)
-				mu += log(p[s] / p[s - 1]);
+				mu += ret[s];
 			mu /= w;
 			for (int s = last - w + 1; s <= last; s++)
-				var += (log(p[s] / p[s - 1]) - mu) * (log(p[s] / p[s - 1]) - mu);
+				var += (ret[s] - mu) * (ret[s] - mu);
 			var /= w - 1;
 			CHECK(near(o.vol[v], sqrt(var), 1e-12 + 1e-9 * sqrt(var)), "vol window %d: %.15g vs %.15g",
 			    w, o.vol[v], sqrt(var));
