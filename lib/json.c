@@ -232,6 +232,25 @@ json_parse(struct json *j, const char *s, size_t len)
 	if (r == JSMN_ERROR_INVAL)
 		return verr(j, p.pos, "invalid JSON");
 	if (r == JSMN_ERROR_PART) {
+		/* jsmn's strict mode wants a delimiter after a primitive at the
+		 * root: a bare number or literal is checked here instead */
+		size_t a = 0, e = len;
+
+		while (a < len && is_ws(s[a]))
+			a++;
+		while (e > a && is_ws(s[e - 1]))
+			e--;
+		if (a < e && memchr("{[\"", s[a], 3) == NULL && memchr(s + a, ' ', e - a) == NULL &&
+		    ((e - a == 4 && (memcmp(s + a, "true", 4) == 0 || memcmp(s + a, "null", 4) == 0)) ||
+		    (e - a == 5 && memcmp(s + a, "false", 5) == 0) || number_ok(s + a, e - a))) {
+			j->tok[0].type = JSMN_PRIMITIVE;
+			j->tok[0].start = (int)a;
+			j->tok[0].end = (int)e;
+			j->tok[0].size = 0;
+			j->tok[0].parent = -1;
+			j->ntok = 1;
+			return 0;
+		}
 		snprintf(j->err, sizeof j->err, "truncated JSON");
 		return -1;
 	}

@@ -18,7 +18,7 @@ parse_fixed(const char *s, size_t n, int scale, int maxdec, int64_t *out)
 	for (; i < n && s[i] != '.'; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
-		if (v > (INT64_MAX - 9) / 10)
+		if (v > (INT64_MAX - (s[i] - '0')) / 10)
 			return -1;
 		v = v * 10 + (s[i] - '0');
 		digits++;
@@ -35,7 +35,7 @@ parse_fixed(const char *s, size_t n, int scale, int maxdec, int64_t *out)
 					return -1;      /* not representable: never round */
 				continue;
 			}
-			if (v > (INT64_MAX - 9) / 10)
+			if (v > (INT64_MAX - (s[i] - '0')) / 10)
 				return -1;
 			v = v * 10 + (s[i] - '0');
 		}

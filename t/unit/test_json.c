@@ -1,0 +1,108 @@
+/* test_json.c: the validating parser, accessors and the writer. */
+#include <string.h>
+
+#include "t.h"
+#include "json.h"
+
+static int
+parses(const char *s)
+{
+	struct json j = { 0 };
+	int rc = json_parse(&j, s, strlen(s));
+
+	json_free(&j);
+	return rc == 0;
+}
+
+int
+main(void)
+{
+	static const char *good[] = {
+		"{}", "[]", "{\"a\":1}", " {\"a\" : [1, 2.5, -0.5e-3, true, false, null, \"x\"]} ",
+		"{\"a\":{\"b\":{\"c\":[]}}}", "\"str\"", "0", "-0", "1E+2", "{\"e\":\"\\u00e9\\n\\\"\"}",
+		"{\"\\ud83d\\ude00\":1}", "[[[[]]]]",
+	};
+	static const char *bad[] = {
+		"", " ", "{", "}", "{\"a\":1", "{\"a\" 1}", "{\"a\":1,}", "[1,]", "[1 2]", "{\"a\":1 \"b\":2}",
+		"{a:1}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":-}", "{\"a\":1e}", "{\"a\":tru}",
+		"{\"a\":nul}", "{\"a\":True}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"tab\there\"}",
+		"{\"a\":1}x", "{} {}", "[1]]", "{\"a\"}", "{,}", "[,1]", "{\"a\"::1}", "{1:2}", "[\"a\":1]",
+	};
+	struct json j = { 0 };
+	struct buf b = { 0 };
+	char s[64];
+	int64_t i;
+	double d;
+	bool v;
+	int t;
+
+	for (size_t k = 0; k < sizeof good / sizeof good[0]; k++)
+		CHECK(parses(good[k]), "valid JSON refused: %s", good[k]);
+	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
+		CHECK(!parses(bad[k]), "invalid JSON accepted: %s", bad[k]);
+
+	/* errors say where */
+	CHECK(json_parse(&j, "{\"a\":1 \"b\":2}", 13) < 0 && strstr(j.err, " at byte ") != NULL,
+	    "error text: %s", j.err);
+
+	/* accessors */
+	{
+		const char *doc = "{\"n\":-42,\"big\":9007199254740993,\"f\":2.5,\"t\":true,\"s\":\"a\\\"b\\u00e9\","
+		    "\"arr\":[{\"x\":1},{\"x\":2},[3,4]],\"o\":{\"n\":7},\"nul\":null,\"last\":\"end\"}";
+
+		CHECK(json_parse(&j, doc, strlen(doc)) == 0, "doc parses: %s", j.err);
+		CHECK(json_get_i64(&j, 0, "n", &i) == 0 && i == -42, "i64");
+		CHECK(json_get_i64(&j, 0, "big", &i) == 0 && i == 9007199254740993LL, "i64 beyond 2^53 exact");
+		CHECK(json_get_i64(&j, 0, "f", &i) == -1, "a fraction is not an integer");
+		CHECK(json_get_f64(&j, 0, "f", &d) == 0 && d == 2.5, "f64");
+		CHECK(json_get_bool(&j, 0, "t", &v) == 0 && v, "bool");
+		CHECK(json_get_bool(&j, 0, "n", &v) == -1, "a number is not a bool");
+		CHECK(json_get_str(&j, 0, "s", s, sizeof s) == 0 && strcmp(s, "a\"b\xc3\xa9") == 0, "unescape: %s", s);
+		CHECK(json_get_str(&j, 0, "s", s, 4) == -1, "too small a buffer is an error");
+		CHECK(json_get_str(&j, 0, "n", s, sizeof s) == -1, "a number is not a string");
+		CHECK(json_get(&j, 0, "missing") == -1, "absent key");
+		CHECK(json_get_i64(&j, json_get(&j, 0, "o"), "n", &i) == 0 && i == 7, "nested object");
+		t = json_get(&j, 0, "arr");
+		CHECK(json_size(&j, t) == 3, "array size");
+		CHECK(json_get_i64(&j, json_at(&j, t, 1), "x", &i) == 0 && i == 2, "array element");
+		CHECK(json_type(&j, json_at(&j, t, 2)) == JSON_ARRAY && json_at(&j, t, 3) == -1, "element types, bounds");
+		CHECK(json_type(&j, json_get(&j, 0, "nul")) == JSON_NULL, "null");
+		CHECK(json_get_str(&j, 0, "last", s, sizeof s) == 0 && strcmp(s, "end") == 0, "key after a nested array");
+		CHECK(json_streq(&j, json_get(&j, 0, "last"), "end") && !json_streq(&j, json_get(&j, 0, "last"), "en"),
+		    "streq");
+	}
+	/* \u0000 and lone surrogates are refused when unescaping */
+	{
+		const char *e = "[\"\\u0000\",\"\\udc00\",\"\\ud800x\"]";
+
+		CHECK(json_parse(&j, e, strlen(e)) == 0, "escapes tokenise: %s", j.err);
+	}
+	CHECK(json_str(&j, json_at(&j, 0, 0), s, sizeof s) == -1, "NUL refused");
+	CHECK(json_str(&j, json_at(&j, 0, 1), s, sizeof s) == -1, "lone low surrogate refused");
+	CHECK(json_str(&j, json_at(&j, 0, 2), s, sizeof s) == -1, "lone high surrogate refused");
+
+	/* writer: separators, escapes, numbers */
+	jw_obj(&b);
+	jw_kstr(&b, "type", "tick");
+	jw_ki64(&b, "ts", -5);
+	jw_kstr(&b, "esc", "q\"\\\n\t\x01");
+	jw_kf64(&b, "p", 100000.50, 2);
+	jw_kf64(&b, "z", -0.0001, 2);
+	jw_kf64(&b, "nan", 0.0 / 0.0, 2);
+	jw_key(&b, "a");
+	jw_arr(&b);
+	jw_i64(&b, 1);
+	jw_obj(&b);
+	jw_obj_end(&b);
+	jw_str(&b, NULL);
+	jw_arr_end(&b);
+	jw_kbool(&b, "b", false);
+	jw_obj_end(&b);
+	CHECK(strcmp(b.p, "{\"type\":\"tick\",\"ts\":-5,\"esc\":\"q\\\"\\\\\\n\\t\\u0001\",\"p\":100000.5,"
+	    "\"z\":0,\"nan\":null,\"a\":[1,{},null],\"b\":false}") == 0, "writer: %s", b.p);
+	CHECK(json_parse(&j, b.p, b.len) == 0, "writer output parses");
+	CHECK(json_get_str(&j, 0, "esc", s, sizeof s) == 0 && strcmp(s, "q\"\\\n\t\x01") == 0, "escape round trip");
+	buf_free(&b);
+	json_free(&j);
+	return T_DONE();
+}
