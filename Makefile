@@ -4,6 +4,7 @@
 #   make demo       build and run the system on the simulator (Ctrl-C stops)
 #   make check      unit tests + bats behaviour tests
 #   make check-asan the same, built with -fsanitize=address,undefined into build-asan/
+#   make check-valgrind  the unit tests under valgrind
 #   make lint       cppcheck
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -36,7 +37,7 @@ MANS    = $(wildcard man/*.[1-8])
 
 # Debian 12 packages: build, run and test.
 DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl-dev \
-       libssl-dev curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc
+       libssl-dev curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk
 
 all: $(TOOLS) $(B)/bin/.scripts
 
@@ -70,6 +71,12 @@ check: all units
 check-asan:
 	$(MAKE) B=build-asan SAN=1 check
 
+# The unit tests under valgrind: no invalid access, no definite leak.
+check-valgrind: units
+	@fail=0; for u in $(UNITS); do \
+	  valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$u >/dev/null \
+	    && echo "valgrind $$u: clean" || { echo "valgrind $$u: FAILED"; fail=1; }; done; exit $$fail
+
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -Ilib -D__GNUC__ --suppress=missingIncludeSystem \
@@ -91,5 +98,5 @@ install: all
 clean:
 	rm -rf build build-asan t/artifacts
 
-.PHONY: all units demo check check-asan lint deps install clean
+.PHONY: all units demo check check-asan check-valgrind lint deps install clean
 .SECONDARY:
