@@ -1,0 +1,800 @@
+/* signal-eval: fair value, strike table, auto entry and auto stop.  Reads
+ * tick, market, event, position and order lines; writes strike, signal
+ * and status lines.  All logic runs on message time.  See
+ * man/signal-eval.1. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "fp.h"
+#include "json.h"
+#include "msg.h"
+#include "ndjson.h"
+#include "rlimits.h"
+#include "settings.h"
+
+#define MARKETS_MAX 4096        /* markets kept (several events' ladders) */
+#define SETS_MAX 64             /* -s KEY=VALUE overrides */
+
+static const char usage_text[] =
+"usage: signal-eval [-nv] [-c FILE] [-s KEY=VALUE]... [--no-strikes] [FILE]\n"
+"\n"
+"Read tick, market, event, position and order lines (stdin or FILE); write a\n"
+"strike table line per tick, signal lines for auto entry and auto stop, and\n"
+"status lines when the entry or stop state changes.\n"
+"\n"
+"  -c, --config FILE    settings (KEY=VALUE), reloaded on SIGHUP; a bad file keeps\n"
+"                       the settings in force and says why\n"
+"  -s, --set KEY=VALUE  a setting, over the file's (repeatable)\n"
+"      --no-strikes     no strike lines (backtests)\n"
+"  -n                   check the settings and exit\n"
+"  -v                   more diagnostics on stderr\n"
+"  -h, --help           this text\n"
+"\n"
+"Settings (defaults): auto_entry (off) min_time (120) max_time (900)\n"
+"min_probability (95) min_differential (0.25) position_size (1) multiplier (1)\n"
+"cooldown (10) allow_re_entry (off) spike_threshold (36) spike_calm (30)\n"
+"spike_cooldown (15 min) min_volume (1000) max_ask (98) strikes (21)\n"
+"auto_stop (off) stop_probability (40) min_hold (60) verify (15)\n"
+"stop_on_spike (off) model (auto: fingerprint when fingerprints=DIR is set,\n"
+"else lognormal) fingerprints () mom_drift (0).\n";
+
+enum slot_state { S_NONE, S_PENDING, S_OPEN, S_CLOSING };
+
+struct mkt {
+	char ticker[RECIO_TICKER_MAX], event[RECIO_TICKER_MAX], status[16];
+	double strike;
+	int64_t close_ts, volume;
+	int64_t yes_bid, yes_ask, no_bid, no_ask;
+	/* one slot per side: [0] YES, [1] NO */
+	struct slot {
+		enum slot_state st;
+		int64_t count, open_ts, state_ts, last_entry_ts, below_since;
+		bool entered;
+	} s[2];
+};
+
+struct tick {
+	int64_t ts, mom_bp;
+	double price, vol;
+	bool have;
+};
+
+struct eval {
+	struct settings set;
+	const char *config;
+	char *sets[SETS_MAX];
+	int nsets;
+	bool no_strikes;
+	struct fp_model *fp;
+	bool use_fp;
+	struct mkt *m;
+	size_t nm;
+	struct tick t;
+	/* spike pause */
+	bool paused;
+	int64_t calm_since;
+	/* emitted states */
+	char entry_state[16], stop_state[16];
+	struct buf out, tmp;
+	unsigned long signals;
+};
+
+static volatile sig_atomic_t stop, reload;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		stop = 1;
+}
+
+static void
+usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+/* ---- settings ---- */
+
+static int
+apply_settings(struct eval *e, bool initial)
+{
+	struct settings s = e->set;
+	char why[256];
+
+	if (initial)
+		settings_default(&s);
+	if (e->config && settings_load(&s, e->config) < 0)
+		return -1;
+	for (int i = 0; i < e->nsets; i++) {
+		char *eq = strchr(e->sets[i], '=');
+
+		*eq = '\0';
+		if (settings_set(&s, e->sets[i], eq + 1, why, sizeof why) < 0) {
+			*eq = '=';
+			warnx_("-s %s", why);
+			return -1;
+		}
+		*eq = '=';
+	}
+	if (settings_check(&s, why, sizeof why) < 0) {
+		warnx_("settings: %s", why);
+		return -1;
+	}
+	/* the model: fingerprint tables when configured */
+	if (s.fingerprints[0] && strcmp(s.model, "lognormal") != 0) {
+		struct fp_model *fp = xmalloc(sizeof *fp);
+
+		if (fp_load_dir(fp, s.fingerprints) < 0) {
+			free(fp);
+			return -1;
+		}
+		free(e->fp);
+		e->fp = fp;
+		e->use_fp = true;
+	} else {
+		free(e->fp);
+		e->fp = NULL;
+		e->use_fp = false;
+	}
+	e->set = s;
+	return 0;
+}
+
+/* ---- state from the input ---- */
+
+static struct mkt *
+mkt_get(struct eval *e, const char *ticker, bool create)
+{
+	for (size_t i = 0; i < e->nm; i++)
+		if (strcmp(e->m[i].ticker, ticker) == 0)
+			return &e->m[i];
+	if (!create)
+		return NULL;
+	if (e->nm == MARKETS_MAX) {
+		/* forget the market that closed first (and holds nothing) */
+		size_t old = 0;
+
+		for (size_t i = 1; i < e->nm; i++)
+			if (e->m[i].close_ts < e->m[old].close_ts && e->m[i].s[0].st == S_NONE &&
+			    e->m[i].s[1].st == S_NONE)
+				old = i;
+		e->m[old] = e->m[--e->nm];
+	}
+	memset(&e->m[e->nm], 0, sizeof e->m[0]);
+	snprintf(e->m[e->nm].ticker, sizeof e->m[0].ticker, "%s", ticker);
+	return &e->m[e->nm++];
+}
+
+static int
+on_market(struct eval *e, const struct json *j)
+{
+	char t[RECIO_TICKER_MAX];
+	struct mkt *m;
+	int64_t v;
+	double d;
+
+	if (json_get_str(j, 0, "ticker", t, sizeof t) < 0)
+		return -1;
+	m = mkt_get(e, t, true);
+	json_get_str(j, 0, "event_ticker", m->event, sizeof m->event);
+	json_get_str(j, 0, "status", m->status, sizeof m->status);
+	if (json_get_f64(j, 0, "strike", &d) == 0)
+		m->strike = d;
+	if (json_get_i64(j, 0, "close_ts", &v) == 0)
+		m->close_ts = v;
+	json_get_i64(j, 0, "yes_bid", &m->yes_bid);
+	json_get_i64(j, 0, "yes_ask", &m->yes_ask);
+	json_get_i64(j, 0, "no_bid", &m->no_bid);
+	json_get_i64(j, 0, "no_ask", &m->no_ask);
+	json_get_i64(j, 0, "volume", &m->volume);
+	return 0;
+}
+
+static void
+on_event(struct eval *e, const struct json *j)
+{
+	char t[RECIO_TICKER_MAX];
+	struct mkt *m;
+
+	if (json_get_str(j, 0, "ticker", t, sizeof t) == 0 && (m = mkt_get(e, t, false)) != NULL)
+		json_get_str(j, 0, "status", m->status, sizeof m->status);
+}
+
+/* position: signed contracts, + YES, - NO (from acct-sync or paper fills) */
+static void
+on_position(struct eval *e, const struct json *j, int64_t ts)
+{
+	char t[RECIO_TICKER_MAX];
+	struct mkt *m;
+	int64_t pos;
+
+	if (json_get_str(j, 0, "ticker", t, sizeof t) < 0 || json_get_i64(j, 0, "position", &pos) < 0)
+		return;
+	m = mkt_get(e, t, true);
+	for (int side = 0; side < 2; side++) {
+		struct slot *s = &m->s[side];
+		int64_t held = side == 0 ? (pos > 0 ? pos : 0) : (pos < 0 ? -pos : 0);
+
+		if (held > 0) {
+			if (s->st != S_OPEN && s->st != S_CLOSING) {
+				s->open_ts = ts;
+				s->entered = true;
+			}
+			if (s->st != S_CLOSING)
+				s->st = S_OPEN;
+			s->count = held;
+		} else if (s->st == S_OPEN || s->st == S_CLOSING) {
+			s->st = S_NONE;
+			s->count = 0;
+		}
+	}
+}
+
+/* order: order-send's state changes for our signals */
+static void
+on_order(struct eval *e, const struct json *j, int64_t ts)
+{
+	char t[RECIO_TICKER_MAX], side[8], action[8], st[16];
+	struct mkt *m;
+	struct slot *s;
+	int64_t filled = 0;
+
+	if (json_get_str(j, 0, "ticker", t, sizeof t) < 0 || json_get_str(j, 0, "side", side, sizeof side) < 0 ||
+	    json_get_str(j, 0, "action", action, sizeof action) < 0 || json_get_str(j, 0, "status", st, sizeof st) < 0)
+		return;
+	m = mkt_get(e, t, true);
+	s = &m->s[strcmp(side, "no") == 0];
+	json_get_i64(j, 0, "filled", &filled);
+	if (strcmp(action, "buy") == 0) {
+		if (!strcmp(st, "filled") || !strcmp(st, "partial")) {
+			if (s->st != S_OPEN)
+				s->open_ts = ts;
+			s->st = S_OPEN;
+			s->entered = true;
+			if (filled > 0)
+				s->count = filled;
+		} else if (!strcmp(st, "rejected") || !strcmp(st, "refused") || !strcmp(st, "canceled")) {
+			if (s->st == S_PENDING && filled == 0)
+				s->st = S_NONE;
+		} else if (s->st == S_NONE)
+			s->st = S_PENDING;      /* intent, sent, accepted, error (unknown) */
+	} else {
+		if (!strcmp(st, "filled")) {
+			s->st = S_NONE;
+			s->count = 0;
+		} else if (!strcmp(st, "rejected") || !strcmp(st, "refused") || !strcmp(st, "canceled")) {
+			if (s->st == S_CLOSING)
+				s->st = S_OPEN;
+		}
+	}
+	s->state_ts = ts;
+}
+
+/* ---- the probability model ---- */
+
+#define SIGMA_DEFAULT (0.5 / 5615.69229926)     /* 50 % a year, per second: 0.5 / sqrt(365 x 86400) */
+
+/* P(S_T > K) in percent, lognormal: realised per-second volatility from
+ * the ticks, optional drift from momentum. */
+static double
+lognormal_yes(const struct eval *e, double price, double strike, double ttc_s)
+{
+	double sigma = e->t.vol > 0 ? e->t.vol : SIGMA_DEFAULT;
+	double mu = e->set.mom_drift * ((double)e->t.mom_bp / 10000.0) / 60.0;
+	double d;
+
+	if (ttc_s <= 0)
+		return price > strike ? 100.0 : 0.0;
+	d = (log(price / strike) + (mu - 0.5 * sigma * sigma) * ttc_s) / (sigma * sqrt(ttc_s));
+	return 50.0 * erfc(-d / sqrt(2.0));
+}
+
+/* Probability (percent) that YES wins. */
+static double
+prob_yes(const struct eval *e, double price, double strike, double ttc_s)
+{
+	if (e->use_fp) {
+		double stay = fp_prob_stay(e->fp, (int)e->t.mom_bp, ttc_s, price, strike);
+
+		return strike < price ? stay : 100.0 - stay;
+	}
+	return lognormal_yes(e, price, strike, ttc_s);
+}
+
+static const char *
+model_name(const struct eval *e)
+{
+	return e->use_fp ? "fingerprint" : "lognormal";
+}
+
+/* ---- signals ---- */
+
+/* FNV-1a 64: the same inputs always give the same id. */
+static uint64_t
+fnv(const char *s, uint64_t h)
+{
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void
+emit_signal(struct eval *e, const char *intent, const struct mkt *m, int side, int64_t count, int64_t price,
+    double prob, double diff, int64_t ttc_s, const char *reason)
+{
+	char id[40], ts[24];
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	snprintf(ts, sizeof ts, "%lld", (long long)e->t.ts);
+	h = fnv(intent, h);
+	h = fnv("|", h);
+	h = fnv(m->ticker, h);
+	h = fnv(side ? "|no|" : "|yes|", h);
+	h = fnv(ts, h);
+	snprintf(id, sizeof id, "s-%016llx", (unsigned long long)h);
+	msg_begin(&e->out, "signal", e->t.ts);
+	jw_kstr(&e->out, "id", id);
+	jw_kstr(&e->out, "intent", intent);
+	jw_kstr(&e->out, "ticker", m->ticker);
+	jw_kstr(&e->out, "event_ticker", m->event);
+	jw_kstr(&e->out, "side", side ? "no" : "yes");
+	jw_kstr(&e->out, "action", strcmp(intent, "open") == 0 ? "buy" : "sell");
+	jw_ki64(&e->out, "count", count);
+	jw_ki64(&e->out, "price", price);
+	jw_kf64(&e->out, "prob", prob, 2);
+	jw_kf64(&e->out, "diff", diff, 2);
+	jw_ki64(&e->out, "mom_bp", e->t.mom_bp);
+	jw_ki64(&e->out, "ttc", ttc_s);
+	jw_kstr(&e->out, "model", model_name(e));
+	jw_kstr(&e->out, "reason", reason);
+	msg_emit(&e->out);
+	e->signals++;
+}
+
+static void
+emit_status(struct eval *e, const char *what, char *last, const char *state, const char *reason,
+    int64_t resume_ts)
+{
+	if (strcmp(last, state) == 0)
+		return;
+	snprintf(last, 16, "%s", state);
+	msg_begin(&e->out, "status", e->t.ts);
+	jw_kstr(&e->out, "what", what);
+	jw_kstr(&e->out, "state", state);
+	jw_kstr(&e->out, "reason", reason);
+	if (resume_ts > 0)
+		jw_ki64(&e->out, "resume_ts", resume_ts);
+	msg_emit(&e->out);
+}
+
+/* ---- the spike pause ---- */
+
+/* |momentum| >= spike_threshold pauses entries; they resume once momentum
+ * has stayed within +-spike_calm for spike_cooldown minutes.  Returns the
+ * milliseconds left (0: not paused). */
+static int64_t
+spike_update(struct eval *e)
+{
+	int64_t a = e->t.mom_bp < 0 ? -e->t.mom_bp : e->t.mom_bp, need = e->set.spike_cooldown_min * 60000;
+
+	if ((double)a >= e->set.spike_threshold_bp) {
+		e->paused = true;
+		e->calm_since = 0;
+	} else if (e->paused) {
+		if ((double)a <= e->set.spike_calm_bp) {
+			if (e->calm_since == 0)
+				e->calm_since = e->t.ts;
+			if (e->t.ts - e->calm_since >= need)
+				e->paused = false;
+		} else
+			e->calm_since = 0;
+	}
+	if (!e->paused)
+		return 0;
+	return e->calm_since ? need - (e->t.ts - e->calm_since) : need;
+}
+
+/* ---- one tick ---- */
+
+struct row {
+	struct mkt *m;
+	double dist, prob_yes, prob, diff, yes_diff, no_diff;
+	int side;                       /* active side: 0 YES (strike below price), 1 NO */
+	int64_t ask;
+	bool watch;
+	char why[64];
+};
+
+static int
+by_dist(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	if (x->dist != y->dist)
+		return x->dist < y->dist ? -1 : 1;
+	return strcmp(x->m->ticker, y->m->ticker);
+}
+
+static int
+by_strike(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+
+	return x->m->strike < y->m->strike ? -1 : x->m->strike > y->m->strike;
+}
+
+/* The first rule that keeps this row's active side from being entered
+ * now, or "" when it would be entered. */
+static void
+why_not(const struct eval *e, struct row *r, int64_t ttc_s, int64_t pause_left, const char *entry_state)
+{
+	const struct settings *s = &e->set;
+	const struct slot *sl = &r->m->s[r->side];
+	size_t n = sizeof r->why;
+
+	r->why[0] = '\0';
+	if (!s->auto_entry)
+		snprintf(r->why, n, "auto entry off");
+	else if (pause_left > 0) {
+		long long secs = (pause_left + 999) / 1000;
+
+		snprintf(r->why, n, "spike pause %lldm%02llds left", secs / 60, secs % 60);
+	}
+	else if (ttc_s < s->min_time_s || ttc_s > s->max_time_s)
+		snprintf(r->why, n, "ttc %lld s outside %lld-%lld", (long long)ttc_s, (long long)s->min_time_s,
+		    (long long)s->max_time_s);
+	else if (r->m->volume < s->min_volume)
+		snprintf(r->why, n, "volume %lld < %lld", (long long)r->m->volume, (long long)s->min_volume);
+	else if (r->ask <= 0 || r->ask >= 100)
+		snprintf(r->why, n, "no ask");
+	else if (r->ask > s->max_ask)
+		snprintf(r->why, n, "ask %lld > %lld", (long long)r->ask, (long long)s->max_ask);
+	else if (r->prob < s->min_probability)
+		snprintf(r->why, n, "prob %.1f < %g", floor(r->prob * 10) / 10, s->min_probability);
+	else if (r->diff < s->min_differential)
+		snprintf(r->why, n, "diff %.2f < %g", r->diff, s->min_differential);
+	else if (sl->st == S_OPEN || sl->st == S_CLOSING)
+		snprintf(r->why, n, "already open");
+	else if (sl->st == S_PENDING)
+		snprintf(r->why, n, "order pending");
+	else if (sl->entered && !s->allow_re_entry)
+		snprintf(r->why, n, "re-entry off");
+	else if (sl->last_entry_ts && e->t.ts - sl->last_entry_ts < s->cooldown_s * 1000)
+		snprintf(r->why, n, "cooldown %lld s", (long long)((s->cooldown_s * 1000 - (e->t.ts - sl->last_entry_ts) +
+		    999) / 1000));
+	else if (strcmp(entry_state, "ACTIVE") != 0)
+		snprintf(r->why, n, "entry %s", entry_state);
+}
+
+/* Auto stop for one held side.  Returns true when a close was sent. */
+static bool
+check_stop(struct eval *e, struct mkt *m, int side, double prob_yes, int64_t ttc_s)
+{
+	const struct settings *s = &e->set;
+	struct slot *sl = &m->s[side];
+	double held = side == 0 ? prob_yes : 100.0 - prob_yes;
+	int64_t bid = side == 0 ? m->yes_bid : m->no_bid;
+	const char *reason = NULL;
+
+	if (sl->st != S_OPEN || sl->count <= 0)
+		return false;
+	if (s->stop_on_spike && (double)(side == 0 ? -e->t.mom_bp : e->t.mom_bp) >= s->spike_threshold_bp)
+		reason = side == 0 ? "spike stop: momentum down" : "spike stop: momentum up";
+	else if (s->auto_stop && held < s->stop_probability && e->t.ts - sl->open_ts >= s->min_hold_s * 1000) {
+		if (s->verify_s > 0) {
+			if (sl->below_since == 0) {
+				sl->below_since = e->t.ts;
+				return false;
+			}
+			if (e->t.ts - sl->below_since < s->verify_s * 1000)
+				return false;
+		}
+		reason = "stop: probability below threshold";
+	} else
+		sl->below_since = 0;
+	if (reason == NULL)
+		return false;
+	/* a limit at the held side's bid, never an unbounded market order */
+	emit_signal(e, "close", m, side, sl->count, bid >= 1 ? bid : 1, held, held - (double)bid, ttc_s, reason);
+	sl->st = S_CLOSING;
+	sl->below_since = 0;
+	return true;
+}
+
+static void
+on_tick(struct eval *e)
+{
+	const struct settings *s = &e->set;
+	struct row *rows;
+	size_t nrows = 0, nwatch = 0;
+	int64_t close_ts = 0, ttc_s = 0, pause_left = spike_update(e);
+	const char *entry_state;
+	char reason[64] = "";
+	const char *event = NULL;
+
+	/* the current event: the active markets closing next after this tick */
+	for (size_t i = 0; i < e->nm; i++) {
+		struct mkt *m = &e->m[i];
+
+		if (strcmp(m->status, "active") == 0 && m->close_ts > e->t.ts && (close_ts == 0 || m->close_ts < close_ts)) {
+			close_ts = m->close_ts;
+			event = m->event;
+		}
+	}
+	ttc_s = close_ts ? (close_ts - e->t.ts) / 1000 : 0;
+
+	/* entry state */
+	if (!s->auto_entry)
+		entry_state = "DISABLED", snprintf(reason, sizeof reason, "auto entry off");
+	else if (pause_left > 0)
+		entry_state = "PAUSED", snprintf(reason, sizeof reason, "momentum spike");
+	else if (event == NULL || ttc_s < s->min_time_s || ttc_s > s->max_time_s)
+		entry_state = "INACTIVE", snprintf(reason, sizeof reason, event ? "outside the time window" : "no open event");
+	else
+		entry_state = "ACTIVE", snprintf(reason, sizeof reason, "trading");
+	emit_status(e, "entry", e->entry_state, entry_state, reason, pause_left > 0 ? e->t.ts + pause_left : 0);
+	emit_status(e, "stop", e->stop_state, s->auto_stop ? "ACTIVE" : "DISABLED",
+	    s->auto_stop ? "stop loss armed" : "auto stop off", 0);
+
+	/* held positions first: stops do not wait for the table */
+	for (size_t i = 0; i < e->nm; i++) {
+		struct mkt *m = &e->m[i];
+		double p;
+		int64_t ttc;
+
+		if ((m->s[0].st != S_OPEN && m->s[1].st != S_OPEN) || strcmp(m->status, "active") != 0 || m->strike <= 0)
+			continue;
+		ttc = (m->close_ts - e->t.ts) / 1000;
+		p = prob_yes(e, e->t.price, m->strike, (double)ttc);
+		check_stop(e, m, 0, p, ttc);
+		check_stop(e, m, 1, p, ttc);
+	}
+	if (event == NULL)
+		return;
+
+	/* the strikes of the current event nearest the price */
+	rows = xcalloc(e->nm, sizeof *rows);
+	for (size_t i = 0; i < e->nm; i++)
+		if (strcmp(e->m[i].event, event) == 0 && strcmp(e->m[i].status, "active") == 0 && e->m[i].strike > 0) {
+			rows[nrows].m = &e->m[i];
+			rows[nrows].dist = fabs(e->m[i].strike - e->t.price);
+			nrows++;
+		}
+	qsort(rows, nrows, sizeof *rows, by_dist);
+	if (nrows > (size_t)s->strikes)
+		nrows = (size_t)s->strikes;
+	qsort(rows, nrows, sizeof *rows, by_strike);
+
+	for (size_t i = 0; i < nrows; i++) {
+		struct row *r = &rows[i];
+		struct mkt *m = r->m;
+
+		r->prob_yes = prob_yes(e, e->t.price, m->strike, (double)ttc_s);
+		r->side = m->strike < e->t.price ? 0 : 1;
+		r->prob = r->side == 0 ? r->prob_yes : 100.0 - r->prob_yes;
+		r->yes_diff = r->prob_yes - (double)m->yes_ask;
+		r->no_diff = (100.0 - r->prob_yes) - (double)m->no_ask;
+		r->ask = r->side == 0 ? m->yes_ask : m->no_ask;
+		r->diff = r->side == 0 ? r->yes_diff : r->no_diff;
+		r->watch = m->volume >= s->min_volume && r->ask > 0 && r->ask <= s->max_ask &&
+		    r->prob > s->min_probability - 5 && r->diff >= s->min_differential - 3;
+		nwatch += r->watch;
+		why_not(e, r, ttc_s, pause_left, entry_state);
+		if (r->why[0] == '\0') {
+			struct slot *sl = &m->s[r->side];
+
+			emit_signal(e, "open", m, r->side, s->position_size * s->multiplier, r->ask, r->prob, r->diff,
+			    ttc_s, "entry");
+			sl->st = S_PENDING;
+			sl->state_ts = e->t.ts;
+			sl->last_entry_ts = e->t.ts;    /* "entered" waits for a fill */
+		}
+	}
+
+	if (!e->no_strikes) {
+		struct buf *b = &e->out;
+
+		msg_begin(b, "strike", e->t.ts);
+		jw_kstr(b, "event_ticker", event);
+		jw_kf64(b, "price", e->t.price, 2);
+		jw_ki64(b, "close_ts", close_ts);
+		jw_ki64(b, "ttc", ttc_s);
+		jw_ki64(b, "mom_bp", e->t.mom_bp);
+		jw_kstr(b, "model", model_name(e));
+		jw_kstr(b, "entry", entry_state);
+		jw_key(b, "rows");
+		jw_arr(b);
+		for (size_t i = 0; i < nrows; i++) {
+			struct row *r = &rows[i];
+
+			jw_obj(b);
+			jw_kstr(b, "ticker", r->m->ticker);
+			jw_kf64(b, "strike", r->m->strike, 2);
+			jw_kf64(b, "buffer", fabs(e->t.price - r->m->strike), 2);
+			jw_kf64(b, "buffer_pct", fabs(e->t.price - r->m->strike) / e->t.price * 100.0, 4);
+			jw_kstr(b, "side", r->side ? "no" : "yes");
+			jw_kf64(b, "prob", r->prob, 2);
+			jw_ki64(b, "yes_ask", r->m->yes_ask);
+			jw_ki64(b, "no_ask", r->m->no_ask);
+			jw_kf64(b, "yes_diff", r->yes_diff, 2);
+			jw_kf64(b, "no_diff", r->no_diff, 2);
+			jw_ki64(b, "volume", r->m->volume);
+			jw_kbool(b, "watch", r->watch);
+			if (r->why[0])
+				jw_kstr(b, "why_not", r->why);
+			else
+				jw_kstr(b, "why_not", NULL);
+			jw_obj_end(b);
+		}
+		jw_arr_end(b);
+		/* the watchlist, by probability */
+		jw_key(b, "watchlist");
+		jw_arr(b);
+		for (size_t k = 0; k < nwatch; k++) {
+			size_t best = SIZE_MAX;
+
+			for (size_t i = 0; i < nrows; i++)
+				if (rows[i].watch && (best == SIZE_MAX || rows[i].prob > rows[best].prob))
+					best = i;
+			jw_str(b, rows[best].m->ticker);
+			rows[best].watch = false;
+		}
+		jw_arr_end(b);
+		msg_emit(b);
+	}
+	free(rows);
+}
+
+/* ---- main ---- */
+
+static void
+on_line(struct eval *e, const struct json *j, const struct ndjson *r)
+{
+	char type[16];
+	int64_t ts;
+	double price, v;
+
+	if (json_get_str(j, 0, "type", type, sizeof type) < 0)
+		return;                 /* not a recio message: ignored */
+	if (json_get_i64(j, 0, "ts", &ts) < 0) {
+		warnx_("%s line %lu: %s without an integer ts, skipped", r->name, r->lineno, type);
+		return;
+	}
+	if (strcmp(type, "tick") == 0) {
+		if (json_get_f64(j, 0, "price", &price) < 0 || !(price > 0)) {
+			warnx_("%s line %lu: tick without a positive price, skipped", r->name, r->lineno);
+			return;
+		}
+		e->t.ts = ts;
+		e->t.price = price;
+		if (json_get_i64(j, 0, "mom_bp", &e->t.mom_bp) < 0)
+			e->t.mom_bp = 0;
+		e->t.vol = 0;
+		if (json_get_f64(j, 0, "vol5m", &v) == 0 || json_get_f64(j, 0, "vol60m", &v) == 0 ||
+		    json_get_f64(j, 0, "vol30s", &v) == 0)
+			e->t.vol = v > 0 ? v : 0;
+		e->t.have = true;
+		on_tick(e);
+	} else if (strcmp(type, "market") == 0) {
+		if (on_market(e, j) < 0)
+			warnx_("%s line %lu: market without a ticker, skipped", r->name, r->lineno);
+	} else if (strcmp(type, "event") == 0)
+		on_event(e, j);
+	else if (strcmp(type, "position") == 0)
+		on_position(e, j, ts);
+	else if (strcmp(type, "order") == 0)
+		on_order(e, j, ts);
+}
+
+static int
+run(struct eval *e, int fd, const char *name)
+{
+	struct ndjson r;
+	struct json j = { 0 };
+	char *line;
+	size_t len;
+	int rc;
+
+	ndjson_init(&r, fd, name);
+	for (;;) {
+		rc = ndjson_next(&r, &j, &line, &len);
+		if (rc < 0 && errno == EINTR) {
+			if (reload) {
+				reload = 0;
+				if (apply_settings(e, false) < 0)
+					warnx_("settings not reloaded: the previous settings stay in force");
+				else
+					infox("settings reloaded");
+			}
+			if (stop)
+				break;
+			continue;
+		}
+		if (rc <= 0)
+			break;
+		on_line(e, &j, &r);
+		if (stop)               /* SIGTERM: the line in hand is done */
+			break;
+	}
+	if (r.bad)
+		warnx_("%s: %lu malformed line%s skipped", name, r.bad, r.bad == 1 ? "" : "s");
+	json_free(&j);
+	ndjson_free(&r);
+	return rc < 0 && !stop ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' }, { "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' }, { "no-strikes", no_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct eval e;
+	struct sigaction sa;
+	bool check = false;
+	int ch, fd = 0, rc;
+
+	diag_init(argv[0]);
+	while ((ch = getopt_long(argc, argv, "hc:s:nv", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'c': e.config = optarg; break;
+		case 's':
+			if (strchr(optarg, '=') == NULL)
+				usage("-s: expected KEY=VALUE");
+			if (e.nsets == SETS_MAX)
+				usage("-s: too many settings");
+			e.sets[e.nsets++] = optarg;
+			break;
+		case 'S': e.no_strikes = true; break;
+		case 'n': check = true; break;
+		case 'v': diag_verbose++; break;
+		default: usage(NULL);
+		}
+	}
+	if (argc - optind > 1)
+		usage("at most one input file");
+	if (apply_settings(&e, true) < 0)
+		return 1;
+	if (check) {
+		printf("configuration OK: model %s\n", model_name(&e));
+		return 0;
+	}
+	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0 && (fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) < 0)
+		die(1, "%s: cannot open:", argv[optind]);
+	e.m = xcalloc(MARKETS_MAX, sizeof *e.m);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;      /* no SA_RESTART: a blocked read returns EINTR */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = run(&e, fd, argc - optind == 1 ? argv[optind] : "stdin");
+	free(e.m);
+	free(e.fp);
+	buf_free(&e.out);
+	buf_free(&e.tmp);
+	return rc;
+}
