@@ -1,0 +1,231 @@
+#!/usr/bin/env bats
+# signal-eval driven by hand-written streams: each entry and stop rule,
+# the spike pause and its recovery timer, cooldown, the TTC window,
+# reload on SIGHUP, determinism.
+#
+# The world: event E closes at C = 1795618800000 (15:00 UTC).  Strike
+# 99000 is 1 % below the price of 100000 (YES side, probability ~100 %
+# with the lognormal model and vol 1e-5/s); strike 100000.01 is at the
+# money (~50 %).
+
+load helper
+
+C=1795618800000
+E=KXBTCD-26NOV2510
+
+# mkt STRIKE YES_BID YES_ASK [VOLUME] [STATUS]
+mkt() {
+	local s=$1 yb=$2 ya=$3 v=${4:-5000} st=${5:-active}
+	printf '{"type":"market","ts":%s,"ticker":"%s-T%s","event_ticker":"%s","status":"%s","strike":%s,"close_ts":%s,"yes_bid":%s,"yes_ask":%s,"no_bid":%s,"no_ask":%s,"volume":%s}\n' \
+		$((C - 3600000)) "$E" "$s" "$E" "$st" "$s" "$C" "$yb" "$ya" $((100 - ya)) $((100 - yb)) "$v"
+}
+
+# tick TTC_SECONDS PRICE MOM_BP
+tick() {
+	printf '{"type":"tick","ts":%s,"price":%s,"mom_bp":%s,"vol5m":0.00001}\n' $((C - $1 * 1000)) "$2" "${3:-0}"
+}
+
+ladder() {
+	mkt 99000.00 95 96
+	mkt 100000.01 48 52
+}
+
+se() {
+	signal-eval -s auto_entry=on -s model=lognormal "$@"
+}
+
+signals() {
+	jq -c 'select(.type=="signal")' "$@"
+}
+
+why() {     # why_not of strike $2 in the last strike line of $1
+	jq -r "select(.type==\"strike\") | .rows[] | select(.strike==$2) | .why_not // \"\"" "$1" | tail -n 1
+}
+
+@test "usage and settings: -h exits 0, a bad setting exits 1 with its reason" {
+	run signal-eval -h
+	[ "$status" -eq 0 ]
+	run signal-eval -s min_probability=120 -n
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"min_probability: \"120\" is not a number of percent from 0 to 100"* ]]
+	run signal-eval -s min_time=900 -s max_time=100 -n
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"min_time 900 > max_time 100"* ]]
+	run signal-eval -s nonsense=1 -n
+	[ "$status" -eq 1 ]
+	run signal-eval -n
+	[ "$output" = "configuration OK: model lognormal" ]
+}
+
+@test "entry: one signal for the strike that passes every rule, limit at the ask" {
+	{ ladder; tick 600 100000; } >"$BATS_TEST_TMPDIR/in"
+	se -s position_size=3 -s multiplier=2 "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	[ "$(signals "$BATS_TEST_TMPDIR/out" | wc -l)" -eq 1 ]
+	s=$(signals "$BATS_TEST_TMPDIR/out")
+	[ "$(jq -r '[.intent,.ticker,.side,.action,.count,.price,.ttc,.model]|join(" ")' <<<"$s")" = \
+		"open $E-T99000.00 yes buy 6 96 600 lognormal" ]
+	[[ "$(jq -r .id <<<"$s")" =~ ^s-[0-9a-f]{16}$ ]]
+	[ "$(jq '.prob > 99.9 and .diff > 3.9' <<<"$s")" = true ]
+	# the at-the-money strike says why not
+	[[ "$(why "$BATS_TEST_TMPDIR/out" 100000.01)" == "prob 4"*" < 95" ]] || [[ "$(why "$BATS_TEST_TMPDIR/out" 100000.01)" == "prob 5"*" < 95" ]]
+	# strike rows: active side YES below the price, NO at or above
+	[ "$(jq -r 'select(.type=="strike") | [.rows[].side]|join(",")' "$BATS_TEST_TMPDIR/out")" = "yes,no" ]
+}
+
+@test "the TTC window: outside 120-900 s nothing is entered, and it says so" {
+	{ ladder; tick 1000 100000; tick 100 100000; } >"$BATS_TEST_TMPDIR/in"
+	se "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	[ "$(signals "$BATS_TEST_TMPDIR/out" | wc -l)" -eq 0 ]
+	[ "$(jq -r 'select(.type=="strike") | .rows[0].why_not' "$BATS_TEST_TMPDIR/out")" = \
+		"$(printf 'ttc 1000 s outside 120-900\nttc 100 s outside 120-900')" ]
+	[ "$(jq -r 'select(.type=="status" and .what=="entry") | .state' "$BATS_TEST_TMPDIR/out")" = INACTIVE ]
+}
+
+@test "ask, volume, probability and differential limits" {
+	{ mkt 99000.00 98 99; tick 600 100000; } | se >"$BATS_TEST_TMPDIR/o1"
+	[ "$(why "$BATS_TEST_TMPDIR/o1" 99000)" = "ask 99 > 98" ]
+	{ mkt 99000.00 95 96 800; tick 600 100000; } | se >"$BATS_TEST_TMPDIR/o2"
+	[ "$(why "$BATS_TEST_TMPDIR/o2" 99000)" = "volume 800 < 1000" ]
+	{ ladder; tick 600 100000; } | se -s min_differential=5 >"$BATS_TEST_TMPDIR/o3"
+	[ "$(why "$BATS_TEST_TMPDIR/o3" 99000)" = "diff 4.00 < 5" ]
+	[ "$(signals "$BATS_TEST_TMPDIR/o1" "$BATS_TEST_TMPDIR/o2" "$BATS_TEST_TMPDIR/o3" | wc -l)" -eq 0 ]
+	{ ladder; tick 600 100000; } | signal-eval -s model=lognormal >"$BATS_TEST_TMPDIR/o4"
+	[ "$(why "$BATS_TEST_TMPDIR/o4" 99000)" = "auto entry off" ]
+}
+
+@test "pending, cooldown, already open, and re-entry" {
+	o() { printf '{"type":"order","ts":%s,"ticker":"%s-T99000.00","side":"yes","action":"%s","status":"%s","filled":%s}\n' $((C - $1 * 1000)) "$E" "$2" "$3" "${4:-0}"; }
+	p() { printf '{"type":"position","ts":%s,"ticker":"%s-T99000.00","position":%s}\n' $((C - $1 * 1000)) "$E" "$2"; }
+	{
+		ladder
+		tick 600 100000        # signal 1
+		tick 599 100000        # pending
+		o 598 buy rejected     # back to none
+		tick 597 100000        # cooldown 7 s
+		tick 590 100000        # signal 2 (10 s later)
+		o 589 buy filled 1
+		p 589 1
+		tick 580 100000        # already open
+		p 570 0                # closed
+		tick 560 100000        # re-entry off
+	} >"$BATS_TEST_TMPDIR/in"
+	se "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	[ "$(signals "$BATS_TEST_TMPDIR/out" | jq -r .ttc | tr '\n' ' ')" = "600 590 " ]
+	[ "$(jq -r 'select(.type=="strike") | .rows[0].why_not // "-"' "$BATS_TEST_TMPDIR/out" | tr '\n' '|')" = \
+		"-|order pending|cooldown 7 s|-|already open|re-entry off|" ]
+	se -s allow_re_entry=on "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out2"
+	[ "$(signals "$BATS_TEST_TMPDIR/out2" | jq -r .ttc | tr '\n' ' ')" = "600 590 560 " ]
+}
+
+@test "spike pause: |momentum| >= 36 pauses; 15 minutes within +-30 resumes; a relapse restarts the timer" {
+	{
+		ladder
+		tick 2000 100000 40          # pause
+		tick 1990 100000 20          # calm from here
+		tick 1500 100000 33          # above 30: the timer restarts
+		tick 1490 100000 10          # calm again
+		tick 591 100000 0            # 14m59s calm: still paused, 1 s left
+		tick 590 100000 0            # 15 minutes: resumes, enters
+	} >"$BATS_TEST_TMPDIR/in"
+	se "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r 'select(.type=="status" and .what=="entry") | .state' "$BATS_TEST_TMPDIR/out" | tr '\n' ' ')" = \
+		"PAUSED ACTIVE " ]
+	[ "$(jq -r 'select(.type=="strike") | .rows[0].why_not // "-"' "$BATS_TEST_TMPDIR/out" | tr '\n' '|')" = \
+		"spike pause 15m00s left|spike pause 15m00s left|spike pause 15m00s left|spike pause 15m00s left|spike pause 0m01s left|-|" ]
+	[ "$(signals "$BATS_TEST_TMPDIR/out" | jq -r .ttc)" = 590 ]
+	[ "$(jq -r 'select(.type=="status" and .state=="PAUSED") | .resume_ts' "$BATS_TEST_TMPDIR/out")" -eq $((C - 2000000 + 900000)) ]
+}
+
+@test "auto stop: below 40 % after the minimum hold, confirmed after the verification period" {
+	p() { printf '{"type":"position","ts":%s,"ticker":"%s-T100000.01","position":%s}\n' $((C - $1 * 1000)) "$E" "$2"; }
+	{
+		ladder
+		p 900 5                      # 5 YES held from TTC 900
+		tick 880 99990               # below 50 % but held 20 s < 60
+		tick 840 99990               # held 60 s: verification starts
+		tick 830 100010              # recovered: verification resets
+		tick 820 99990               # starts again
+		tick 810 99990               # 10 s: not yet
+		tick 805 99990               # 15 s: close
+		tick 800 99990               # closing: nothing more
+	} >"$BATS_TEST_TMPDIR/in"
+	se -s auto_entry=off -s auto_stop=on "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	[ "$(signals "$BATS_TEST_TMPDIR/out" | wc -l)" -eq 1 ]
+	s=$(signals "$BATS_TEST_TMPDIR/out")
+	[ "$(jq -r '[.intent,.side,.action,.count,.price,.ttc]|join(" ")' <<<"$s")" = "close yes sell 5 48 805" ]
+	[ "$(jq '.prob < 40' <<<"$s")" = true ]
+	# without verification it closes at the first tick past the hold
+	se -s auto_entry=off -s auto_stop=on -s verify=0 "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out2"
+	[ "$(signals "$BATS_TEST_TMPDIR/out2" | jq -r .ttc)" = 840 ]
+	# auto stop off: nothing
+	se -s auto_entry=off "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out3"
+	[ "$(signals "$BATS_TEST_TMPDIR/out3" | wc -l)" -eq 0 ]
+}
+
+@test "spike stop-out: a down spike closes YES, an up spike closes NO, only when enabled" {
+	{
+		ladder
+		printf '{"type":"position","ts":%s,"ticker":"%s-T99000.00","position":2}\n' $((C - 900000)) "$E"
+		printf '{"type":"position","ts":%s,"ticker":"%s-T100000.01","position":-3}\n' $((C - 900000)) "$E"
+		tick 800 100000 -40
+		tick 790 100000 40
+	} >"$BATS_TEST_TMPDIR/in"
+	se -s auto_entry=off -s stop_on_spike=on "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	[ "$(signals "$BATS_TEST_TMPDIR/out" | jq -r '[.ttc,.side,.count,.reason]|join(" ")')" = \
+		"$(printf '800 yes 2 spike stop: momentum down\n790 no 3 spike stop: momentum up')" ]
+	se -s auto_entry=off "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out2"
+	[ "$(signals "$BATS_TEST_TMPDIR/out2" | wc -l)" -eq 0 ]
+}
+
+@test "SIGHUP reloads the settings; a bad file keeps the old ones and says why" {
+	cfg="$BATS_TEST_TMPDIR/se.conf"
+	fifo="$BATS_TEST_TMPDIR/in"
+	printf 'auto_entry=on\nmodel=lognormal\n' >"$cfg"
+	mkfifo "$fifo"
+	signal-eval -c "$cfg" <"$fifo" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	exec 5>"$fifo"
+	ladder >&5
+	tick 900 100000 >&5
+	for i in $(seq 1 50); do grep -q '"state":"ACTIVE"' "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	printf 'auto_entry=maybe\n' >"$cfg"
+	kill -HUP $pid
+	for i in $(seq 1 50); do grep -q 'not reloaded' "$BATS_TEST_TMPDIR/err" && break; sleep 0.1; done
+	grep -q 'auto_entry: "maybe" is not on|off' "$BATS_TEST_TMPDIR/err"
+	tick 899 100000 >&5
+	printf 'auto_entry=off\nmodel=lognormal\n' >"$cfg"
+	sleep 0.2
+	kill -HUP $pid
+	sleep 0.3
+	tick 898 100000 >&5
+	exec 5>&-
+	wait $pid
+	[ "$(jq -r 'select(.type=="status" and .what=="entry") | .state' "$BATS_TEST_TMPDIR/out" | tr '\n' ' ')" = \
+		"ACTIVE DISABLED " ]
+	[ "$(jq -r 'select(.type=="strike") | .entry' "$BATS_TEST_TMPDIR/out" | tr '\n' ' ')" = "ACTIVE ACTIVE DISABLED " ]
+}
+
+@test "the same input gives byte-identical output; bad lines are reported and skipped" {
+	{
+		ladder
+		for t in $(seq 900 -5 100); do tick "$t" $((100000 + (t % 37) * 10 - 180)) $(( (t % 23) - 11 )); done
+		echo 'not json'
+		printf '{"type":"tick","price":1}\n'
+	} >"$BATS_TEST_TMPDIR/in"
+	se -s auto_stop=on -s allow_re_entry=on "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/err"
+	se -s auto_stop=on -s allow_re_entry=on "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/b" 2>/dev/null
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	[ "$(grep -c '"type":"strike"' "$BATS_TEST_TMPDIR/a")" -eq 161 ]
+	grep -q 'line 164: invalid JSON' "$BATS_TEST_TMPDIR/err"
+	grep -q 'line 165: tick without an integer ts' "$BATS_TEST_TMPDIR/err"
+}
+
+@test "fingerprint model from the shipped tables" {
+	{ ladder; tick 600 100000 5; } | se -s model=auto -s fingerprints="$RECIO_TOP/share/fingerprints/btc" >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r 'select(.type=="strike") | .model' "$BATS_TEST_TMPDIR/out")" = fingerprint ]
+	# 1 % below with 10 minutes left: nearly certain to stay above
+	[ "$(jq 'select(.type=="strike") | .rows[0].prob > 99' "$BATS_TEST_TMPDIR/out")" = true ]
+	run signal-eval -s model=fingerprint -n
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"needs fingerprints=DIR"* ]]
+}
