@@ -12,10 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 
 #include "buf.h"
 #include "diag.h"
 #include "fp.h"
+#include "money.h"
 #include "json.h"
 #include "msg.h"
 #include "ndjson.h"
@@ -87,6 +89,23 @@ struct eval {
 	char entry_state[16], stop_state[16];
 	struct buf out, tmp;
 	unsigned long signals;
+	/* --backtest: paper fills */
+	bool backtest;
+	struct trade *tr;
+	size_t ntr, ctr;
+	int64_t px_sec[120];            /* last price of each of the last 120 seconds */
+	double px[120];
+};
+
+struct trade {
+	char ticker[RECIO_TICKER_MAX], event[RECIO_TICKER_MAX];
+	int side;
+	double strike;
+	int64_t count, close_ts;
+	int64_t entry_ts, entry_price, entry_fee_cc;
+	int64_t exit_ts, exit_price, exit_fee_cc;       /* exit_price: cents per contract (100/0 at settlement) */
+	const char *exit;               /* NULL while open: "stop", "settle" */
+	int64_t pnl_cc;
 };
 
 static volatile sig_atomic_t stop, reload;
@@ -323,6 +342,89 @@ model_name(const struct eval *e)
 	return e->use_fp ? "fingerprint" : "lognormal";
 }
 
+/* ---- paper fills (--backtest) ---- */
+
+/* Fill a signal at once at its limit (the recorded ask for entries, the
+ * bid for exits), paying Kalshi's taker fee, as live order-send's paper
+ * mode does. */
+static void
+paper_fill(struct eval *e, const char *intent, struct mkt *m, int side, int64_t count, int64_t price)
+{
+	struct slot *sl = &m->s[side];
+	int64_t fee = kx_fee_round_cent(kx_fee_raw_cc(count * 100, price, /* P(1-P): either side */
+	    KX_TAKER_RATE_BP, 100));
+
+	if (strcmp(intent, "open") == 0) {
+		struct trade *t;
+
+		if (e->ntr == e->ctr) {
+			e->ctr = e->ctr ? e->ctr * 2 : 64;
+			e->tr = xrealloc(e->tr, e->ctr * sizeof *e->tr);
+		}
+		t = &e->tr[e->ntr++];
+		memset(t, 0, sizeof *t);
+		snprintf(t->ticker, sizeof t->ticker, "%s", m->ticker);
+		snprintf(t->event, sizeof t->event, "%s", m->event);
+		t->side = side;
+		t->strike = m->strike;
+		t->count = count;
+		t->close_ts = m->close_ts;
+		t->entry_ts = e->t.ts;
+		t->entry_price = price;
+		t->entry_fee_cc = fee;
+		sl->st = S_OPEN;
+		sl->count = count;
+		sl->open_ts = e->t.ts;
+		sl->entered = true;
+		return;
+	}
+	for (size_t i = e->ntr; i-- > 0; ) {
+		struct trade *t = &e->tr[i];
+
+		if (t->exit == NULL && t->side == side && strcmp(t->ticker, m->ticker) == 0) {
+			t->exit = "stop";
+			t->exit_ts = e->t.ts;
+			t->exit_price = price;
+			t->exit_fee_cc = fee;
+			t->pnl_cc = (price - t->entry_price) * t->count * CC_PER_CENT - t->entry_fee_cc - fee;
+		}
+	}
+	sl->st = S_NONE;
+	sl->count = 0;
+}
+
+/* Settle open paper trades whose market has closed, on the average of
+ * the recorded one-second prices of the minute before the close. */
+static void
+paper_settle(struct eval *e)
+{
+	for (size_t i = 0; i < e->ntr; i++) {
+		struct trade *t = &e->tr[i];
+		double sum = 0;
+		int n = 0;
+		bool yes;
+
+		if (t->exit || t->close_ts > e->t.ts)
+			continue;
+		for (int k = 0; k < 120; k++)
+			if (e->px_sec[k] >= t->close_ts / 1000 - 60 && e->px_sec[k] < t->close_ts / 1000)
+				sum += e->px[k], n++;
+		yes = (n ? sum / n : e->t.price) > t->strike;
+		t->exit = "settle";
+		t->exit_ts = t->close_ts;
+		t->exit_price = (t->side == 0) == yes ? 100 : 0;
+		t->pnl_cc = (t->exit_price - t->entry_price) * t->count * CC_PER_CENT - t->entry_fee_cc;
+		{
+			struct mkt *m = mkt_get(e, t->ticker, false);
+
+			if (m) {
+				m->s[t->side].st = S_NONE;
+				m->s[t->side].count = 0;
+			}
+		}
+	}
+}
+
 /* ---- signals ---- */
 
 /* FNV-1a 64: the same inputs always give the same id. */
@@ -337,7 +439,7 @@ fnv(const char *s, uint64_t h)
 }
 
 static void
-emit_signal(struct eval *e, const char *intent, const struct mkt *m, int side, int64_t count, int64_t price,
+emit_signal(struct eval *e, const char *intent, struct mkt *m, int side, int64_t count, int64_t price,
     double prob, double diff, int64_t ttc_s, const char *reason)
 {
 	char id[40], ts[24];
@@ -350,6 +452,11 @@ emit_signal(struct eval *e, const char *intent, const struct mkt *m, int side, i
 	h = fnv(side ? "|no|" : "|yes|", h);
 	h = fnv(ts, h);
 	snprintf(id, sizeof id, "s-%016llx", (unsigned long long)h);
+	e->signals++;
+	if (e->backtest) {
+		paper_fill(e, intent, m, side, count, price);
+		return;
+	}
 	msg_begin(&e->out, "signal", e->t.ts);
 	jw_kstr(&e->out, "id", id);
 	jw_kstr(&e->out, "intent", intent);
@@ -366,7 +473,6 @@ emit_signal(struct eval *e, const char *intent, const struct mkt *m, int side, i
 	jw_kstr(&e->out, "model", model_name(e));
 	jw_kstr(&e->out, "reason", reason);
 	msg_emit(&e->out);
-	e->signals++;
 }
 
 static void
@@ -376,6 +482,8 @@ emit_status(struct eval *e, const char *what, char *last, const char *state, con
 	if (strcmp(last, state) == 0)
 		return;
 	snprintf(last, 16, "%s", state);
+	if (e->backtest)
+		return;
 	msg_begin(&e->out, "status", e->t.ts);
 	jw_kstr(&e->out, "what", what);
 	jw_kstr(&e->out, "state", state);
@@ -603,7 +711,8 @@ on_tick(struct eval *e)
 
 			emit_signal(e, "open", m, r->side, s->position_size * s->multiplier, r->ask, r->prob, r->diff,
 			    ttc_s, "entry");
-			sl->st = S_PENDING;
+			if (!e->backtest)       /* a paper fill has opened it already */
+				sl->st = S_PENDING;
 			sl->state_ts = e->t.ts;
 			sl->last_entry_ts = e->t.ts;    /* "entered" waits for a fill */
 		}
@@ -663,6 +772,168 @@ on_tick(struct eval *e)
 	free(rows);
 }
 
+/* ---- backtest report ---- */
+
+static void
+fmt_cc(char *out, size_t cap, int64_t cc)
+{
+	money_fmt_dollars(out, cap, cc);
+}
+
+struct report {
+	int64_t trades, wins, settled, stopped, open, pnl, fees, maxdd;
+};
+
+static void
+report_make(const struct eval *e, struct report *r)
+{
+	int64_t cum = 0, peak = 0;
+
+	memset(r, 0, sizeof *r);
+	/* trades close in exit time order; ties keep entry order */
+	for (size_t i = 0; i < e->ntr; i++) {
+		const struct trade *t = &e->tr[i];
+
+		if (t->exit == NULL) {
+			r->open++;
+			continue;
+		}
+		r->trades++;
+		r->wins += t->pnl_cc > 0;
+		r->settled += strcmp(t->exit, "settle") == 0;
+		r->stopped += strcmp(t->exit, "stop") == 0;
+		r->pnl += t->pnl_cc;
+		r->fees += t->entry_fee_cc + t->exit_fee_cc;
+	}
+	{
+		size_t n = 0;
+		const struct trade **o = xcalloc(e->ntr + 1, sizeof *o);
+
+		for (size_t i = 0; i < e->ntr; i++)
+			if (e->tr[i].exit)
+				o[n++] = &e->tr[i];
+		for (size_t i = 1; i < n; i++)     /* insertion sort: stable, n is small */
+			for (size_t k = i; k > 0 && o[k - 1]->exit_ts > o[k]->exit_ts; k--) {
+				const struct trade *x = o[k];
+
+				o[k] = o[k - 1];
+				o[k - 1] = x;
+			}
+		for (size_t i = 0; i < n; i++) {
+			cum += o[i]->pnl_cc;
+			if (cum > peak)
+				peak = cum;
+			if (peak - cum > r->maxdd)
+				r->maxdd = peak - cum;
+		}
+		free(o);
+	}
+}
+
+static void
+report_json(struct buf *b, const struct report *r, const char *label)
+{
+	buf_reset(b);
+	jw_obj(b);
+	jw_kstr(b, "type", "report");
+	if (label)
+		jw_kstr(b, "settings", label);
+	jw_ki64(b, "trades", r->trades);
+	jw_ki64(b, "wins", r->wins);
+	jw_kf64(b, "win_rate", r->trades ? 100.0 * (double)r->wins / (double)r->trades : 0, 2);
+	jw_ki64(b, "settled", r->settled);
+	jw_ki64(b, "stopped", r->stopped);
+	jw_ki64(b, "open", r->open);
+	jw_ki64(b, "pnl_cc", r->pnl);
+	jw_ki64(b, "fees_cc", r->fees);
+	jw_ki64(b, "max_drawdown_cc", r->maxdd);
+	jw_obj_end(b);
+	buf_putc(b, '\n');
+}
+
+static void
+report_text(const struct eval *e, const struct report *r, FILE *f)
+{
+	char a[40], b[40], c[40];
+
+	fmt_cc(a, sizeof a, r->pnl);
+	fmt_cc(b, sizeof b, r->fees);
+	fmt_cc(c, sizeof c, r->maxdd);
+	fprintf(f, "model %s; %lu signals\n", model_name(e), e->signals);
+	fprintf(f, "trades %lld (settled %lld, stopped %lld), still open %lld\n", (long long)r->trades,
+	    (long long)r->settled, (long long)r->stopped, (long long)r->open);
+	fprintf(f, "wins %lld, win rate %.1f %%\n", (long long)r->wins,
+	    r->trades ? 100.0 * (double)r->wins / (double)r->trades : 0.0);
+	fprintf(f, "P&L $%s, fees $%s, max drawdown $%s\n", a, b, c);
+	fprintf(f, "per hour:\n");
+	for (size_t i = 0; i < e->ntr; i++) {
+		int64_t n = 0, w = 0, pnl = 0;
+		bool seen = false;
+
+		if (e->tr[i].exit == NULL)
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (e->tr[k].exit && strcmp(e->tr[k].event, e->tr[i].event) == 0)
+				seen = true;
+		if (seen)
+			continue;
+		for (size_t k = i; k < e->ntr; k++)
+			if (e->tr[k].exit && strcmp(e->tr[k].event, e->tr[i].event) == 0) {
+				n++;
+				w += e->tr[k].pnl_cc > 0;
+				pnl += e->tr[k].pnl_cc;
+			}
+		fmt_cc(a, sizeof a, pnl);
+		fprintf(f, "  %-24s trades %3lld  wins %3lld  P&L $%s\n", e->tr[i].event, (long long)n, (long long)w, a);
+	}
+}
+
+static int
+write_trades(const struct eval *e, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	struct buf b = { 0 };
+	int rc = 0;
+
+	if (f == NULL) {
+		warnx_("%s: cannot create:", path);
+		return -1;
+	}
+	for (size_t i = 0; i < e->ntr; i++) {
+		const struct trade *t = &e->tr[i];
+
+		buf_reset(&b);
+		jw_obj(&b);
+		jw_kstr(&b, "type", "trade");
+		jw_ki64(&b, "ts", t->exit ? t->exit_ts : t->entry_ts);
+		jw_kstr(&b, "ticker", t->ticker);
+		jw_kstr(&b, "event_ticker", t->event);
+		jw_kstr(&b, "side", t->side ? "no" : "yes");
+		jw_ki64(&b, "count", t->count);
+		jw_ki64(&b, "entry_ts", t->entry_ts);
+		jw_ki64(&b, "entry_price", t->entry_price);
+		jw_ki64(&b, "entry_fee_cc", t->entry_fee_cc);
+		jw_kstr(&b, "exit", t->exit ? t->exit : "open");
+		if (t->exit) {
+			jw_ki64(&b, "exit_ts", t->exit_ts);
+			jw_ki64(&b, "exit_price", t->exit_price);
+			jw_ki64(&b, "exit_fee_cc", t->exit_fee_cc);
+			jw_ki64(&b, "pnl_cc", t->pnl_cc);
+			jw_kbool(&b, "win", t->pnl_cc > 0);
+		}
+		jw_obj_end(&b);
+		buf_putc(&b, '\n');
+		if (fwrite(b.p, 1, b.len, f) != b.len)
+			rc = -1;
+	}
+	if (fclose(f) != 0 || rc < 0) {
+		warnx_("%s: write error:", path);
+		rc = -1;
+	}
+	buf_free(&b);
+	return rc;
+}
+
 /* ---- main ---- */
 
 static void
@@ -692,6 +963,13 @@ on_line(struct eval *e, const struct json *j, const struct ndjson *r)
 		    json_get_f64(j, 0, "vol30s", &v) == 0)
 			e->t.vol = v > 0 ? v : 0;
 		e->t.have = true;
+		if (e->backtest) {
+			int k = (int)((ts / 1000) % 120);
+
+			e->px_sec[k] = ts / 1000;
+			e->px[k] = price;
+			paper_settle(e);
+		}
 		on_tick(e);
 	} else if (strcmp(type, "market") == 0) {
 		if (on_market(e, j) < 0)
@@ -741,32 +1019,205 @@ run(struct eval *e, int fd, const char *name)
 	return rc < 0 && !stop ? 1 : 0;
 }
 
+/* One backtest over path with the settings of e (sets included). */
+static int
+backtest_once(struct eval *e, const char *path, struct report *r)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0) {
+		warnx_("%s: cannot open:", path);
+		return -1;
+	}
+	e->backtest = true;
+	e->no_strikes = true;
+	if (e->m == NULL)
+		e->m = xcalloc(MARKETS_MAX, sizeof *e->m);
+	rc = run(e, fd, path);
+	close(fd);
+	report_make(e, r);
+	return rc ? -1 : 0;
+}
+
+/* --sweep "k=a,b;k2=c,d": every combination, spread over worker processes;
+ * one report line each, best P&L first. */
+static int
+sweep(const struct eval *base, const char *spec, const char *path, long workers)
+{
+	char *dup = xstrdup(spec), *save = NULL, *keys[16], *vals[16][64];
+	int nk = 0, nv[16];
+	long combos = 1;
+	int p[2];
+	FILE *in;
+	struct buf line = { 0 }, out = { 0 };
+	char **lines = NULL;
+	size_t nl = 0;
+	pid_t *pids;
+
+	for (char *t = strtok_r(dup, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
+		char *eq = strchr(t, '='), *s2 = NULL;
+
+		if (eq == NULL || nk == 16)
+			die(2, "--sweep: expected KEY=V1,V2;KEY2=... (at most 16 keys)");
+		*eq = '\0';
+		keys[nk] = t;
+		nv[nk] = 0;
+		for (char *v = strtok_r(eq + 1, ",", &s2); v; v = strtok_r(NULL, ",", &s2)) {
+			if (nv[nk] == 64)
+				die(2, "--sweep: at most 64 values per key");
+			vals[nk][nv[nk]++] = v;
+		}
+		if (nv[nk] == 0)
+			die(2, "--sweep: %s has no values", t);
+		combos *= nv[nk];
+		if (combos > 100000)
+			die(2, "--sweep: more than 100000 combinations");
+		nk++;
+	}
+	if (workers > combos)
+		workers = combos;
+	if (pipe(p) < 0)
+		die(1, "pipe:");
+	pids = xcalloc((size_t)workers, sizeof *pids);
+	for (long w = 0; w < workers; w++) {
+		if ((pids[w] = fork()) < 0)
+			die(1, "fork:");
+		if (pids[w] > 0)
+			continue;
+		close(p[0]);
+		for (long c = w; c < combos; c += workers) {
+			struct eval *e = xcalloc(1, sizeof *e);
+			struct report r;
+			struct buf label = { 0 };
+			char setv[16][160];
+			long k = c;
+
+			e->config = base->config;
+			for (int i = 0; i < base->nsets; i++)
+				e->sets[e->nsets++] = base->sets[i];
+			for (int i = nk - 1; i >= 0; i--) {
+				const char *v = vals[i][k % nv[i]];
+
+				k /= nv[i];
+				snprintf(setv[i], sizeof setv[i], "%s=%s", keys[i], v);
+				if (e->nsets < SETS_MAX)
+					e->sets[e->nsets++] = setv[i];
+			}
+			for (int i = 0; i < nk; i++)
+				buf_printf(&label, "%s%s", i ? " " : "", setv[i]);
+			if (apply_settings(e, true) < 0 || backtest_once(e, path, &r) < 0)
+				_exit(1);
+			report_json(&out, &r, label.p);
+			buf_free(&label);
+			if (write_all(p[1], out.p, out.len) < 0)
+				_exit(1);
+			free(e->m);
+			free(e->tr);
+			free(e->fp);
+			buf_free(&e->out);
+			free(e);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	if ((in = fdopen(p[0], "r")) == NULL)
+		die(1, "fdopen:");
+	{
+		char *l = NULL;
+		size_t cap = 0;
+
+		while (getline(&l, &cap, in) > 0) {
+			lines = xrealloc(lines, (nl + 1) * sizeof *lines);
+			lines[nl++] = xstrdup(l);
+		}
+		free(l);
+	}
+	fclose(in);
+	{
+		int failed = 0, st;
+
+		for (long w = 0; w < workers; w++)
+			if (waitpid(pids[w], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				failed = 1;
+		if (failed)
+			die(1, "--sweep: a worker failed (see above)");
+	}
+	/* best P&L first; equal P&L by settings text, so the order is stable */
+	for (size_t i = 1; i < nl; i++)
+		for (size_t k = i; k > 0; k--) {
+			struct json a = { 0 }, b = { 0 };
+			int64_t pa = 0, pb = 0;
+			bool swap;
+
+			json_parse(&a, lines[k - 1], strlen(lines[k - 1]));
+			json_parse(&b, lines[k], strlen(lines[k]));
+			json_get_i64(&a, 0, "pnl_cc", &pa);
+			json_get_i64(&b, 0, "pnl_cc", &pb);
+			swap = pb > pa || (pb == pa && strcmp(lines[k], lines[k - 1]) < 0);
+			json_free(&a);
+			json_free(&b);
+			if (!swap)
+				break;
+			char *t = lines[k];
+
+			lines[k] = lines[k - 1];
+			lines[k - 1] = t;
+		}
+	for (size_t i = 0; i < nl; i++) {
+		if (write_all(1, lines[i], strlen(lines[i])) < 0)
+			die(1, "stdout:");
+		free(lines[i]);
+	}
+	free(lines);
+	free(pids);
+	free(dup);
+	buf_free(&line);
+	buf_free(&out);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' }, { "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' }, { "no-strikes", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 }
+		{ "backtest", no_argument, NULL, 'B' }, { "trades", required_argument, NULL, 'T' },
+		{ "json", no_argument, NULL, 'J' }, { "sweep", required_argument, NULL, 'W' },
+		{ "jobs", required_argument, NULL, 'j' }, { NULL, 0, NULL, 0 }
 	};
 	static struct eval e;
 	struct sigaction sa;
-	bool check = false;
+	bool check = false, backtest = false, json = false;
+	const char *trades = NULL, *sweep_spec = NULL;
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	int ch, fd = 0, rc;
 
 	diag_init(argv[0]);
-	while ((ch = getopt_long(argc, argv, "hc:s:nv", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hc:s:nvj:", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'c': e.config = optarg; break;
 		case 's':
 			if (strchr(optarg, '=') == NULL)
 				usage("-s: expected KEY=VALUE");
-			if (e.nsets == SETS_MAX)
+			if (e.nsets == SETS_MAX - 16)
 				usage("-s: too many settings");
 			e.sets[e.nsets++] = optarg;
 			break;
 		case 'S': e.no_strikes = true; break;
+		case 'B': backtest = true; break;
+		case 'T': trades = optarg; break;
+		case 'J': json = true; break;
+		case 'W': sweep_spec = optarg; break;
+		case 'j': {
+			char *end;
+
+			jobs = strtol(optarg, &end, 10);
+			if (end == optarg || *end || jobs < 1 || jobs > 256)
+				usage("-j: expected 1 to 256 workers");
+			break;
+		}
 		case 'n': check = true; break;
 		case 'v': diag_verbose++; break;
 		default: usage(NULL);
@@ -774,10 +1225,36 @@ main(int argc, char **argv)
 	}
 	if (argc - optind > 1)
 		usage("at most one input file");
+	if ((backtest || sweep_spec) && argc - optind != 1)
+		usage("--backtest and --sweep read a FILE");
+	if ((trades || json) && !backtest)
+		usage("--trades and --json go with --backtest");
+	if (jobs < 1)
+		jobs = 1;
 	if (apply_settings(&e, true) < 0)
 		return 1;
 	if (check) {
 		printf("configuration OK: model %s\n", model_name(&e));
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (sweep_spec)
+		return sweep(&e, sweep_spec, argv[optind], jobs);
+	if (backtest) {
+		struct report r;
+
+		if (backtest_once(&e, argv[optind], &r) < 0)
+			return 1;
+		if (trades && write_trades(&e, trades) < 0)
+			return 1;
+		if (json) {
+			report_json(&e.out, &r, NULL);
+			if (write_all(1, e.out.p, e.out.len) < 0)
+				die(1, "stdout:");
+		} else
+			report_text(&e, &r, stdout);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			die(1, "stdout:");
 		return 0;
 	}
 	if (argc - optind == 1 && strcmp(argv[optind], "-") != 0 && (fd = open(argv[optind], O_RDONLY | O_CLOEXEC)) < 0)
@@ -789,7 +1266,6 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	rc = run(&e, fd, argc - optind == 1 ? argv[optind] : "stdin");
 	free(e.m);

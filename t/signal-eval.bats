@@ -229,3 +229,44 @@ why() {     # why_not of strike $2 in the last strike line of $1
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"needs fingerprints=DIR"* ]]
 }
+
+# a stream through the close: entries at TTC 600, then ticks to the close at PRICE
+through_close() {
+	ladder
+	for t in $(seq 600 -1 0) -1; do tick "$t" "$1"; done
+}
+
+@test "backtest: paper fills at the ask, Kalshi's fee, settlement on the recorded last minute" {
+	through_close 100000 >"$BATS_TEST_TMPDIR/in"
+	run signal-eval --backtest -s auto_entry=on -s model=lognormal --trades "$BATS_TEST_TMPDIR/trades" "$BATS_TEST_TMPDIR/in"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"trades 1 (settled 1, stopped 0)"* ]]
+	[[ "$output" == *"P&L \$0.0300, fees \$0.0100"* ]]
+	# 1 YES at 96c; the fee 0.07 x 0.96 x 0.04 = $0.002688 is charged $0.01; wins $1: 400 - 100 cc
+	t=$(cat "$BATS_TEST_TMPDIR/trades")
+	[ "$(jq -r '[.side,.entry_price,.entry_fee_cc,.exit,.exit_price,.pnl_cc,.win]|join(" ")' <<<"$t")" = \
+		"yes 96 100 settle 100 300 true" ]
+	# the price ends below the strike for the last minute: the YES trade loses
+	{ ladder; tick 600 100000; for t in $(seq 599 -1 0) -1; do tick "$t" 98900; done; } >"$BATS_TEST_TMPDIR/in2"
+	# (entries only at TTC 600: the stale quotes would invite NO entries after the drop)
+	signal-eval --backtest --json -s auto_entry=on -s model=lognormal -s min_time=600 -s max_time=600 \
+		"$BATS_TEST_TMPDIR/in2" >"$BATS_TEST_TMPDIR/r"
+	[ "$(jq -r '[.trades,.wins,.pnl_cc,.max_drawdown_cc]|join(" ")' "$BATS_TEST_TMPDIR/r")" = "1 0 -9700 9700" ]
+}
+
+@test "backtest: an auto stop exits at the bid; sweep runs a grid on all cores" {
+	{ ladder; tick 600 100000; for t in $(seq 599 -1 500); do tick "$t" 98900; done; } >"$BATS_TEST_TMPDIR/in"
+	signal-eval --backtest --json -s auto_entry=on -s auto_stop=on -s verify=0 -s model=lognormal -s min_time=600 -s max_time=600 \
+		--trades "$BATS_TEST_TMPDIR/trades" "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/r"
+	[ "$(jq -r '[.exit,.exit_price,.exit_ts]|join(" ")' "$BATS_TEST_TMPDIR/trades")" = "stop 95 $((C - 540000))" ]
+	# 96 -> 95, two fees of a cent: -100 - 100 - 100
+	[ "$(jq .pnl_cc "$BATS_TEST_TMPDIR/trades")" -eq -300 ]
+	through_close 100000 >"$BATS_TEST_TMPDIR/in2"
+	run signal-eval --sweep 'position_size=1,2,3;min_differential=0,5' -s auto_entry=on -s model=lognormal "$BATS_TEST_TMPDIR/in2"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 6 ]
+	# best first: size 3 with entries (3 x 400 - fee 100), then size 2, size 1; diff >= 5 never enters
+	[ "$(jq -r .settings <<<"${lines[0]}")" = "position_size=3 min_differential=0" ]
+	[ "$(jq -r .pnl_cc <<<"${lines[0]}")" -eq 1100 ]
+	[ "$(printf '%s\n' "${lines[@]}" | jq -r 'select(.trades==0) | .settings' | wc -l)" -eq 3 ]
+}
