@@ -638,6 +638,17 @@ on_tick(struct eval *e)
 	char reason[64] = "";
 	const char *event = NULL;
 
+	/* forget markets an hour past their close that hold nothing: the
+	 * working set stays one or two ladders however long the run */
+	for (size_t i = 0; i < e->nm; ) {
+		struct mkt *m = &e->m[i];
+
+		if (m->close_ts && m->close_ts + 3600000 < e->t.ts && m->s[0].st == S_NONE && m->s[1].st == S_NONE)
+			*m = e->m[--e->nm];
+		else
+			i++;
+	}
+
 	/* the current event: the active markets closing next after this tick */
 	for (size_t i = 0; i < e->nm; i++) {
 		struct mkt *m = &e->m[i];
