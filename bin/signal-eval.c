@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "fp.h"
+#include "model.h"
 #include "money.h"
 #include "json.h"
 #include "msg.h"
@@ -316,12 +317,8 @@ lognormal_yes(const struct eval *e, double price, double strike, double ttc_s)
 {
 	double sigma = e->t.vol > 0 ? e->t.vol : SIGMA_DEFAULT;
 	double mu = e->set.mom_drift * ((double)e->t.mom_bp / 10000.0) / 60.0;
-	double d;
 
-	if (ttc_s <= 0)
-		return price > strike ? 100.0 : 0.0;
-	d = (log(price / strike) + (mu - 0.5 * sigma * sigma) * ttc_s) / (sigma * sqrt(ttc_s));
-	return 50.0 * erfc(-d / sqrt(2.0));
+	return model_lognormal_yes(price, strike, ttc_s, sigma, mu);
 }
 
 /* Probability (percent) that YES wins. */
@@ -464,6 +461,8 @@ emit_signal(struct eval *e, const char *intent, struct mkt *m, int side, int64_t
 	jw_kstr(&e->out, "event_ticker", m->event);
 	jw_kstr(&e->out, "side", side ? "no" : "yes");
 	jw_kstr(&e->out, "action", strcmp(intent, "open") == 0 ? "buy" : "sell");
+	if (strcmp(intent, "close") == 0)
+		jw_kbool(&e->out, "reduce_only", true);
 	jw_ki64(&e->out, "count", count);
 	jw_ki64(&e->out, "price", price);
 	jw_kf64(&e->out, "prob", prob, 2);
