@@ -65,8 +65,10 @@ fp_load_table(struct fp_table *t, const char *path)
 					warnx_("%s line 1: more than %d thresholds", path, FP_COLS);
 					goto out;
 				}
-				if (up != (col % 2 == 0) || (col % 2 == 1 && x != t->x[col / 2]) ||
-				    (col % 2 == 0 && col > 0 && !(x > t->x[col / 2 - 1]))) {
+				int pair = col / 2, prev = pair > 0 ? pair - 1 : 0;
+
+				if (up != (col % 2 == 0) || (col % 2 == 1 && x != t->x[pair]) ||
+				    (col % 2 == 0 && pair > 0 && !(x > t->x[prev]))) {
 					warnx_("%s line 1: column %d: expected \">= +X%%\" then \"<= -X%%\" pairs, "
 					    "X ascending", path, col + 2);
 					goto out;
