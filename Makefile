@@ -23,7 +23,7 @@ ifeq ($(SAN),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 ALLCFLAGS = $(WFLAGS) $(OPT) $(SANFLAGS) $(CFLAGS)
-LDLIBS  = -Wl,--as-needed -lmicrohttpd -lcurl -lssl -lcrypto -lm
+LDLIBS  = -Wl,--as-needed -lmicrohttpd -lwebsockets -lcurl -lssl -lcrypto -lm
 
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:lib/%.c=$(B)/lib/%.o)
@@ -37,7 +37,7 @@ MANS    = $(wildcard man/*.[1-8])
 
 # Debian 12 packages: build, run and test.
 DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl-dev \
-       libssl-dev curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk
+       libssl-dev libwebsockets-dev curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk
 
 all: $(TOOLS) $(B)/bin/.scripts
 

@@ -21,11 +21,14 @@
 #include "msg.h"
 #include "ndjson.h"
 #include "rtime.h"
+#include "sign.h"
+#include "ws.h"
 
 #define URL_SIM "http://127.0.0.1:8080/products/BTC-USD/ticker"
 
 static const char usage_text[] =
 "usage: btc-tick [-v] [-u URL] [-i SECONDS] [-d MS] [-s SECONDS] [-H SECONDS] [-w FILE]\n"
+"       btc-tick [-v] -W URL | -K URL [-d MS] [-s SECONDS] [-H SECONDS] [-w FILE]\n"
 "       btc-tick [-v] -r FILE [-x SPEED] [-d MS] [-w FILE]\n"
 "       btc-tick -n [-u URL]\n"
 "\n"
@@ -36,6 +39,11 @@ static const char usage_text[] =
 "  -u, --url URL        Coinbase-style ticker (default $BTC_TICK_URL, else\n"
 "                       " URL_SIM ")\n"
 "  -i, --interval S     seconds between polls (default 1)\n"
+"  -W, --ws URL         Coinbase's WebSocket ticker channel (BTC-USD), e.g.\n"
+"                       wss://ws-feed.exchange.coinbase.com or ws://127.0.0.1:8080/ws-feed\n"
+"  -K, --cfb URL        Kalshi's socket, channel cfbenchmarks_value (BRTI, the index\n"
+"                       the markets settle on); signed with KALSHI_KEY_ID and\n"
+"                       KALSHI_KEY_FILE, e.g. ws://127.0.0.1:8080/trade-api/ws/v2\n"
 "  -r, --replay FILE    replay tick lines, \"epoch,price\" lines or 1-minute candles\n"
 "                       (timestamp,open,high,low,close,volume); - for stdin\n"
 "  -x, --speed N        replay N times faster than recorded (default: at once)\n"
@@ -49,7 +57,7 @@ static const char usage_text[] =
 "  -h, --help           this text\n";
 
 struct config {
-	const char *url, *replay, *warmup;
+	const char *url, *replay, *warmup, *ws_url, *cfb_url;
 	double speed;
 	int64_t interval_ms, dedupe_ms, stall_ms, health_ms;
 	bool check;
@@ -358,6 +366,165 @@ run_rest(struct ticker *t)
 	return 0;
 }
 
+/* ---- WebSocket feeds: Coinbase's ticker channel, Kalshi's cfbenchmarks_value ---- */
+
+struct wsfeed {
+	struct ticker *t;
+	struct ws_client *ws;
+	bool kalshi;
+	int64_t last_new, last_health, reconnect_at, backoff, seen;
+	bool stalled;
+	char err[256];
+};
+
+static void
+feed_open(void *arg)
+{
+	struct wsfeed *f = arg;
+	const char *sub = f->kalshi ?
+	    "{\"id\":1,\"cmd\":\"subscribe\",\"params\":{\"channels\":[\"cfbenchmarks_value\"],\"index_ids\":[\"BRTI\"]}}" :
+	    "{\"type\":\"subscribe\",\"channels\":[{\"name\":\"ticker\",\"product_ids\":[\"BTC-USD\"]}]}";
+
+	infox("socket open");
+	f->backoff = 1000;
+	f->last_new = rt_mono_ms();
+	ws_send(f->ws, sub, strlen(sub));   /* subscribe again after every reconnect */
+}
+
+static void
+feed_close(void *arg, const char *why)
+{
+	struct wsfeed *f = arg;
+
+	if (stop)
+		return;
+	snprintf(f->err, sizeof f->err, "socket: %s", why);
+	warnx_("%s; reconnecting in %lld s", f->err, (long long)(f->backoff / 1000));
+	f->reconnect_at = rt_mono_ms() + f->backoff;
+	f->backoff = f->backoff * 2 > 30000 ? 30000 : f->backoff * 2;
+}
+
+static double
+num_str(const struct json *j, int obj, const char *key)
+{
+	char s[48];
+	double v = 0;
+
+	if (json_get_str(j, obj, key, s, sizeof s) == 0)
+		v = strtod(s, NULL);
+	else
+		json_get_f64(j, obj, key, &v);
+	return v > 0 && isfinite(v) ? v : 0;
+}
+
+static void
+feed_text(void *arg, const char *text, size_t n)
+{
+	struct wsfeed *f = arg;
+	struct json j = { 0 }, in = { 0 };
+	char type[32], s[64];
+	struct buf data = { 0 };
+	int64_t ts;
+	double price;
+
+	if (json_parse(&j, text, n) < 0 || json_get_str(&j, 0, "type", type, sizeof type) < 0) {
+		warnx_("socket: a message that is not JSON with a type, skipped");
+		goto out;
+	}
+	if (!f->kalshi && strcmp(type, "ticker") == 0) {
+		/* {"type":"ticker","price","best_bid","best_ask","time",...} */
+		if ((price = num_str(&j, 0, "price")) <= 0 || json_get_str(&j, 0, "time", s, sizeof s) < 0 ||
+		    rt_parse_iso(s, strlen(s), &ts) < 0) {
+			warnx_("socket: ticker without a decimal price and an RFC 3339 time, skipped");
+			goto out;
+		}
+		observe(f->t, ts, price, num_str(&j, 0, "best_bid"), num_str(&j, 0, "best_ask"), true);
+	} else if (f->kalshi && strcmp(type, "cfbenchmarks_value") == 0) {
+		/* msg.data is itself JSON text: {"value":"...","time":ms} */
+		int m = json_get(&j, 0, "msg");
+
+		if (json_str_buf(&j, json_get(&j, m, "data"), &data) < 0 || json_parse(&in, data.p, data.len) < 0 ||
+		    (price = num_str(&in, 0, "value")) <= 0 || json_get_i64(&in, 0, "time", &ts) < 0) {
+			warnx_("socket: cfbenchmarks_value without data.value and data.time, skipped");
+			goto out;
+		}
+		observe(f->t, ts, price, 0, 0, true);
+	} else if (strcmp(type, "error") == 0)
+		warnx_("socket: error from the feed: %.*s", (int)(n < 200 ? n : 200), text);
+out:
+	buf_free(&data);
+	json_free(&in);
+	json_free(&j);
+}
+
+static void
+feed_tick(void *arg)
+{
+	struct wsfeed *f = arg;
+	struct ticker *t = f->t;
+	int64_t now = rt_mono_ms();
+	enum ws_state st = ws_state(f->ws);
+
+	if (t->last_ts != f->seen) {
+		f->seen = t->last_ts;
+		f->last_new = now;
+		if (f->stalled) {
+			f->stalled = false;
+			warnx_("socket: prices again");
+			health(t, "ok", 0, NULL);
+		}
+	} else if (!f->stalled && now - f->last_new >= t->c->stall_ms) {
+		/* no new price: report it and rebuild the connection */
+		f->stalled = true;
+		warnx_("stalled: no new price for %lld s, reconnecting", (long long)((now - f->last_new) / 1000));
+		health(t, "stalled", 1, f->err);
+		if (st == WS_OPEN)
+			ws_disconnect(f->ws);
+		f->reconnect_at = now;
+	}
+	if (now - f->last_health >= t->c->health_ms) {
+		health(t, f->stalled ? "stalled" : st == WS_OPEN ? "ok" : "degraded", st == WS_OPEN ? 0 : 1,
+		    st == WS_OPEN ? NULL : f->err);
+		f->last_health = now;
+	}
+	if ((st == WS_CLOSED || st == WS_IDLE) && now >= f->reconnect_at) {
+		if (ws_connect(f->ws) < 0)
+			feed_close(f, "cannot start connecting");
+		f->last_new = f->stalled ? f->last_new : now;
+	}
+}
+
+static int
+run_ws(struct ticker *t)
+{
+	static struct wsfeed f;
+	struct ws_handlers h = { feed_open, feed_text, feed_close, feed_tick, &f, 100 };
+	struct kx_key *key = NULL;
+	const char *key_id = cfg_env("KALSHI_KEY_ID", NULL), *key_file = cfg_env("KALSHI_KEY_FILE", NULL);
+
+	memset(&f, 0, sizeof f);
+	f.t = t;
+	f.kalshi = t->c->cfb_url != NULL;
+	f.backoff = 1000;
+	f.last_new = f.last_health = rt_mono_ms();     /* the first health line after -H */
+	if (f.kalshi) {
+		if (!key_id || !key_file) {
+			warnx_("--cfb: Kalshi's socket needs KALSHI_KEY_ID and KALSHI_KEY_FILE");
+			return 1;
+		}
+		if ((key = kx_key_load_private(key_file)) == NULL)
+			return 1;
+	}
+	if ((f.ws = ws_new(f.kalshi ? t->c->cfb_url : t->c->ws_url, key, key_id, &h)) == NULL) {
+		kx_key_free(key);
+		return 1;
+	}
+	ws_run(f.ws, &stop);
+	ws_free(f.ws);
+	kx_key_free(key);
+	return 0;
+}
+
 static int64_t
 seconds_ms(const char *opt, const char *s, double lo)
 {
@@ -381,7 +548,8 @@ main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' }, { "replay", required_argument, NULL, 'r' },
 		{ "speed", required_argument, NULL, 'x' }, { "dedupe", required_argument, NULL, 'd' },
 		{ "stall", required_argument, NULL, 's' }, { "health", required_argument, NULL, 'H' },
-		{ "warmup", required_argument, NULL, 'w' }, { NULL, 0, NULL, 0 }
+		{ "warmup", required_argument, NULL, 'w' }, { "ws", required_argument, NULL, 'W' },
+		{ "cfb", required_argument, NULL, 'K' }, { NULL, 0, NULL, 0 }
 	};
 	struct config c = { 0 };
 	static struct ticker t;
@@ -395,7 +563,7 @@ main(int argc, char **argv)
 	c.dedupe_ms = 1000;
 	c.stall_ms = 10000;
 	c.health_ms = 10000;
-	while ((ch = getopt_long(argc, argv, "hu:i:r:x:d:s:H:w:nv", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hu:i:r:x:d:s:H:w:W:K:nv", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'u': c.url = optarg; break;
@@ -417,6 +585,8 @@ main(int argc, char **argv)
 		case 's': c.stall_ms = seconds_ms("--stall", optarg, 1); break;
 		case 'H': c.health_ms = seconds_ms("--health", optarg, 1); break;
 		case 'w': c.warmup = optarg; break;
+		case 'W': c.ws_url = optarg; break;
+		case 'K': c.cfb_url = optarg; break;
 		case 'n': c.check = true; break;
 		case 'v': diag_verbose++; break;
 		default: usage(NULL);
@@ -426,6 +596,8 @@ main(int argc, char **argv)
 		usage("unexpected argument");
 	if (c.speed > 0 && !c.replay)
 		usage("--speed goes with --replay");
+	if ((c.replay != NULL) + (c.ws_url != NULL) + (c.cfb_url != NULL) > 1)
+		usage("--replay, --ws and --cfb exclude each other");
 	if (c.check) {
 		if (c.replay && access(c.replay, R_OK) < 0 && strcmp(c.replay, "-") != 0)
 			die(1, "%s: cannot read:", c.replay);
@@ -441,10 +613,10 @@ main(int argc, char **argv)
 
 	t.c = &c;
 	mom_init(&t.m);
-	t.src = c.replay ? "replay" : "rest";
+	t.src = c.replay ? "replay" : c.ws_url ? "ws" : c.cfb_url ? "cfb" : "rest";
 	if (c.warmup && read_file(&t, c.warmup, false) < 0)
 		return 1;
-	rc = c.replay ? (read_file(&t, c.replay, true) < 0) : run_rest(&t);
+	rc = c.replay ? (read_file(&t, c.replay, true) < 0) : c.ws_url || c.cfb_url ? run_ws(&t) : run_rest(&t);
 	buf_free(&t.out);
 	return rc;
 }

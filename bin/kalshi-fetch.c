@@ -22,6 +22,7 @@
 #include "msg.h"
 #include "rtime.h"
 #include "sign.h"
+#include "ws.h"
 
 #define BASE_SIM  "http://127.0.0.1:8080/trade-api/v2"
 #define BASE_DEMO "https://external-api.demo.kalshi.co/trade-api/v2"
@@ -32,6 +33,7 @@
 
 static const char usage_text[] =
 "usage: kalshi-fetch [-v] [-u URL | --demo | --prod] [-i SECONDS] [-H SECONDS] [-S SERIES]\n"
+"                    [-w [--ws-url URL] [--ws-poll SECONDS]]\n"
 "       kalshi-fetch [-v] [-u URL | --demo | --prod] [--all] METHOD PATH [< BODY]\n"
 "       kalshi-fetch [-u URL | --demo | --prod] --doctor\n"
 "       kalshi-fetch [-u URL | --demo | --prod] -n\n"
@@ -46,6 +48,10 @@ static const char usage_text[] =
 "  -i, --interval S     seconds between polls of the ladder (default 1)\n"
 "  -H, --health S       seconds between health lines (default 10)\n"
 "  -S, --series T       series ticker (default KXBTCD)\n"
+"  -w, --ws             quotes from the WebSocket ticker channel; REST every\n"
+"                       --ws-poll seconds (default 10) for status and roll-over,\n"
+"                       and at -i while the socket is down\n"
+"      --ws-url URL     the socket (default: beside the API base, /trade-api/ws/v2)\n"
 "      --all            follow cursors and merge the pages (GET)\n"
 "      --doctor         check every endpoint recio uses, clock skew and the key\n"
 "  -n                   check configuration (key file, URL) and exit\n"
@@ -60,8 +66,9 @@ struct config {
 	enum verb verb;
 	const char *base, *key_id, *key_file, *series;
 	const char *method, *path;
-	int64_t interval_ms, health_ms;
-	bool all;
+	int64_t interval_ms, health_ms, ws_poll_ms;
+	bool all, ws;
+	const char *ws_url;
 };
 
 static volatile sig_atomic_t stop;
@@ -420,6 +427,57 @@ health(struct stream *s, bool force)
 	msg_emit(&s->out);
 }
 
+/* One poll: find the event if needed, read every followed ladder. */
+static void
+stream_step(struct stream *s)
+{
+	int rc = 0;
+	bool need = s->nfollow == 0;
+
+	/* the current event has no active market left: look for the next */
+	if (!need) {
+		struct kx_market *any = NULL;
+
+		for (size_t i = 0; i < s->prev.n; i++)
+			if (strcmp(s->prev.m[i].event_ticker, s->follow[0]) == 0 &&
+			    strcmp(s->prev.m[i].status, "active") == 0)
+				any = &s->prev.m[i];
+		need = any == NULL;
+	}
+	if (need)
+		rc = discover(s);
+	if (rc == 0 && s->nfollow > 0)
+		rc = poll_events(s);
+	if (rc == 0) {
+		bool was = s->errors > 0;
+
+		s->errors = 0;
+		s->last_ok_ms = rt_now_ms();
+		if (was) {
+			infox("recovered");
+			health(s, true);
+		}
+	} else {
+		s->errors++;
+		snprintf(s->last_err, sizeof s->last_err, "%s", s->k.err);
+		warnx_("%s (%lld in a row)", s->k.err, (long long)s->errors);
+		if (s->errors == 1)
+			health(s, true);
+	}
+	health(s, false);
+}
+
+/* back off while failing: interval x 2^errors, at most 30 s */
+static int64_t
+step_wait(const struct stream *s, int64_t interval)
+{
+	int64_t wait = interval;
+
+	for (int64_t e = 0; e < s->errors && wait < 30000; e++)
+		wait *= 2;
+	return wait > 30000 ? 30000 : wait;
+}
+
 static int
 run_stream(const struct config *c)
 {
@@ -431,46 +489,9 @@ run_stream(const struct config *c)
 		return 1;
 	while (!stop) {
 		int64_t t0 = rt_mono_ms(), wait;
-		int rc = 0;
-		bool need = s.nfollow == 0;
 
-		/* the current event has no active market left: look for the next */
-		if (!need) {
-			struct kx_market *any = NULL;
-
-			for (size_t i = 0; i < s.prev.n; i++)
-				if (strcmp(s.prev.m[i].event_ticker, s.follow[0]) == 0 &&
-				    strcmp(s.prev.m[i].status, "active") == 0)
-					any = &s.prev.m[i];
-			need = any == NULL;
-		}
-		if (need)
-			rc = discover(&s);
-		if (rc == 0 && s.nfollow > 0)
-			rc = poll_events(&s);
-		if (rc == 0) {
-			bool was = s.errors > 0;
-
-			s.errors = 0;
-			s.last_ok_ms = rt_now_ms();
-			if (was) {
-				infox("recovered");
-				health(&s, true);
-			}
-		} else {
-			s.errors++;
-			snprintf(s.last_err, sizeof s.last_err, "%s", s.k.err);
-			warnx_("%s (%lld in a row)", s.k.err, (long long)s.errors);
-			if (s.errors == 1)
-				health(&s, true);
-		}
-		health(&s, false);
-		/* back off while failing: interval x 2^errors, at most 30 s */
-		wait = c->interval_ms;
-		for (int64_t e = 0; e < s.errors && wait < 30000; e++)
-			wait *= 2;
-		if (wait > 30000)
-			wait = 30000;
+		stream_step(&s);
+		wait = step_wait(&s, c->interval_ms);
 		for (int64_t left; !stop && (left = wait - (rt_mono_ms() - t0)) > 0; )
 			rt_sleep_ms(left < 100 ? left : 100);   /* wakes for SIGTERM within 0.1 s */
 	}
@@ -479,6 +500,180 @@ run_stream(const struct config *c)
 	free(s.cur.m);
 	buf_free(&s.out);
 	buf_free(&s.path);
+	return 0;
+}
+
+/* ---- -w: quotes from the WebSocket ticker channel ----
+ *
+ * The socket carries quotes as they change; REST still reads the ladder
+ * every --ws-poll seconds for what the ticker channel does not say
+ * (sizes, status, results, the next event).  While the socket is down the
+ * REST poll runs at the normal interval: the stream never goes dark. */
+
+struct wsstream {
+	struct stream s;
+	struct ws_client *ws;
+	int64_t next_poll, reconnect_at, backoff, cmd_id;
+	char subscribed[RECIO_TICKER_MAX];      /* the event the subscription covers */
+	bool was_open;
+};
+
+static void
+ws_subscribe(struct wsstream *w)
+{
+	struct buf b = { 0 };
+	int n = 0;
+
+	if (w->s.nfollow == 0 || ws_state(w->ws) != WS_OPEN)
+		return;
+	jw_obj(&b);
+	jw_ki64(&b, "id", ++w->cmd_id);
+	jw_kstr(&b, "cmd", "subscribe");
+	jw_key(&b, "params");
+	jw_obj(&b);
+	jw_key(&b, "channels");
+	jw_arr(&b);
+	jw_str(&b, "ticker");
+	jw_arr_end(&b);
+	jw_key(&b, "market_tickers");
+	jw_arr(&b);
+	for (size_t i = 0; i < w->s.prev.n; i++)
+		for (int e = 0; e < w->s.nfollow; e++)
+			if (strcmp(w->s.prev.m[i].event_ticker, w->s.follow[e]) == 0) {
+				jw_str(&b, w->s.prev.m[i].ticker);
+				n++;
+			}
+	jw_arr_end(&b);
+	jw_obj_end(&b);
+	jw_obj_end(&b);
+	if (n > 0 && ws_send(w->ws, b.p, b.len) == 0)
+		snprintf(w->subscribed, sizeof w->subscribed, "%s", w->s.follow[0]);
+	buf_free(&b);
+}
+
+static void
+ws_on_open(void *arg)
+{
+	struct wsstream *w = arg;
+
+	infox("socket open");
+	w->backoff = 1000;
+	w->was_open = true;
+	w->subscribed[0] = '\0';
+	ws_subscribe(w);                /* again after every reconnect */
+}
+
+static void
+ws_on_close(void *arg, const char *why)
+{
+	struct wsstream *w = arg;
+
+	if (stop)
+		return;                 /* our own shutdown */
+	warnx_("socket: %s; polling until it is back (retry in %lld s)", why, (long long)(w->backoff / 1000));
+	w->reconnect_at = rt_mono_ms() + w->backoff;
+	w->backoff = w->backoff * 2 > 30000 ? 30000 : w->backoff * 2;
+	w->next_poll = 0;               /* poll at once */
+}
+
+/* {"type":"ticker","sid":..,"seq":..,"msg":{"market_ticker",..}} */
+static void
+ws_on_text(void *arg, const char *text, size_t n)
+{
+	struct wsstream *w = arg;
+	struct json j = { 0 };
+	char type[24], t[RECIO_TICKER_MAX], v[48];
+	struct kx_market *m, old;
+	int msg;
+	int64_t x;
+
+	if (json_parse(&j, text, n) < 0 || json_get_str(&j, 0, "type", type, sizeof type) < 0) {
+		warnx_("socket: a message that is not JSON with a type, skipped");
+		goto out;
+	}
+	if (strcmp(type, "error") == 0) {
+		int e = json_get(&j, 0, "msg");
+		char em[128] = "";
+
+		json_get_str(&j, e, "msg", em, sizeof em);
+		warnx_("socket: error from the exchange: %s", em);
+		goto out;
+	}
+	if (strcmp(type, "ticker") != 0 || (msg = json_get(&j, 0, "msg")) < 0 ||
+	    json_get_str(&j, msg, "market_ticker", t, sizeof t) < 0 || (m = ladder_find(&w->s.prev, t)) == NULL)
+		goto out;
+	old = *m;
+	/* each field in its documented form; a bad one is reported, not zeroed */
+	if (json_get_str(&j, msg, "yes_bid_dollars", v, sizeof v) < 0 || money_parse_dollars(v, strlen(v), &x) < 0) {
+		warnx_("socket: ticker.yes_bid_dollars: missing or not a dollar string");
+		goto out;
+	}
+	m->yes_bid = x;
+	m->no_ask = CC_PER_DOLLAR - x;
+	if (json_get_str(&j, msg, "yes_ask_dollars", v, sizeof v) < 0 || money_parse_dollars(v, strlen(v), &x) < 0) {
+		*m = old;
+		warnx_("socket: ticker.yes_ask_dollars: missing or not a dollar string");
+		goto out;
+	}
+	m->yes_ask = x;
+	m->no_bid = CC_PER_DOLLAR - x;
+	if (json_get_str(&j, msg, "price_dollars", v, sizeof v) == 0 && money_parse_dollars(v, strlen(v), &x) == 0)
+		m->last = x;
+	if (json_get_str(&j, msg, "volume_fp", v, sizeof v) == 0 && money_parse_fp(v, strlen(v), &x) == 0)
+		m->volume = x;
+	if (json_get_str(&j, msg, "open_interest_fp", v, sizeof v) == 0 && money_parse_fp(v, strlen(v), &x) == 0)
+		m->oi = x;
+	if (json_get_i64(&j, msg, "ts_ms", &x) == 0 || (json_get_i64(&j, msg, "ts", &x) == 0 && (x *= 1000)))
+		m->updated_ms = x;
+	if (market_changed(&old, m))
+		emit_market(&w->s.out, m, rt_now_ms());
+out:
+	json_free(&j);
+}
+
+static void
+ws_on_tick(void *arg)
+{
+	struct wsstream *w = arg;
+	int64_t now = rt_mono_ms();
+	bool open = ws_state(w->ws) == WS_OPEN;
+
+	if (now >= w->next_poll) {
+		char before[RECIO_TICKER_MAX];
+
+		snprintf(before, sizeof before, "%s", w->s.nfollow ? w->s.follow[0] : "");
+		stream_step(&w->s);
+		w->next_poll = now + step_wait(&w->s, open ? w->s.c->ws_poll_ms : w->s.c->interval_ms);
+		if (open && w->s.nfollow && strcmp(w->subscribed, w->s.follow[0]) != 0)
+			ws_subscribe(w);        /* a new event: its markets */
+		(void)before;
+	}
+	if ((ws_state(w->ws) == WS_CLOSED || ws_state(w->ws) == WS_IDLE) && now >= w->reconnect_at) {
+		if (ws_connect(w->ws) < 0)
+			ws_on_close(w, "cannot start connecting");
+	}
+}
+
+static int
+run_ws(const struct config *c)
+{
+	static struct wsstream w;
+	struct ws_handlers h = { ws_on_open, ws_on_text, ws_on_close, ws_on_tick, &w, 100 };
+
+	memset(&w, 0, sizeof w);
+	w.s.c = c;
+	w.backoff = 1000;
+	if (kx_open(&w.s.k, c) < 0)
+		return 1;
+	if ((w.ws = ws_new(c->ws_url, w.s.k.key, c->key_id, &h)) == NULL)
+		return 1;
+	ws_run(w.ws, &stop);
+	ws_free(w.ws);
+	kx_close(&w.s.k);
+	free(w.s.prev.m);
+	free(w.s.cur.m);
+	buf_free(&w.s.out);
+	buf_free(&w.s.path);
 	return 0;
 }
 
@@ -890,7 +1085,7 @@ seconds_ms(const char *opt, const char *s)
 	return (int64_t)(v * 1000.0 + 0.5);
 }
 
-enum { O_DEMO = 256, O_PROD, O_ALL, O_DOCTOR };
+enum { O_DEMO = 256, O_PROD, O_ALL, O_DOCTOR, O_WSURL, O_WSPOLL };
 
 int
 main(int argc, char **argv)
@@ -900,7 +1095,9 @@ main(int argc, char **argv)
 		{ "demo", no_argument, NULL, O_DEMO }, { "prod", no_argument, NULL, O_PROD },
 		{ "interval", required_argument, NULL, 'i' }, { "health", required_argument, NULL, 'H' },
 		{ "series", required_argument, NULL, 'S' }, { "all", no_argument, NULL, O_ALL },
-		{ "doctor", no_argument, NULL, O_DOCTOR }, { NULL, 0, NULL, 0 }
+		{ "doctor", no_argument, NULL, O_DOCTOR }, { "ws", no_argument, NULL, 'w' },
+		{ "ws-url", required_argument, NULL, O_WSURL }, { "ws-poll", required_argument, NULL, O_WSPOLL },
+		{ NULL, 0, NULL, 0 }
 	};
 	struct config c = { 0 };
 	struct sigaction sa;
@@ -914,7 +1111,8 @@ main(int argc, char **argv)
 	c.series = "KXBTCD";
 	c.interval_ms = 1000;
 	c.health_ms = 10000;
-	while ((ch = getopt_long(argc, argv, "+hu:i:H:S:nv", lo, NULL)) != -1) {
+	c.ws_poll_ms = 10000;
+	while ((ch = getopt_long(argc, argv, "+hu:i:H:S:nvw", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'u': c.base = optarg; hosts++; break;
@@ -927,6 +1125,9 @@ main(int argc, char **argv)
 		case O_DOCTOR: if (c.verb != STREAM) usage("--doctor and -n exclude each other"); c.verb = DOCTOR; break;
 		case 'n': if (c.verb != STREAM) usage("--doctor and -n exclude each other"); c.verb = CHECK; break;
 		case 'v': diag_verbose++; break;
+		case 'w': c.ws = true; break;
+		case O_WSURL: c.ws_url = optarg; break;
+		case O_WSPOLL: c.ws_poll_ms = seconds_ms("--ws-poll", optarg); break;
 		default: usage(NULL);
 		}
 	}
@@ -973,7 +1174,26 @@ main(int argc, char **argv)
 	}
 	case DOCTOR: return run_doctor(&c);
 	case CALL: return run_call(&c);
-	case STREAM: return run_stream(&c);
+	case STREAM:
+		if (!c.ws)
+			return run_stream(&c);
+		if (c.ws_url == NULL) {
+			/* the socket beside the REST base: ws(s)://host/trade-api/ws/v2 */
+			static char u[RECIO_PATH_MAX];
+			const char *h = strstr(c.base, "://");
+			const char *p = h ? strchr(h + 3, '/') : NULL;
+
+			if (strcmp(c.base, BASE_PROD) == 0)
+				c.ws_url = "wss://external-api-ws.kalshi.com/trade-api/ws/v2";
+			else if (h == NULL || p == NULL)
+				usage("-w: cannot derive the socket URL from the API base; give --ws-url");
+			else {
+				snprintf(u, sizeof u, "%s://%.*s/trade-api/ws/v2", strncmp(c.base, "https", 5) == 0 ? "wss" : "ws",
+				    (int)(p - h - 3), h + 3);
+				c.ws_url = u;
+			}
+		}
+		return run_ws(&c);
 	}
 	return 1;
 }

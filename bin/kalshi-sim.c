@@ -24,6 +24,8 @@
 #include <arpa/inet.h>
 
 #include <microhttpd.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "buf.h"
 #include "bucket.h"
@@ -51,7 +53,7 @@ static const char usage_text[] =
 "                  [--strikes N] [--spacing DOLLARS] [--balance DOLLARS]\n"
 "                  [--spread CENTS] [--lag SECONDS] [--noise PCT] [--settle-delay S]\n"
 "                  [--rate-limit basic|off] [--ts-window MS] [--faults SPEC]\n"
-"                  [--port-file FILE] [--ready-fd FD] [-v]\n"
+"                  [--ws-ping MS] [--port-file FILE] [--ready-fd FD] [-v]\n"
 "       kalshi-sim --keygen PRIVATE.pem PUBLIC.pem\n"
 "\n"
 "A local Kalshi Trade API v2 exchange (KXBTCD hourly Bitcoin events) and a\n"
@@ -79,6 +81,7 @@ static const char usage_text[] =
 "      --ts-window MS     accepted signature timestamp skew (default 30000)\n"
 "      --faults SPEC      e.g. 429=0.05,5xx=0.05,slow=0.02:1500,drop=0.01,\n"
 "                         lost=0.02,empty=0.01,lag=0.1:3,dupfill=0.05\n"
+"      --ws-ping MS       ping interval on Kalshi's socket (default 10000)\n"
 "      --port-file FILE   write the bound port to FILE once listening\n"
 "      --ready-fd FD      write a newline to FD once listening (s6 readiness)\n"
 "  -v                     log requests to stderr (twice: more)\n"
@@ -106,7 +109,7 @@ struct config {
 	uint64_t seed;
 	double speed, vol, jump_rate, jump_pct, noise_pct;
 	int64_t start_ms, price_cents, spacing_cents, balance_cc, spread, lag_s;
-	int64_t settle_delay_s, ts_window_ms;
+	int64_t settle_delay_s, ts_window_ms, ws_ping_ms;
 	struct faults f;
 };
 
@@ -211,10 +214,36 @@ struct sim {
 	struct tbucket anon_rd;
 	uint64_t seq, trade_seq;
 	unsigned long requests, n429, n5xx, nslow, ndrop, nlost, nempty, ndup, n401;
+	unsigned long ws_opened, ws_pongs, ws_subscribes, ws_frames_out;
 	volatile sig_atomic_t stop;
 };
 
 static struct sim S;
+
+/* WebSocket connections (see "WebSocket channels" below) */
+#define WS_MAX 64
+#define WS_FRAME_MAX 65536
+#define WS_PING_MS 10000
+
+enum ws_kind { WS_KALSHI, WS_COINBASE };
+
+struct wsconn {
+	int fd;
+	struct MHD_UpgradeResponseHandle *urh;
+	enum ws_kind kind;
+	struct buf in;
+	int sid_ticker, sid_cfb, sid_cb;        /* subscription ids, 0 = none */
+	char **tickers;                 /* ticker subscription filter (NULL: all) */
+	size_t ntickers;
+	int64_t seq, last_sec, last_ping;
+	int dead;
+	struct { char ticker[RECIO_TICKER_MAX]; int bid, ask; int64_t vol; } *sent;
+	size_t nsent;
+};
+
+static struct wsconn *wsc[WS_MAX];
+static int nws;
+
 
 static void
 on_signal(int sig)
@@ -1745,6 +1774,10 @@ get_sim_state(struct req *r)
 	jw_ki64(b, "fault_lost", (int64_t)S.nlost);
 	jw_ki64(b, "fault_empty", (int64_t)S.nempty);
 	jw_ki64(b, "fault_dupfill", (int64_t)S.ndup);
+	jw_ki64(b, "ws_open", nws);
+	jw_ki64(b, "ws_opened", (int64_t)S.ws_opened);
+	jw_ki64(b, "ws_subscribes", (int64_t)S.ws_subscribes);
+	jw_ki64(b, "ws_pongs", (int64_t)S.ws_pongs);
 	jw_obj_end(b);
 	jw_key(b, "events");
 	jw_arr(b);
@@ -1939,6 +1972,11 @@ route(struct req *r)
 			get_sim_state(r);
 		else if (get && strcmp(rest, "orders") == 0)
 			get_sim_orders(r);
+		else if (post && strcmp(rest, "ws/drop") == 0) {
+			for (int i = 0; i < nws; i++)      /* tests: every socket fails at once */
+				wsc[i]->dead = 1;
+			buf_puts(&r->out, "{}");
+		}
 		else
 			reply_error(r, 404, "not_found", "no such simulator path");
 		return;
@@ -2024,6 +2062,463 @@ route(struct req *r)
 		reply_error(r, 404, "not_found", "not found");
 }
 
+/* ---- WebSocket channels (RFC 6455 framing over MHD's upgraded socket) ----
+ *
+ * /trade-api/ws/v2: Kalshi's channels "ticker" (market quotes, at most one
+ * message per market per loop pass) and "cfbenchmarks_value" (the index,
+ * once a simulated second); signed like a REST GET of that path, refused
+ * with 403 when an Origin header is sent, pinged every 10 s.
+ * /ws-feed: Coinbase's "ticker" channel for BTC-USD. */
+
+static void
+ws_accept_key(const char *key, char out[32])
+{
+	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+	unsigned char md[SHA_DIGEST_LENGTH];
+	struct buf b = { 0 };
+
+	buf_printf(&b, "%s%s", key, guid);
+	SHA1((const unsigned char *)b.p, b.len, md);
+	EVP_EncodeBlock((unsigned char *)out, md, SHA_DIGEST_LENGTH);
+	buf_free(&b);
+}
+
+static void
+ws_send_frame(struct wsconn *w, int opcode, const char *p, size_t n)
+{
+	unsigned char h[10];
+	size_t hl;
+	struct buf f = { 0 };
+
+	if (w->dead)
+		return;
+	h[0] = (unsigned char)(0x80 | opcode);
+	if (n < 126) {
+		h[1] = (unsigned char)n;
+		hl = 2;
+	} else if (n < 65536) {
+		h[1] = 126;
+		h[2] = (unsigned char)(n >> 8);
+		h[3] = (unsigned char)n;
+		hl = 4;
+	} else {
+		h[1] = 127;
+		for (int i = 0; i < 8; i++)
+			h[2 + i] = (unsigned char)((uint64_t)n >> (56 - 8 * i));
+		hl = 10;
+	}
+	buf_add(&f, h, hl);
+	buf_add(&f, p, n);
+	for (size_t off = 0; off < f.len; ) {
+		ssize_t k = send(w->fd, f.p + off, f.len - off, MSG_NOSIGNAL);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			debugx("ws: send: %s", strerror(errno));
+			w->dead = 1;    /* a client that cannot keep up is dropped */
+			break;
+		}
+		off += (size_t)k;
+	}
+	buf_free(&f);
+	S.ws_frames_out++;
+}
+
+static void
+ws_send_text(struct wsconn *w, const struct buf *b)
+{
+	ws_send_frame(w, 0x1, b->p, b->len);
+}
+
+static void
+ws_error(struct wsconn *w, int64_t id, int code, const char *msg)
+{
+	struct buf b = { 0 };
+
+	jw_obj(&b);
+	jw_ki64(&b, "id", id);
+	jw_kstr(&b, "type", "error");
+	jw_key(&b, "msg");
+	jw_obj(&b);
+	jw_ki64(&b, "code", code);
+	jw_kstr(&b, "msg", msg);
+	jw_obj_end(&b);
+	jw_obj_end(&b);
+	ws_send_text(w, &b);
+	buf_free(&b);
+}
+
+static void
+ws_subscribed(struct wsconn *w, int64_t id, const char *channel, int sid)
+{
+	struct buf b = { 0 };
+
+	jw_obj(&b);
+	jw_ki64(&b, "id", id);
+	jw_kstr(&b, "type", "subscribed");
+	jw_key(&b, "msg");
+	jw_obj(&b);
+	jw_kstr(&b, "channel", channel);
+	jw_ki64(&b, "sid", sid);
+	jw_obj_end(&b);
+	jw_obj_end(&b);
+	ws_send_text(w, &b);
+	buf_free(&b);
+}
+
+/* A command from a client: Kalshi's {"id","cmd":"subscribe","params":{...}}
+ * or Coinbase's {"type":"subscribe","channels":[...]} */
+static void
+ws_command(struct wsconn *w, const char *text, size_t n)
+{
+	struct json j = { 0 };
+	int64_t id = 0;
+	char cmd[32];
+
+	if (json_parse(&j, text, n) < 0 || json_type(&j, 0) != JSON_OBJECT) {
+		ws_error(w, 0, 1, "Unable to process message");
+		goto out;
+	}
+	if (w->kind == WS_COINBASE) {
+		if (json_get_str(&j, 0, "type", cmd, sizeof cmd) == 0 && strcmp(cmd, "subscribe") == 0) {
+			struct buf b = { 0 };
+
+			w->sid_cb = 1;
+			S.ws_subscribes++;
+			buf_puts(&b, "{\"type\":\"subscriptions\",\"channels\":[{\"name\":\"ticker\",\"product_ids\":[\"BTC-USD\"]}]}");
+			ws_send_text(w, &b);
+			buf_free(&b);
+		} else {
+			struct buf b = { 0 };
+
+			buf_puts(&b, "{\"type\":\"error\",\"message\":\"Failed to subscribe\",\"reason\":\"type must be subscribe\"}");
+			ws_send_text(w, &b);
+			buf_free(&b);
+		}
+		goto out;
+	}
+	json_get_i64(&j, 0, "id", &id);
+	if (json_get_str(&j, 0, "cmd", cmd, sizeof cmd) < 0 || strcmp(cmd, "subscribe") != 0) {
+		ws_error(w, id, 5, "Unknown command");
+		goto out;
+	}
+	{
+		int params = json_get(&j, 0, "params"), ch = json_get(&j, params, "channels");
+		int mt = json_get(&j, params, "market_tickers");
+
+		if (params < 0) {
+			ws_error(w, id, 2, "Params required");
+			goto out;
+		}
+		if (ch < 0 || json_type(&j, ch) != JSON_ARRAY || json_size(&j, ch) == 0) {
+			ws_error(w, id, 3, "Channels required");
+			goto out;
+		}
+		for (int i = 0; i < json_size(&j, ch); i++) {
+			int t = json_at(&j, ch, i);
+			static int next_sid = 1;
+
+			if (json_streq(&j, t, "ticker")) {
+				w->sid_ticker = next_sid++;
+				for (size_t k = 0; k < w->ntickers; k++)
+					free(w->tickers[k]);
+				free(w->tickers);
+				w->tickers = NULL;
+				w->ntickers = 0;
+				if (mt >= 0 && json_type(&j, mt) == JSON_ARRAY) {
+					w->tickers = xcalloc((size_t)json_size(&j, mt) + 1, sizeof *w->tickers);
+					for (int k = 0; k < json_size(&j, mt); k++) {
+						char tk[RECIO_TICKER_MAX];
+
+						if (json_str(&j, json_at(&j, mt, k), tk, sizeof tk) == 0)
+							w->tickers[w->ntickers++] = xstrdup(tk);
+					}
+				}
+				w->nsent = 0;   /* the next pass sends every subscribed market */
+				ws_subscribed(w, id, "ticker", w->sid_ticker);
+			} else if (json_streq(&j, t, "cfbenchmarks_value")) {
+				w->sid_cfb = next_sid++;
+				ws_subscribed(w, id, "cfbenchmarks_value", w->sid_cfb);
+			} else {
+				ws_error(w, id, 8, "Unknown channel name");
+				continue;
+			}
+			S.ws_subscribes++;
+		}
+	}
+out:
+	json_free(&j);
+}
+
+/* Read what the client sent: masked frames; text commands, ping, pong, close. */
+static void
+ws_read(struct wsconn *w)
+{
+	char tmp[8192];
+	ssize_t n = recv(w->fd, tmp, sizeof tmp, 0);
+
+	if (n <= 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return;
+		debugx("ws: recv: %s", n ? strerror(errno) : "end of file");
+		w->dead = 1;
+		return;
+	}
+	if (w->in.len + (size_t)n > WS_FRAME_MAX + 14) {
+		w->dead = 1;
+		return;
+	}
+	buf_add(&w->in, tmp, (size_t)n);
+	for (;;) {
+		const unsigned char *p = (const unsigned char *)w->in.p;
+		size_t have = w->in.len, hl = 2, len;
+		unsigned char mask[4];
+		int op;
+
+		if (have < 2)
+			return;
+		op = p[0] & 0x0f;
+		len = p[1] & 0x7f;
+		if (!(p[1] & 0x80) || !(p[0] & 0x80)) {    /* unmasked or fragmented: protocol error */
+			debugx("ws: unmasked or fragmented frame (%02x %02x)", p[0], p[1]);
+			w->dead = 1;
+			return;
+		}
+		if (len == 126) {
+			if (have < 4)
+				return;
+			len = (size_t)p[2] << 8 | p[3];
+			hl = 4;
+		} else if (len == 127) {
+			w->dead = 1;    /* no client command is that long */
+			return;
+		}
+		if (have < hl + 4 + len)
+			return;
+		memcpy(mask, p + hl, 4);
+		{
+			char *d = w->in.p + hl + 4;
+
+			for (size_t i = 0; i < len; i++)
+				d[i] ^= (char)mask[i % 4];
+			if (op == 0x1)
+				ws_command(w, d, len);
+			else if (op == 0x9)
+				ws_send_frame(w, 0xA, d, len);
+			else if (op == 0xA)
+				S.ws_pongs++;
+			else if (op == 0x8) {
+				ws_send_frame(w, 0x8, d, len < 2 ? len : 2);
+				w->dead = 1;
+			}
+		}
+		buf_consume(&w->in, hl + 4 + len);
+		if (w->dead)
+			return;
+	}
+}
+
+static bool
+ws_wants(const struct wsconn *w, const char *ticker)
+{
+	if (w->tickers == NULL)
+		return true;
+	for (size_t i = 0; i < w->ntickers; i++)
+		if (strcmp(w->tickers[i], ticker) == 0)
+			return true;
+	return false;
+}
+
+/* Push what changed to every subscriber (called once per loop pass). */
+static void
+ws_push(void)
+{
+	const struct event *cur = &S.ev[S.nev - 1];
+	int64_t now = rt_mono_ms();
+
+	for (int i = 0; i < nws; i++) {
+		struct wsconn *w = wsc[i];
+		struct buf b = { 0 };
+
+		if (w->kind == WS_KALSHI && now - w->last_ping >= S.cfg.ws_ping_ms) {
+			ws_send_frame(w, 0x9, "", 0);
+			w->last_ping = now;
+		}
+		if (w->sid_ticker) {
+			for (int e = 0; e < S.nev; e++)
+				for (int k = 0; k < S.ev[e].nm; k++) {
+					const struct market *m = &S.ev[e].m[k];
+					size_t s;
+					char t[40];
+
+					if (!ws_wants(w, m->ticker) || (m->status != M_ACTIVE && w->tickers == NULL))
+						continue;
+					for (s = 0; s < w->nsent; s++)
+						if (strcmp(w->sent[s].ticker, m->ticker) == 0)
+							break;
+					if (s < w->nsent && w->sent[s].bid == m->bid[0] && w->sent[s].ask == m->ask[0] &&
+					    w->sent[s].vol == m->volume)
+						continue;
+					if (s == w->nsent) {
+						w->sent = xrealloc(w->sent, (w->nsent + 1) * sizeof *w->sent);
+						snprintf(w->sent[s].ticker, sizeof w->sent[s].ticker, "%s", m->ticker);
+						w->nsent++;
+					}
+					w->sent[s].bid = m->bid[0];
+					w->sent[s].ask = m->ask[0];
+					w->sent[s].vol = m->volume;
+					buf_reset(&b);
+					jw_obj(&b);
+					jw_kstr(&b, "type", "ticker");
+					jw_ki64(&b, "sid", w->sid_ticker);
+					jw_ki64(&b, "seq", ++w->seq);
+					jw_key(&b, "msg");
+					jw_obj(&b);
+					jw_kstr(&b, "market_ticker", m->ticker);
+					money_fmt_dollars(t, sizeof t, m->last * CC_PER_CENT);
+					jw_kstr(&b, "price_dollars", t);
+					money_fmt_dollars(t, sizeof t, (m->status == M_ACTIVE ? m->bid[0] : 0) * CC_PER_CENT);
+					jw_kstr(&b, "yes_bid_dollars", t);
+					money_fmt_dollars(t, sizeof t, (m->status == M_ACTIVE && m->ask[0] ? m->ask[0] : 100) * CC_PER_CENT);
+					jw_kstr(&b, "yes_ask_dollars", t);
+					money_fmt_fp(t, sizeof t, m->volume);
+					jw_kstr(&b, "volume_fp", t);
+					money_fmt_fp(t, sizeof t, m->oi);
+					jw_kstr(&b, "open_interest_fp", t);
+					jw_ki64(&b, "ts", sim_ms() / 1000);
+					jw_ki64(&b, "ts_ms", sim_ms());
+					jw_obj_end(&b);
+					jw_obj_end(&b);
+					ws_send_text(w, &b);
+				}
+		}
+		if ((w->sid_cfb || w->sid_cb) && w->last_sec != S.sec) {
+			int64_t c = px_at(S.sec);
+			char v[40], inner[96], iso[40];
+
+			w->last_sec = S.sec;
+			snprintf(v, sizeof v, "%lld.%02lld", (long long)(c / 100), (long long)(c % 100));
+			buf_reset(&b);
+			if (w->sid_cfb) {
+				snprintf(inner, sizeof inner, "{\"value\":\"%s\",\"time\":%lld}", v, (long long)(S.sec * 1000));
+				jw_obj(&b);
+				jw_kstr(&b, "type", "cfbenchmarks_value");
+				jw_ki64(&b, "sid", w->sid_cfb);
+				jw_ki64(&b, "seq", ++w->seq);
+				jw_key(&b, "msg");
+				jw_obj(&b);
+				jw_kstr(&b, "index_id", "BRTI");
+				jw_kstr(&b, "data", inner);
+				jw_ki64(&b, "received_at", S.sec * 1000);
+				jw_obj_end(&b);
+				jw_obj_end(&b);
+			} else {
+				char bid[40], ask[40];
+
+				snprintf(bid, sizeof bid, "%lld.%02lld", (long long)((c - 1) / 100), (long long)((c - 1) % 100));
+				snprintf(ask, sizeof ask, "%lld.%02lld", (long long)((c + 1) / 100), (long long)((c + 1) % 100));
+				rt_fmt_iso(iso, sizeof iso, S.sec * 1000);
+				jw_obj(&b);
+				jw_kstr(&b, "type", "ticker");
+				jw_ki64(&b, "sequence", ++w->seq);
+				jw_kstr(&b, "product_id", "BTC-USD");
+				jw_kstr(&b, "price", v);
+				jw_kstr(&b, "best_bid", bid);
+				jw_kstr(&b, "best_ask", ask);
+				jw_kstr(&b, "time", iso);
+				jw_obj_end(&b);
+			}
+			ws_send_text(w, &b);
+		}
+		buf_free(&b);
+	}
+	(void)cur;
+	/* reap the dead */
+	for (int i = 0; i < nws; ) {
+		struct wsconn *w = wsc[i];
+
+		if (!w->dead) {
+			i++;
+			continue;
+		}
+		MHD_upgrade_action(w->urh, MHD_UPGRADE_ACTION_CLOSE);
+		for (size_t k = 0; k < w->ntickers; k++)
+			free(w->tickers[k]);
+		free(w->tickers);
+		free(w->sent);
+		buf_free(&w->in);
+		free(w);
+		wsc[i] = wsc[--nws];
+	}
+}
+
+static void
+ws_upgraded(void *cls, struct MHD_Connection *c, void *req_cls, const char *extra, size_t extra_n,
+    MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+	struct wsconn *w;
+
+	(void)c;
+	(void)req_cls;
+	if (nws == WS_MAX) {
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+		return;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->fd = sock;
+	w->urh = urh;
+	w->kind = (enum ws_kind)(intptr_t)cls;
+	w->last_ping = rt_mono_ms();
+	w->last_sec = -1;
+	if (extra_n)
+		buf_add(&w->in, extra, extra_n);
+	wsc[nws++] = w;
+	S.ws_opened++;
+}
+
+/* Answer an upgrade request: 101 with Sec-WebSocket-Accept, or an error. */
+static enum MHD_Result
+ws_handshake(struct MHD_Connection *c, const char *url, const char *method, enum ws_kind kind)
+{
+	const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Key");
+	const char *ver = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Version");
+	struct MHD_Response *r;
+	struct req q;
+	char acc[32];
+	enum MHD_Result ret;
+	unsigned status = 0;
+
+	memset(&q, 0, sizeof q);
+	q.c = c;
+	q.method = method;
+	q.url = url;
+	S.requests++;
+	if (strcmp(method, "GET") != 0 || key == NULL || strlen(key) > 64 || ver == NULL || strcmp(ver, "13") != 0) {
+		reply_error(&q, 400, "bad_request", "not a WebSocket version 13 upgrade");
+		status = 400;
+	} else if (kind == WS_KALSHI && MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin")) {
+		/* what CloudFront answers an Origin header on Kalshi's socket */
+		reply_error(&q, 403, "forbidden", "Origin header not allowed");
+		status = 403;
+	} else if (kind == WS_KALSHI && authenticate(&q, true) < 0)
+		status = 401;
+	if (status) {
+		r = MHD_create_response_from_buffer(q.out.len, q.out.p, MHD_RESPMEM_MUST_COPY);
+		buf_free(&q.out);
+		ret = MHD_queue_response(c, status, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	ws_accept_key(key, acc);
+	r = MHD_create_response_for_upgrade(ws_upgraded, (void *)(intptr_t)kind);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
+	MHD_add_response_header(r, "Sec-WebSocket-Accept", acc);
+	ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 /* ---- libmicrohttpd glue ---- */
 
 struct conn {
@@ -2066,6 +2561,10 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		k->resp = NULL;
 		return ret;
 	}
+	if (strcmp(url, "/trade-api/ws/v2") == 0)
+		return ws_handshake(c, url, method, WS_KALSHI);
+	if (strcmp(url, "/ws-feed") == 0)
+		return ws_handshake(c, url, method, WS_COINBASE);
 	memset(&r, 0, sizeof r);
 	r.c = c;
 	r.method = method;
@@ -2367,7 +2866,7 @@ parse_faults(const char *spec)
 }
 
 enum { O_START = 256, O_VOL, O_JUMPS, O_PRICES, O_PRICE, O_STRIKES, O_SPACING, O_BALANCE,
-	O_SPREAD, O_LAG, O_NOISE, O_SETTLE, O_RATE, O_TSWIN, O_FAULTS, O_PORTFILE, O_READY, O_KEYGEN };
+	O_SPREAD, O_LAG, O_NOISE, O_SETTLE, O_RATE, O_TSWIN, O_FAULTS, O_PORTFILE, O_READY, O_KEYGEN, O_WSPING };
 
 static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' }, { "port", required_argument, NULL, 'p' },
@@ -2382,6 +2881,7 @@ static const struct option longopts[] = {
 	{ "rate-limit", required_argument, NULL, O_RATE }, { "ts-window", required_argument, NULL, O_TSWIN },
 	{ "faults", required_argument, NULL, O_FAULTS }, { "port-file", required_argument, NULL, O_PORTFILE },
 	{ "ready-fd", required_argument, NULL, O_READY }, { "keygen", no_argument, NULL, O_KEYGEN },
+	{ "ws-ping", required_argument, NULL, O_WSPING },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -2408,6 +2908,7 @@ parse_args(int argc, char **argv, bool *keygen)
 	c->lag_s = 5;
 	c->settle_delay_s = 30;
 	c->ts_window_ms = 30000;
+	c->ws_ping_ms = WS_PING_MS;
 	while ((ch = getopt_long(argc, argv, "hp:b:k:s:x:v", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
@@ -2453,6 +2954,7 @@ parse_args(int argc, char **argv, bool *keygen)
 		case O_PORTFILE: c->port_file = optarg; break;
 		case O_READY: c->ready_fd = (int)parse_int("--ready-fd", optarg, 3, 1023); break;
 		case O_KEYGEN: *keygen = true; break;
+		case O_WSPING: c->ws_ping_ms = parse_int("--ws-ping", optarg, 10, 3600000); break;
 		default: usage(NULL);
 		}
 	}
@@ -2533,7 +3035,7 @@ main(int argc, char **argv)
 	sin.sin_port = htons((uint16_t)S.cfg.port);
 	if (inet_pton(AF_INET, S.cfg.bind, &sin.sin_addr) != 1)
 		die(2, "--bind: \"%s\" is not an IPv4 address", S.cfg.bind);
-	d = MHD_start_daemon(MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, (uint16_t)S.cfg.port,
+	d = MHD_start_daemon(MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME | MHD_ALLOW_UPGRADE, (uint16_t)S.cfg.port,
 	    NULL, NULL, handler, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
@@ -2580,6 +3082,11 @@ main(int argc, char **argv)
 		FD_ZERO(&es);
 		if (MHD_get_fdset(d, &rs, &ws, &es, &max) != MHD_YES)
 			die(1, "internal error: MHD_get_fdset failed");
+		for (int i = 0; i < nws; i++) {
+			FD_SET(wsc[i]->fd, &rs);
+			if (wsc[i]->fd > max)
+				max = wsc[i]->fd;
+		}
 		if (MHD_get_timeout(d, &mto) == MHD_YES && (int64_t)mto < to)
 			to = (int64_t)mto;
 		tv.tv_sec = to / 1000;
@@ -2591,7 +3098,14 @@ main(int argc, char **argv)
 		}
 		advance();
 		MHD_run_from_select(d, &rs, &ws, &es);
+		for (int i = 0; i < nws; i++)
+			if (FD_ISSET(wsc[i]->fd, &rs))
+				ws_read(wsc[i]);
+		ws_push();
 	}
+	for (int i = 0; i < nws; i++)
+		wsc[i]->dead = 1;
+	ws_push();
 	for (size_t i = 0; i < nsusp; i++)
 		MHD_resume_connection(susp[i].c);
 	MHD_stop_daemon(d);

@@ -91,3 +91,35 @@ day() {
 	grep -q 'stalled: no new price' "$BATS_TEST_TMPDIR/err"
 	[ "$(jq -r 'select(.type=="tick") | .src' "$out" | sort -u)" = rest ]
 }
+
+@test "WebSocket feeds: Coinbase's ticker channel and Kalshi's cfbenchmarks_value" {
+	sim_start --speed 5
+	timeout 3 btc-tick -W "ws://127.0.0.1:$SIM_PORT/ws-feed" -d 0 >"$BATS_TEST_TMPDIR/cb" || [ $? -eq 124 ]
+	[ "$(jq -r 'select(.type=="tick") | .src' "$BATS_TEST_TMPDIR/cb" | sort -u)" = ws ]
+	[ "$(grep -c '"type":"tick"' "$BATS_TEST_TMPDIR/cb")" -ge 5 ]
+	jq -e 'select(.type=="tick") | .bid < .price and .price < .ask' "$BATS_TEST_TMPDIR/cb" >/dev/null
+	KALSHI_KEY_ID=test KALSHI_KEY_FILE="$KEY_FILE" timeout 3 btc-tick -K "ws://127.0.0.1:$SIM_PORT/trade-api/ws/v2" -d 0 \
+		>"$BATS_TEST_TMPDIR/cfb" || [ $? -eq 124 ]
+	[ "$(jq -r 'select(.type=="tick") | .src' "$BATS_TEST_TMPDIR/cfb" | sort -u)" = cfb ]
+	[ "$(grep -c '"type":"tick"' "$BATS_TEST_TMPDIR/cfb")" -ge 5 ]
+	run btc-tick -K "ws://127.0.0.1:$SIM_PORT/trade-api/ws/v2"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"needs KALSHI_KEY_ID and KALSHI_KEY_FILE"* ]]
+}
+
+@test "WebSocket feed: a stalled socket is reported and rebuilt" {
+	sim_start --speed 5
+	out="$BATS_TEST_TMPDIR/ticks"
+	btc-tick -W "ws://127.0.0.1:$SIM_PORT/ws-feed" -s 1 -H 1 >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for i in $(seq 1 50); do grep -q '"type":"tick"' "$out" && break; sleep 0.1; done
+	kill -STOP "$SIM_PID"
+	for i in $(seq 1 60); do grep -q '"status":"stalled"' "$out" && break; sleep 0.1; done
+	kill -CONT "$SIM_PID"
+	n=$(wc -l <"$out")
+	for i in $(seq 1 80); do [ "$(tail -n +"$n" "$out" | grep -c '"type":"tick"')" -gt 0 ] && break; sleep 0.1; done
+	kill -TERM $pid; wait $pid
+	grep -q '"status":"stalled"' "$out"
+	[ "$(tail -n +"$n" "$out" | grep -c '"type":"tick"')" -gt 0 ]
+	[ "$(simstate | jq .counters.ws_opened)" -ge 2 ]
+}

@@ -166,3 +166,46 @@ wait_for() {
 	[ "$status" -eq 1 ]
 	grep -q '^signature + balance *FAIL.*401' <<<"$output"
 }
+
+@test "-w: quotes over the WebSocket ticker channel, signed, resubscribed after a drop" {
+	sim_start --speed 5 --ws-ping 200
+	fetch_env
+	out="$BATS_TEST_TMPDIR/stream"
+	kalshi-fetch -w --ws-poll 60 -H 1 >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for i in $(seq 1 50); do [ "$(simstate | jq .counters.ws_subscribes)" -ge 1 ] && break; sleep 0.1; done
+	sleep 1
+	n1=$(grep -c '"type":"market"' "$out")
+	# one REST read of the ladder (40 lines), the rest came over the socket
+	[ "$n1" -gt 40 ]
+	[ "$(simstate | jq .counters.ws_pongs)" -gt 0 ]          # pings answered
+	curl -sS -X POST "$SIM_URL/sim/ws/drop" >/dev/null
+	for i in $(seq 1 50); do [ "$(simstate | jq .counters.ws_subscribes)" -ge 2 ] && break; sleep 0.1; done
+	[ "$(simstate | jq .counters.ws_subscribes)" -ge 2 ]    # reconnected and subscribed again
+	sleep 1
+	kill -TERM $pid; wait $pid
+	[ "$(grep -c '"type":"market"' "$out")" -gt "$n1" ]
+	grep -q 'polling until it is back' "$BATS_TEST_TMPDIR/err"
+	# quotes from the socket are the market lines' cents
+	[ "$(jq -c 'select(.type=="market") | (.yes_ask + .no_bid)' "$out" | sort -u)" = 100 ]
+}
+
+@test "-w: with no socket the ladder still streams by polling" {
+	sim_start
+	fetch_env
+	out="$BATS_TEST_TMPDIR/stream"
+	kalshi-fetch -w --ws-url ws://127.0.0.1:1/trade-api/ws/v2 -i 0.2 >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	sleep 2
+	kill -TERM $pid; wait $pid
+	[ "$(grep -c '"type":"market"' "$out")" -ge 40 ]
+	grep -q 'socket: .*polling until it is back' "$BATS_TEST_TMPDIR/err"
+	[ "$(simstate | jq .counters.requests)" -ge 5 ]         # REST at -i while the socket is down
+}
+
+@test "the simulator's socket refuses an Origin header (403) and an unsigned upgrade (401)" {
+	sim_start
+	up=(-H "Connection: Upgrade" -H "Upgrade: websocket" -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==")
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "${up[@]}" -H 'Origin: http://example' "$SIM_URL/trade-api/ws/v2")" = 403 ]
+	[ "$(curl -s -o /dev/null -w '%{http_code}' "${up[@]}" "$SIM_URL/trade-api/ws/v2")" = 401 ]
+}
