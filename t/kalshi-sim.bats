@@ -312,7 +312,10 @@ order() {
 		kc POST /portfolio/events/orders "{\"ticker\":\"$t\",\"side\":\"$s\",\"price\":\"0.$(printf %02d $p)\",\"count\":\"$((RANDOM % 20 + 1))\",\"time_in_force\":\"${tifs[$((RANDOM % 3))]}\",\"self_trade_prevention_type\":\"taker_at_cross\"}"
 		n=$((n + 1))
 	done
-	sleep 1
+	# no fill may land between the reads below: cancel what still rests
+	for id in $(kcurl GET '/portfolio/orders?status=resting&limit=200' | sed '$d' | jq -r '.orders[].order_id'); do
+		kcurl DELETE "/portfolio/events/orders/$id" >/dev/null
+	done
 	[ "$n" -ge 50 ]
 	st=$(simstate)
 	[ "$(jq '.accounts[0].settlements' <<<"$st")" -ge 1 ]
