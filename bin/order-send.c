@@ -1,0 +1,917 @@
+/* order-send: signals in, orders out, exactly once, inside risk limits.
+ * See man/order-send.1.
+ *
+ * Exactly once.  Each signal's client_order_id is derived from its id.
+ * Before an order is sent its intent is appended to the journal and
+ * fsync'd; its outcome is appended when known.  At start, and whenever an
+ * outcome is unknown (a timeout, a 5xx, a dropped connection, an empty or
+ * unparsable 2xx, a 409), the exchange's orders are searched for that
+ * client_order_id before anything is sent again: an intent the exchange
+ * knows is never sent twice, and an unknown order blocks its market until
+ * it is settled.  A "not found" within the read-lag window is not taken
+ * for an answer; a transport error is never "not found". */
+#include <errno.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "diag.h"
+#include "http.h"
+#include "json.h"
+#include "kx.h"
+#include "money.h"
+#include "msg.h"
+#include "ndjson.h"
+#include "rlimits.h"
+#include "rtime.h"
+#include "sign.h"
+
+#define LAG_MS 10000            /* an order may stay invisible this long after its ack */
+#define RESEND_MAX_MS 30000     /* an intent older than this is not sent again */
+#define ORDERS_MAX 100000       /* journal records kept in memory */
+#define TICK_MS 250             /* periodic work: reconcile, kill switch */
+
+static const char usage_text[] =
+"usage: order-send [-nv] [--paper] [-j JOURNAL] [-c FILE] [-s KEY=VALUE]... [-u URL]\n"
+"\n"
+"Read signal lines (and market, position, settlement lines) on stdin; place\n"
+"each signal's order exactly once on Kalshi's V2 endpoint, inside the risk\n"
+"limits; write an order line for every state change: intent, sent, accepted,\n"
+"partial, filled, rejected, canceled, error (outcome unknown until\n"
+"reconciled), refused (a risk rule, named).\n"
+"\n"
+"  -j, --journal FILE   the intent journal (default $RECIO_JOURNAL, else\n"
+"                       var/order-send.journal)\n"
+"      --paper          no exchange: fill at the ask (bid) seen in the stream,\n"
+"                       with Kalshi's fee\n"
+"  -c, --config FILE    risk settings (KEY=VALUE); -s KEY=VALUE overrides\n"
+"  -u, --url URL        API base (default $KALSHI_API_BASE, else the local simulator)\n"
+"  -n                   check the configuration and exit\n"
+"  -v                   more diagnostics on stderr\n"
+"  -h, --help           this text\n"
+"\n"
+"Risk settings (defaults): max_per_market (100 contracts) max_per_event (500)\n"
+"max_exposure (500 dollars) max_orders_per_minute (30) daily_loss_limit (100\n"
+"dollars) max_price (98 cents, buys) min_price (1 cent, sells) min_ttc (60 s,\n"
+"opens) max_positions (20).  The kill switch: while the file $RECIO_KILL\n"
+"(default var/KILL) exists, opening orders are refused and closes still go.\n";
+
+struct risk {
+	int64_t max_per_market, max_per_event, max_exposure_cc, max_orders_per_min;
+	int64_t daily_loss_cc, max_price, min_price, min_ttc_s, max_positions;
+};
+
+struct pos {
+	char ticker[RECIO_TICKER_MAX], event[RECIO_TICKER_MAX];
+	int64_t count;                  /* contracts: + YES, - NO */
+	int64_t cost_cc;                /* paid for what is held */
+	int64_t yes_bid, yes_ask, no_bid, no_ask;       /* last quotes (paper fills) */
+};
+
+enum ostate { O_PENDING, O_DONE };
+
+struct ord {
+	char cid[RECIO_ID_MAX], signal_id[RECIO_ID_MAX], ticker[RECIO_TICKER_MAX], event[RECIO_TICKER_MAX];
+	char order_id[RECIO_ID_MAX];
+	bool buy, yes;
+	int64_t count, price, ts, sent_mono;
+	enum ostate st;
+};
+
+struct os {
+	const char *journal_path, *kill_path, *config, *sets[64];
+	int nsets;
+	bool paper;
+	struct risk r;
+	int jfd;
+	struct kx_key *key;
+	const char *key_id;
+	struct http_client *http;
+	struct http_resp resp;
+	struct json j;
+	struct buf out, rec;
+	struct ord *o;
+	size_t no, co;
+	struct pos *p;
+	size_t np, cp;
+	int64_t recent[256];            /* message times of recent orders (rate limit) */
+	size_t nrecent;
+	int64_t day, realized_cc;       /* UTC day of the realised P&L */
+	int64_t paper_seq;
+	unsigned long refused, sent;
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+/* ---- settings ---- */
+
+static int
+risk_set(struct risk *r, const char *k, const char *v)
+{
+	static const struct { const char *name; size_t off; int64_t lo, hi; bool dollars; } keys[] = {
+		{ "max_per_market", offsetof(struct risk, max_per_market), 0, 1000000, false },
+		{ "max_per_event", offsetof(struct risk, max_per_event), 0, 10000000, false },
+		{ "max_exposure", offsetof(struct risk, max_exposure_cc), 0, INT64_MAX / 2, true },
+		{ "max_orders_per_minute", offsetof(struct risk, max_orders_per_min), 0, 256, false },
+		{ "daily_loss_limit", offsetof(struct risk, daily_loss_cc), 0, INT64_MAX / 2, true },
+		{ "max_price", offsetof(struct risk, max_price), 1, 99, false },
+		{ "min_price", offsetof(struct risk, min_price), 1, 99, false },
+		{ "min_ttc", offsetof(struct risk, min_ttc_s), 0, 86400, false },
+		{ "max_positions", offsetof(struct risk, max_positions), 0, 100000, false },
+	};
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		int64_t x;
+
+		if (strcmp(keys[i].name, k) != 0)
+			continue;
+		if (keys[i].dollars ? money_parse_dollars(v, strlen(v), &x) < 0 || x < 0 :
+		    cfg_parse_i64(v, keys[i].lo, keys[i].hi, &x) < 0) {
+			warnx_("%s: \"%s\" is not %s", k, v, keys[i].dollars ? "an amount in dollars" : "an integer in range");
+			return -1;
+		}
+		if (!keys[i].dollars && (x < keys[i].lo || x > keys[i].hi)) {
+			warnx_("%s: %lld out of range", k, (long long)x);
+			return -1;
+		}
+		*(int64_t *)(void *)((char *)r + keys[i].off) = x;
+		return 0;
+	}
+	warnx_("%s: unknown risk setting", k);
+	return -1;
+}
+
+static int
+on_pair(const char *k, const char *v, void *arg)
+{
+	return risk_set(arg, k, v);
+}
+
+/* ---- state ---- */
+
+static struct pos *
+pos_get(struct os *s, const char *ticker)
+{
+	for (size_t i = 0; i < s->np; i++)
+		if (strcmp(s->p[i].ticker, ticker) == 0)
+			return &s->p[i];
+	if (s->np == s->cp) {
+		s->cp = s->cp ? s->cp * 2 : 64;
+		s->p = xrealloc(s->p, s->cp * sizeof *s->p);
+	}
+	memset(&s->p[s->np], 0, sizeof s->p[0]);
+	snprintf(s->p[s->np].ticker, sizeof s->p[0].ticker, "%s", ticker);
+	return &s->p[s->np++];
+}
+
+static struct ord *
+ord_find(struct os *s, const char *cid)
+{
+	for (size_t i = s->no; i-- > 0; )
+		if (strcmp(s->o[i].cid, cid) == 0)
+			return &s->o[i];
+	return NULL;
+}
+
+static struct ord *
+ord_add(struct os *s)
+{
+	if (s->no == ORDERS_MAX) {      /* forget the oldest settled one */
+		size_t k = 0;
+
+		while (k < s->no && s->o[k].st != O_DONE)
+			k++;
+		if (k == s->no)
+			die(1, "more than %d orders of unknown outcome", ORDERS_MAX);
+		memmove(&s->o[k], &s->o[k + 1], (s->no - k - 1) * sizeof *s->o);
+		s->no--;
+	}
+	if (s->no == s->co) {
+		s->co = s->co ? s->co * 2 : 256;
+		s->o = xrealloc(s->o, s->co * sizeof *s->o);
+	}
+	memset(&s->o[s->no], 0, sizeof s->o[0]);
+	return &s->o[s->no++];
+}
+
+/* A fill of our own moves the position (netted, + YES / - NO). */
+static void
+book_fill(struct os *s, const struct ord *o, int64_t filled, int64_t cost_cc)
+{
+	struct pos *p = pos_get(s, o->ticker);
+	int64_t signed_n = (o->buy == o->yes) ? filled : -filled;
+	int64_t before = p->count;
+
+	if (o->event[0])
+		snprintf(p->event, sizeof p->event, "%s", o->event);
+	if (o->buy) {
+		p->count += signed_n;
+		p->cost_cc += cost_cc;
+	} else {
+		/* a sale: proceeds against the cost of what was held */
+		int64_t held = before < 0 ? -before : before;
+		int64_t basis = held ? p->cost_cc * filled / held : 0;
+
+		p->count += signed_n;
+		p->cost_cc -= basis;
+		s->realized_cc += cost_cc - basis;
+	}
+}
+
+/* ---- the journal ---- */
+
+static void
+journal_append(struct os *s, struct buf *b)
+{
+	buf_putc(b, '\n');
+	if (write_all(s->jfd, b->p, b->len) < 0 || fsync(s->jfd) < 0)
+		die(1, "%s: cannot append to the journal:", s->journal_path);
+}
+
+static void
+journal_intent(struct os *s, const struct ord *o)
+{
+	buf_reset(&s->rec);
+	jw_obj(&s->rec);
+	jw_kstr(&s->rec, "j", "intent");
+	jw_kstr(&s->rec, "cid", o->cid);
+	jw_kstr(&s->rec, "signal_id", o->signal_id);
+	jw_kstr(&s->rec, "ticker", o->ticker);
+	jw_kstr(&s->rec, "event_ticker", o->event);
+	jw_kstr(&s->rec, "side", o->yes ? "yes" : "no");
+	jw_kstr(&s->rec, "action", o->buy ? "buy" : "sell");
+	jw_ki64(&s->rec, "count", o->count);
+	jw_ki64(&s->rec, "price", o->price);
+	jw_ki64(&s->rec, "ts", o->ts);
+	jw_ki64(&s->rec, "wall_ms", rt_now_ms());
+	jw_obj_end(&s->rec);
+	journal_append(s, &s->rec);
+}
+
+static void
+journal_done(struct os *s, const struct ord *o, const char *status, int64_t filled, int64_t cost_cc)
+{
+	buf_reset(&s->rec);
+	jw_obj(&s->rec);
+	jw_kstr(&s->rec, "j", "done");
+	jw_kstr(&s->rec, "cid", o->cid);
+	jw_kstr(&s->rec, "status", status);
+	jw_kstr(&s->rec, "order_id", o->order_id);
+	jw_ki64(&s->rec, "filled", filled);
+	jw_ki64(&s->rec, "cost_cc", cost_cc);
+	jw_obj_end(&s->rec);
+	journal_append(s, &s->rec);
+}
+
+/* ---- order lines ---- */
+
+static void
+line_begin(struct os *s, const struct ord *o, const char *status, int64_t ts)
+{
+	msg_begin(&s->out, "order", ts);
+	jw_kstr(&s->out, "status", status);
+	jw_kstr(&s->out, "client_order_id", o->cid);
+	jw_kstr(&s->out, "signal_id", o->signal_id);
+	jw_kstr(&s->out, "ticker", o->ticker);
+	jw_kstr(&s->out, "side", o->yes ? "yes" : "no");
+	jw_kstr(&s->out, "action", o->buy ? "buy" : "sell");
+	jw_ki64(&s->out, "count", o->count);
+	jw_ki64(&s->out, "price", o->price);
+	if (o->order_id[0])
+		jw_kstr(&s->out, "order_id", o->order_id);
+}
+
+static void
+line(struct os *s, const struct ord *o, const char *status, int64_t ts)
+{
+	line_begin(s, o, status, ts);
+	msg_emit(&s->out);
+}
+
+static void
+refuse(struct os *s, const struct ord *o, const char *rule)
+{
+	s->refused++;
+	line_begin(s, o, "refused", o->ts);
+	jw_kstr(&s->out, "rule", rule);
+	msg_emit(&s->out);
+}
+
+/* ---- risk ---- */
+
+static bool
+killed(const struct os *s)
+{
+	return access(s->kill_path, F_OK) == 0;
+}
+
+/* The first rule this order breaks, or NULL.  Closes (sells) are only
+ * held to the price band: getting out is never blocked by a limit on
+ * getting in. */
+static const char *
+risk_check(struct os *s, const struct ord *o, int64_t ttc_s, char *why, size_t cap)
+{
+	const struct risk *r = &s->r;
+	struct pos *p = pos_get(s, o->ticker);
+	int64_t held = p->count < 0 ? -p->count : p->count, ev = 0, exposure = 0, npos = 0, n = 0;
+
+	if (!o->buy) {
+		if (o->price < r->min_price)
+			return snprintf(why, cap, "price %lld < min_price %lld", (long long)o->price, (long long)r->min_price), why;
+		return NULL;
+	}
+	if (killed(s))
+		return snprintf(why, cap, "kill switch %s", s->kill_path), why;
+	if (o->price > r->max_price)
+		return snprintf(why, cap, "price %lld > max_price %lld", (long long)o->price, (long long)r->max_price), why;
+	if (ttc_s >= 0 && ttc_s < r->min_ttc_s)
+		return snprintf(why, cap, "ttc %lld s < min_ttc %lld", (long long)ttc_s, (long long)r->min_ttc_s), why;
+	if (held + o->count > r->max_per_market)
+		return snprintf(why, cap, "market %lld + %lld > max_per_market %lld", (long long)held, (long long)o->count,
+		    (long long)r->max_per_market), why;
+	for (size_t i = 0; i < s->np; i++) {
+		int64_t h = s->p[i].count < 0 ? -s->p[i].count : s->p[i].count;
+
+		if (o->event[0] && strcmp(s->p[i].event, o->event) == 0)
+			ev += h;
+		exposure += s->p[i].cost_cc;
+		npos += h != 0;
+	}
+	if (ev + o->count > r->max_per_event)
+		return snprintf(why, cap, "event %lld + %lld > max_per_event %lld", (long long)ev, (long long)o->count,
+		    (long long)r->max_per_event), why;
+	if (exposure + o->count * o->price * CC_PER_CENT > r->max_exposure_cc) {
+		char a[32], b[32];
+
+		money_fmt_dollars(a, sizeof a, exposure + o->count * o->price * CC_PER_CENT);
+		money_fmt_dollars(b, sizeof b, r->max_exposure_cc);
+		return snprintf(why, cap, "exposure $%s > max_exposure $%s", a, b), why;
+	}
+	if (held == 0 && npos >= r->max_positions)
+		return snprintf(why, cap, "positions %lld >= max_positions %lld", (long long)npos, (long long)r->max_positions), why;
+	if (s->day == o->ts / 86400000 && s->realized_cc <= -r->daily_loss_cc) {
+		char a[32];
+
+		money_fmt_dollars(a, sizeof a, -s->realized_cc);
+		return snprintf(why, cap, "daily loss $%s reached daily_loss_limit", a), why;
+	}
+	for (size_t i = 0; i < s->nrecent; i++)
+		n += o->ts - s->recent[i] < 60000;
+	if (n >= r->max_orders_per_min)
+		return snprintf(why, cap, "%lld orders in a minute >= max_orders_per_minute %lld", (long long)n,
+		    (long long)r->max_orders_per_min), why;
+	for (size_t i = 0; i < s->no; i++)
+		if (s->o[i].st == O_PENDING && strcmp(s->o[i].ticker, o->ticker) == 0)
+			return snprintf(why, cap, "an order of unknown outcome on %s", o->ticker), why;
+	return NULL;
+}
+
+static void
+note_sent(struct os *s, int64_t ts)
+{
+	if (s->nrecent == sizeof s->recent / sizeof s->recent[0]) {
+		memmove(s->recent, s->recent + 1, (s->nrecent - 1) * sizeof s->recent[0]);
+		s->nrecent--;
+	}
+	s->recent[s->nrecent++] = ts;
+}
+
+/* ---- the exchange ---- */
+
+/* Exact figures of an accepted order: the order object. */
+static void
+order_result(struct os *s, struct ord *o, int64_t ts)
+{
+	struct kx_order ko;
+	char path[RECIO_PATH_MAX], err[KX_ERR_MAX];
+	int t;
+	int64_t filled, cost, fees;
+
+	snprintf(path, sizeof path, "/portfolio/orders/%s", o->order_id);
+	if (http_request(s->http, "GET", path, NULL, 0, 0, &s->resp) < 0 || s->resp.status != 200 ||
+	    json_parse(&s->j, s->resp.body.p, s->resp.body.len) < 0 || (t = json_get(&s->j, 0, "order")) < 0 ||
+	    kx_order_decode(&s->j, t, &ko, err, sizeof err) < 0) {
+		/* not readable yet (read lag): acct-sync's fills will tell */
+		line(s, o, "accepted", ts);
+		journal_done(s, o, "accepted", -1, 0);
+		o->st = O_DONE;
+		return;
+	}
+	filled = ko.filled / 100;
+	cost = ko.taker_cost + ko.maker_cost;
+	fees = ko.taker_fees + ko.maker_fees;
+	line_begin(s, o, filled == 0 ? (strcmp(ko.status, "resting") == 0 ? "accepted" : "canceled") :
+	    filled < o->count ? "partial" : "filled", ts);
+	jw_ki64(&s->out, "filled", filled);
+	if (filled) {
+		jw_ki64(&s->out, "avg_price_cc", cost / filled);
+		jw_ki64(&s->out, "cost_cc", cost);
+	}
+	jw_ki64(&s->out, "fees_cc", fees);
+	msg_emit(&s->out);
+	if (filled)
+		book_fill(s, o, filled, o->buy ? cost + fees : cost - fees);
+	journal_done(s, o, filled ? "filled" : "accepted", filled, cost);
+	o->st = O_DONE;
+}
+
+/* Look the order up by client_order_id.  1 found (handled), 0 not found,
+ * -1 could not look (transport error: never "not found"). */
+static int
+lookup(struct os *s, struct ord *o, int64_t ts)
+{
+	char path[RECIO_PATH_MAX], cursor[512] = "", cid[RECIO_ID_MAX], err[KX_ERR_MAX];
+	struct buf p = { 0 };
+	int pages = 0;
+
+	do {
+		int arr;
+
+		buf_reset(&p);
+		buf_printf(&p, "/portfolio/orders?ticker=%s&limit=200%s%s", o->ticker, cursor[0] ? "&cursor=" : "", cursor);
+		if (http_request(s->http, "GET", p.p, NULL, 0, 0, &s->resp) < 0 || s->resp.status != 200 ||
+		    json_parse(&s->j, s->resp.body.p, s->resp.body.len) < 0 ||
+		    (arr = kx_page(&s->j, "orders", cursor, sizeof cursor, err, sizeof err)) < 0) {
+			buf_free(&p);
+			return -1;
+		}
+		for (int i = 0; i < json_size(&s->j, arr); i++) {
+			int t = json_at(&s->j, arr, i);
+
+			if (json_get_str(&s->j, t, "client_order_id", cid, sizeof cid) == 0 && strcmp(cid, o->cid) == 0 &&
+			    json_get_str(&s->j, t, "order_id", o->order_id, sizeof o->order_id) == 0) {
+				buf_free(&p);
+				order_result(s, o, ts);
+				return 1;
+			}
+		}
+	} while (cursor[0] && ++pages < 50);
+	(void)path;
+	buf_free(&p);
+	return 0;
+}
+
+/* Send o (its intent journalled).  Leaves it O_DONE or, when the outcome
+ * is unknown, O_PENDING for reconcile(). */
+static void
+send_order(struct os *s, struct ord *o)
+{
+	const char *book;
+	int64_t yp;
+	char code[96], msg[256];
+	struct buf body = { 0 };
+
+	kx_v2_side(o->buy, o->yes, o->price, &book, &yp);
+	jw_obj(&body);
+	jw_kstr(&body, "ticker", o->ticker);
+	jw_kstr(&body, "client_order_id", o->cid);
+	jw_kstr(&body, "side", book);
+	buf_printf(&body, ",\"count\":\"%lld.00\",\"price\":\"0.%02lld\"", (long long)o->count, (long long)yp);
+	jw_kstr(&body, "time_in_force", "immediate_or_cancel");
+	jw_kstr(&body, "self_trade_prevention_type", "taker_at_cross");
+	if (!o->buy)
+		jw_kbool(&body, "reduce_only", true);
+	jw_obj_end(&body);
+	o->sent_mono = rt_mono_ms();
+	line(s, o, "sent", o->ts);
+	s->sent++;
+	for (int tries = 0; ; tries++) {
+		if (http_request(s->http, "POST", "/portfolio/events/orders", body.p, body.len, 0, &s->resp) < 0)
+			break;                  /* no answer: unknown */
+		if (s->resp.status == 429 && tries < RECIO_HTTP_RETRIES) {
+			/* rate limited before any processing: the same request again */
+			rt_sleep_ms(RECIO_HTTP_BACKOFF_MS << tries);
+			continue;
+		}
+		break;
+	}
+	buf_free(&body);
+	if (s->resp.status == 201 || s->resp.status == 200) {
+		if (json_parse(&s->j, s->resp.body.p, s->resp.body.len) == 0 &&
+		    json_get_str(&s->j, 0, "order_id", o->order_id, sizeof o->order_id) == 0 && o->order_id[0]) {
+			int64_t ts = o->ts;
+
+			json_get_i64(&s->j, 0, "ts_ms", &ts);
+			order_result(s, o, ts);
+			return;
+		}
+		/* a 2xx without an order id: unknown */
+	} else if (s->resp.status >= 400 && s->resp.status < 500 && s->resp.status != 409 && s->resp.status != 429) {
+		code[0] = msg[0] = '\0';
+		if (json_parse(&s->j, s->resp.body.p, s->resp.body.len) == 0)
+			kx_error_decode(&s->j, code, sizeof code, msg, sizeof msg);
+		line_begin(s, o, "rejected", o->ts);
+		jw_ki64(&s->out, "http_status", s->resp.status);
+		jw_kstr(&s->out, "code", code);
+		jw_kstr(&s->out, "message", msg);
+		msg_emit(&s->out);
+		journal_done(s, o, "rejected", 0, 0);
+		o->st = O_DONE;
+		return;
+	}
+	/* timeout, 5xx, dropped, lost, 409, an unreadable 2xx: unknown until looked up */
+	line_begin(s, o, "error", o->ts);
+	jw_ki64(&s->out, "http_status", s->resp.status);
+	jw_kstr(&s->out, "message", s->resp.status ? "outcome unknown: will look it up" : s->resp.err);
+	msg_emit(&s->out);
+	o->st = O_PENDING;
+}
+
+/* Settle every order of unknown outcome that can be settled now. */
+static void
+reconcile(struct os *s)
+{
+	for (size_t i = 0; i < s->no && !stop; i++) {
+		struct ord *o = &s->o[i];
+		int64_t age;
+		int found;
+
+		if (o->st != O_PENDING)
+			continue;
+		if ((found = lookup(s, o, o->ts)) != 0)
+			continue;       /* found and settled, or could not look: later */
+		age = rt_mono_ms() - o->sent_mono;
+		if (age < LAG_MS)
+			continue;       /* read lag: not an answer yet */
+		if (age < RESEND_MAX_MS) {
+			infox("%s: not at the exchange after %lld ms: sending it again", o->cid, (long long)age);
+			send_order(s, o);
+		} else {
+			line_begin(s, o, "rejected", o->ts);
+			jw_kstr(&s->out, "code", "not_at_exchange");
+			jw_kstr(&s->out, "message", "never reached the exchange; too old to send again");
+			msg_emit(&s->out);
+			journal_done(s, o, "failed", 0, 0);
+			o->st = O_DONE;
+		}
+	}
+}
+
+/* ---- paper fills ---- */
+
+static void
+paper_fill(struct os *s, struct ord *o)
+{
+	struct pos *p = pos_get(s, o->ticker);
+	int64_t px = o->buy ? (o->yes ? p->yes_ask : p->no_ask) : (o->yes ? p->yes_bid : p->no_bid), fee, cost;
+
+	snprintf(o->order_id, sizeof o->order_id, "paper-%lld", (long long)++s->paper_seq);
+	line(s, o, "sent", o->ts);
+	if (px <= 0 || (o->buy ? px > o->price : px < o->price)) {
+		line_begin(s, o, "canceled", o->ts);
+		jw_ki64(&s->out, "filled", 0);
+		msg_emit(&s->out);
+		journal_done(s, o, "accepted", 0, 0);
+		o->st = O_DONE;
+		return;
+	}
+	cost = o->count * px * CC_PER_CENT;
+	fee = kx_fee_round_cent(kx_fee_raw_cc(o->count * 100, px, KX_TAKER_RATE_BP, 100));
+	line_begin(s, o, "filled", o->ts);
+	jw_ki64(&s->out, "filled", o->count);
+	jw_ki64(&s->out, "avg_price_cc", px * CC_PER_CENT);
+	jw_ki64(&s->out, "cost_cc", cost);
+	jw_ki64(&s->out, "fees_cc", fee);
+	jw_kbool(&s->out, "paper", true);
+	msg_emit(&s->out);
+	book_fill(s, o, o->count, o->buy ? cost + fee : cost - fee);
+	journal_done(s, o, "filled", o->count, cost);
+	o->st = O_DONE;
+}
+
+/* ---- input ---- */
+
+static void
+on_signal_line(struct os *s, const struct json *j, const struct ndjson *r, int64_t ts)
+{
+	char id[RECIO_ID_MAX - 1], side[8], action[8], why[160];
+	const char *rule;
+	struct ord o, *po;
+	int64_t ttc = -1;
+
+	memset(&o, 0, sizeof o);
+	if (json_get_str(j, 0, "id", id, sizeof id) < 0 || json_get_str(j, 0, "ticker", o.ticker, sizeof o.ticker) < 0 ||
+	    json_get_str(j, 0, "side", side, sizeof side) < 0 || json_get_str(j, 0, "action", action, sizeof action) < 0 ||
+	    json_get_i64(j, 0, "count", &o.count) < 0 || json_get_i64(j, 0, "price", &o.price) < 0 ||
+	    (strcmp(side, "yes") && strcmp(side, "no")) || (strcmp(action, "buy") && strcmp(action, "sell")) ||
+	    o.count <= 0 || o.count > 1000000 || o.price < 1 || o.price > 99) {
+		warnx_("%s line %lu: signal without a valid id, ticker, side, action, count or price, skipped",
+		    r->name, r->lineno);
+		return;
+	}
+	json_get_str(j, 0, "event_ticker", o.event, sizeof o.event);
+	json_get_i64(j, 0, "ttc", &ttc);
+	snprintf(o.signal_id, sizeof o.signal_id, "%s", id);
+	/* the exchange allows short ids: "r" + the signal id */
+	snprintf(o.cid, sizeof o.cid, "r%s", id);
+	o.yes = side[0] == 'y';
+	o.buy = action[0] == 'b';
+	o.ts = ts;
+	if (ord_find(s, o.cid)) {
+		infox("%s: already handled (signal %s), not sent again", o.cid, id);
+		return;
+	}
+	if ((rule = risk_check(s, &o, ttc, why, sizeof why)) != NULL) {
+		refuse(s, &o, rule);
+		return;
+	}
+	po = ord_add(s);
+	*po = o;
+	po->st = O_PENDING;
+	journal_intent(s, po);  /* fsync'd before anything leaves */
+	line(s, po, "intent", ts);
+	note_sent(s, ts);
+	if (s->paper)
+		paper_fill(s, po);
+	else
+		send_order(s, po);
+}
+
+static void
+on_line(struct os *s, const struct json *j, const struct ndjson *r)
+{
+	char type[16], t[RECIO_TICKER_MAX];
+	int64_t ts, v;
+
+	if (json_get_str(j, 0, "type", type, sizeof type) < 0 || json_get_i64(j, 0, "ts", &ts) < 0)
+		return;
+	if (s->day != ts / 86400000) {          /* a new UTC day: the loss limit starts over */
+		s->day = ts / 86400000;
+		s->realized_cc = 0;
+	}
+	if (strcmp(type, "signal") == 0)
+		on_signal_line(s, j, r, ts);
+	else if (strcmp(type, "market") == 0 && json_get_str(j, 0, "ticker", t, sizeof t) == 0) {
+		struct pos *p = pos_get(s, t);
+
+		json_get_str(j, 0, "event_ticker", p->event, sizeof p->event);
+		json_get_i64(j, 0, "yes_bid", &p->yes_bid);
+		json_get_i64(j, 0, "yes_ask", &p->yes_ask);
+		json_get_i64(j, 0, "no_bid", &p->no_bid);
+		json_get_i64(j, 0, "no_ask", &p->no_ask);
+	} else if (strcmp(type, "position") == 0 && json_get_str(j, 0, "ticker", t, sizeof t) == 0 &&
+	    json_get_i64(j, 0, "position", &v) == 0) {
+		struct pos *p = pos_get(s, t);     /* the exchange's word over our own count */
+
+		if (v == 0)
+			p->cost_cc = 0;
+		p->count = v;
+		if (json_get_i64(j, 0, "exposure_cc", &v) == 0)
+			p->cost_cc = v;
+	} else if (strcmp(type, "settlement") == 0 && json_get_str(j, 0, "ticker", t, sizeof t) == 0) {
+		struct pos *p = pos_get(s, t);
+		int64_t rev = 0;
+
+		json_get_i64(j, 0, "revenue_cc", &rev);
+		s->realized_cc += rev - p->cost_cc;
+		p->count = 0;
+		p->cost_cc = 0;
+	}
+}
+
+/* Replay the journal: what is known, what is still of unknown outcome,
+ * and the positions our own fills made. */
+static int
+journal_load(struct os *s)
+{
+	struct ndjson r;
+	struct json j = { 0 };
+	char *line_p;
+	size_t len;
+	int fd = open(s->journal_path, O_RDONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : (warnx_("%s: cannot open:", s->journal_path), -1);
+	ndjson_init(&r, fd, s->journal_path);
+	while ((rc = ndjson_next(&r, &j, &line_p, &len)) > 0) {
+		char kind[8], cid[RECIO_ID_MAX], st[16], side[8], action[8];
+		struct ord *o;
+		int64_t filled = 0, cost = 0;
+
+		if (json_get_str(&j, 0, "j", kind, sizeof kind) < 0 || json_get_str(&j, 0, "cid", cid, sizeof cid) < 0)
+			continue;
+		if (strcmp(kind, "intent") == 0) {
+			if (ord_find(s, cid))
+				continue;
+			o = ord_add(s);
+			snprintf(o->cid, sizeof o->cid, "%s", cid);
+			json_get_str(&j, 0, "signal_id", o->signal_id, sizeof o->signal_id);
+			json_get_str(&j, 0, "ticker", o->ticker, sizeof o->ticker);
+			json_get_str(&j, 0, "event_ticker", o->event, sizeof o->event);
+			json_get_str(&j, 0, "side", side, sizeof side);
+			json_get_str(&j, 0, "action", action, sizeof action);
+			o->yes = side[0] == 'y';
+			o->buy = action[0] == 'b';
+			json_get_i64(&j, 0, "count", &o->count);
+			json_get_i64(&j, 0, "price", &o->price);
+			json_get_i64(&j, 0, "ts", &o->ts);
+			o->st = O_PENDING;
+			{
+				int64_t wall = 0;
+
+				/* its age, so that the read-lag window still holds after a restart */
+				json_get_i64(&j, 0, "wall_ms", &wall);
+				o->sent_mono = rt_mono_ms() - (wall ? rt_now_ms() - wall : LAG_MS);
+			}
+		} else if (strcmp(kind, "done") == 0 && (o = ord_find(s, cid)) != NULL && o->st == O_PENDING) {
+			json_get_str(&j, 0, "status", st, sizeof st);
+			json_get_str(&j, 0, "order_id", o->order_id, sizeof o->order_id);
+			json_get_i64(&j, 0, "filled", &filled);
+			json_get_i64(&j, 0, "cost_cc", &cost);
+			if (filled > 0)
+				book_fill(s, o, filled, cost);
+			o->st = O_DONE;
+		}
+	}
+	/* a torn last line (a crash mid-write) is reported by the reader and
+	 * skipped: its intent was never followed by a send */
+	json_free(&j);
+	ndjson_free(&r);
+	close(fd);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- main ---- */
+
+static bool
+line_buffered(const struct ndjson *r)
+{
+	return r->in.len > r->off && memchr(r->in.p + r->off, '\n', r->in.len - r->off) != NULL;
+}
+
+static size_t
+pending(const struct os *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->no; i++)
+		n += s->o[i].st == O_PENDING;
+	return n;
+}
+
+static int
+run(struct os *s)
+{
+	struct ndjson r;
+	struct json j = { 0 };
+	char *l;
+	size_t len;
+	int rc = 0;
+	int64_t deadline = rt_mono_ms() + LAG_MS + 2000;
+
+	/* start-up: settle what the journal left open before anything new */
+	while (!s->paper && pending(s) && rt_mono_ms() < deadline && !stop) {
+		reconcile(s);
+		if (pending(s))
+			rt_sleep_ms(TICK_MS);
+	}
+	if (pending(s))
+		warnx_("%zu order%s still of unknown outcome: their markets stay blocked", pending(s),
+		    pending(s) == 1 ? "" : "s");
+	ndjson_init(&r, 0, "stdin");
+	while (!stop) {
+		if (!line_buffered(&r)) {
+			struct pollfd pfd = { 0, POLLIN, 0 };
+			int k = poll(&pfd, 1, TICK_MS);
+
+			if (k < 0 && errno != EINTR)
+				die(1, "poll:");
+			if (k <= 0) {
+				if (!s->paper && pending(s))
+					reconcile(s);
+				continue;
+			}
+		}
+		rc = ndjson_next(&r, &s->j, &l, &len);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			break;
+		/* the parse lives in s->j; copy it before handlers reuse s->j */
+		if (json_parse(&j, l, len) == 0)
+			on_line(s, &j, &r);
+	}
+	/* end of input: settle what is still unknown, within the lag window */
+	deadline = rt_mono_ms() + LAG_MS + 2000;
+	while (!s->paper && pending(s) && rt_mono_ms() < deadline && !stop) {
+		reconcile(s);
+		if (pending(s))
+			rt_sleep_ms(TICK_MS);
+	}
+	json_free(&j);
+	ndjson_free(&r);
+	return rc < 0 && !stop ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' }, { "journal", required_argument, NULL, 'j' },
+		{ "paper", no_argument, NULL, 'P' }, { "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' }, { "url", required_argument, NULL, 'u' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct os s;
+	const char *base = cfg_env("KALSHI_API_BASE", "http://127.0.0.1:8080/trade-api/v2");
+	const char *key_file = cfg_env("KALSHI_KEY_FILE", NULL);
+	struct sigaction sa;
+	bool check = false;
+	int ch, rc;
+
+	diag_init(argv[0]);
+	s.journal_path = cfg_env("RECIO_JOURNAL", "var/order-send.journal");
+	s.kill_path = cfg_env("RECIO_KILL", "var/KILL");
+	s.key_id = cfg_env("KALSHI_KEY_ID", NULL);
+	s.r = (struct risk){ 100, 500, 500 * CC_PER_DOLLAR, 30, 100 * CC_PER_DOLLAR, 98, 1, 60, 20 };
+	while ((ch = getopt_long(argc, argv, "hj:Pc:s:u:nv", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'j': s.journal_path = optarg; break;
+		case 'P': s.paper = true; break;
+		case 'c': s.config = optarg; break;
+		case 's':
+			if (strchr(optarg, '=') == NULL || s.nsets == 64)
+				usage("-s: expected KEY=VALUE");
+			s.sets[s.nsets++] = optarg;
+			break;
+		case 'u': base = optarg; break;
+		case 'n': check = true; break;
+		case 'v': diag_verbose++; break;
+		default: usage(NULL);
+		}
+	}
+	if (optind != argc)
+		usage("unexpected argument");
+	if (s.config && cfg_read_file(s.config, on_pair, &s.r) < 0)
+		return 1;
+	for (int i = 0; i < s.nsets; i++) {
+		char k[64];
+		const char *eq = strchr(s.sets[i], '=');
+
+		snprintf(k, sizeof k, "%.*s", (int)(eq - s.sets[i]), s.sets[i]);
+		if (risk_set(&s.r, k, eq + 1) < 0)
+			return 1;
+	}
+	if (!s.paper) {
+		if (!s.key_id || !key_file)
+			die(1, "KALSHI_KEY_ID and KALSHI_KEY_FILE are needed to place orders (or --paper)");
+		if ((s.key = kx_key_load_private(key_file)) == NULL)
+			return 1;
+		if ((s.http = http_new(base, NULL, s.key, s.key_id)) == NULL)
+			return 1;
+	}
+	if ((s.jfd = open(s.journal_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		die(1, "%s: cannot open the journal:", s.journal_path);
+	if (journal_load(&s) < 0)
+		return 1;
+	if (check) {
+		printf("configuration OK: %s, journal %s (%zu orders, %zu of unknown outcome)\n",
+		    s.paper ? "paper" : base, s.journal_path, s.no, pending(&s));
+		return 0;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	rc = run(&s);
+	if (s.refused || s.sent)
+		infox("%lu sent, %lu refused", s.sent, s.refused);
+	http_free(s.http);
+	kx_key_free(s.key);
+	http_resp_free(&s.resp);
+	json_free(&s.j);
+	buf_free(&s.out);
+	buf_free(&s.rec);
+	free(s.o);
+	free(s.p);
+	close(s.jfd);
+	return rc;
+}
