@@ -212,7 +212,8 @@ order() {
 	# a constant price of exactly 100249.99: T100249.99 is not above -> NO,
 	# T99999.99 -> YES
 	f="$BATS_TEST_TMPDIR/prices.csv"
-	awk 'BEGIN{for (t=1795618740; t<1795626000; t++) printf "%d,100249.99\n", t}' >"$f"
+	# (from 14:40: two real seconds before the close at speed 600)
+	awk 'BEGIN{for (t=1795617600; t<1795626000; t++) printf "%d,100249.99\n", t}' >"$f"
 	sim_start --prices "$f" --speed 600 --settle-delay 5
 	e=$(get '/events?status=open' | jq -r '.events[0].event_ticker')
 	kc POST /portfolio/events/orders "{\"ticker\":\"$e-T100249.99\",\"side\":\"bid\",\"price\":\"0.99\",\"count\":\"2\",\"time_in_force\":\"immediate_or_cancel\",\"self_trade_prevention_type\":\"taker_at_cross\"}"
