@@ -214,7 +214,7 @@ struct sim {
 	struct tbucket anon_rd;
 	uint64_t seq, trade_seq;
 	unsigned long requests, n429, n5xx, nslow, ndrop, nlost, nempty, ndup, n401;
-	unsigned long ws_opened, ws_pongs, ws_subscribes, ws_frames_out;
+	unsigned long ws_opened, ws_pongs, ws_subscribes, ws_frames_out, ndupcid;
 	volatile sig_atomic_t stop;
 };
 
@@ -1608,6 +1608,7 @@ post_order(struct req *r)
 			if (strcmp(a->o[i].client_id, o.client_id) == 0) {
 				reply_error(r, 409, "order_already_exists",
 				    "an order with this client_order_id already exists");
+				S.ndupcid++;
 				goto out;
 			}
 	ps = pos_get(a, o.ticker, NULL);
@@ -1774,6 +1775,7 @@ get_sim_state(struct req *r)
 	jw_ki64(b, "fault_lost", (int64_t)S.nlost);
 	jw_ki64(b, "fault_empty", (int64_t)S.nempty);
 	jw_ki64(b, "fault_dupfill", (int64_t)S.ndup);
+	jw_ki64(b, "duplicate_client_order_id", (int64_t)S.ndupcid);
 	jw_ki64(b, "ws_open", nws);
 	jw_ki64(b, "ws_opened", (int64_t)S.ws_opened);
 	jw_ki64(b, "ws_subscribes", (int64_t)S.ws_subscribes);

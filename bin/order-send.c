@@ -817,8 +817,9 @@ run(struct os *s)
 		if (json_parse(&j, l, len) == 0)
 			on_line(s, &j, &r);
 	}
-	/* end of input: settle what is still unknown, within the lag window */
-	deadline = rt_mono_ms() + LAG_MS + 2000;
+	/* end of input: settle what is still unknown (lookups, and sends
+	 * again of what never arrived) before leaving */
+	deadline = rt_mono_ms() + RESEND_MAX_MS + LAG_MS;
 	while (!s->paper && pending(s) && rt_mono_ms() < deadline && !stop) {
 		reconcile(s);
 		if (pending(s))

@@ -1,0 +1,200 @@
+#!/usr/bin/env bats
+# order-send against kalshi-sim: V2 placement, exactly once across
+# restarts and SIGKILL, unknown outcomes settled by lookup, every risk
+# limit, the kill switch, paper fills.
+
+load helper
+
+setup() {
+	J="$BATS_TEST_TMPDIR/journal"
+	export RECIO_KILL="$BATS_TEST_TMPDIR/KILL"
+}
+
+os_env() {
+	export KALSHI_API_BASE="$SIM_URL/trade-api/v2" KALSHI_KEY_ID=test KALSHI_KEY_FILE="$KEY_FILE"
+}
+
+# sig ID TICKER SIDE ACTION COUNT PRICE [TTC] [EVENT]
+sig() {
+	printf '{"type":"signal","ts":%s,"id":"%s","intent":"%s","ticker":"%s","event_ticker":"%s","side":"%s","action":"%s","count":%s,"price":%s,"ttc":%s}\n' \
+		"${TS:-1795617900000}" "$1" "$([ "$4" = buy ] && echo open || echo close)" "$2" "${8:-E}" "$3" "$4" "$5" "$6" "${7:-600}"
+}
+
+market() {   # the market at index $1 of the open ladder: ticker yes_ask no_ask yes_bid no_bid
+	get '/markets?status=open' | jq -r ".markets[$1] | [.ticker, (.yes_ask_dollars,.no_ask_dollars,.yes_bid_dollars,.no_bid_dollars | tonumber*100 | round)] | join(\" \")"
+}
+
+sim_orders() {
+	curl -sS "$SIM_URL/sim/orders"
+}
+
+@test "usage; refuses to trade without a key unless --paper" {
+	run order-send -h
+	[ "$status" -eq 0 ]
+	KALSHI_KEY_ID= run order-send -j "$J" </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"KALSHI_KEY_ID and KALSHI_KEY_FILE are needed"* ]]
+	run order-send --paper -j "$J" -n
+	[ "$status" -eq 0 ]
+}
+
+@test "the four YES-book rows reach the V2 endpoint as bid/ask at the YES price, and fill exactly" {
+	sim_start --start 2026-11-25T14:45:00Z
+	os_env
+	read -r t ya na yb nb <<<"$(market 20)"
+	# one netted position: +3 YES, sell 1 (+2), buy 4 NO (-2), sell 1 NO (-1)
+	{
+		sig s-1 "$t" yes buy 3 "$ya"
+		sig s-2 "$t" yes sell 1 "$yb"
+		sig s-3 "$t" no buy 4 "$na"
+		sig s-4 "$t" no sell 1 "$nb"
+	} >"$BATS_TEST_TMPDIR/in"
+	order-send -j "$J" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	[ "$(sim_orders | jq -r '.orders[] | [.client_order_id, .book_side, (.yes_price_dollars|tonumber*100|round), .fill_count_fp] | join(" ")')" = \
+		"$(printf 'rs-1 bid %s 3.00\nrs-2 ask %s 1.00\nrs-3 ask %s 4.00\nrs-4 bid %s 1.00' "$ya" "$yb" $((100 - na)) $((100 - nb)))" ]
+	kc GET "/portfolio/positions?ticker=$t"
+	[ "$(jq -r '.market_positions[0].position_fp' <<<"$body")" = -1.00 ]
+	# every line of an order's life, and the exact cost and fee
+	[ "$(jq -r 'select(.client_order_id=="rs-1") | .status' "$BATS_TEST_TMPDIR/out" | tr '\n' ' ')" = "intent sent filled " ]
+	f=$(jq -c 'select(.client_order_id=="rs-1" and .status=="filled")' "$BATS_TEST_TMPDIR/out")
+	fee=$(awk -v p="$ya" 'BEGIN{f=7*3*p*(100-p)/10000; c=int(f); if (c<f) c++; print c*100}')
+	[ "$(jq .cost_cc <<<"$f")" -eq $((3 * ya * 100)) ]
+	[ "$(jq .fees_cc <<<"$f")" -eq "$fee" ]
+
+}
+
+@test "exactly once: a second run over the same signals sends nothing" {
+	sim_start --start 2026-11-25T14:45:00Z
+	os_env
+	read -r t ya na yb nb <<<"$(market 20)"
+	sig s-1 "$t" yes buy 1 "$ya" >"$BATS_TEST_TMPDIR/in"
+	order-send -j "$J" <"$BATS_TEST_TMPDIR/in" >/dev/null
+	run order-send -j "$J" -v <"$BATS_TEST_TMPDIR/in"
+	[[ "$output" == *"rs-1: already handled"* ]]
+	[ "$(grep -c '"type":"order"' <<<"$output")" -eq 0 ]
+	[ "$(sim_orders | jq '.orders|length')" -eq 1 ]
+	[ "$(simstate | jq .counters.duplicate_client_order_id)" -eq 0 ]
+}
+
+@test "a rejection carries the exchange's code and message" {
+	sim_start --start 2026-11-25T14:45:00Z
+	os_env
+	sig s-1 KXBTCD-NOSUCH-T1.00 yes buy 1 50 >"$BATS_TEST_TMPDIR/in"
+	order-send -j "$J" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r 'select(.status=="rejected") | [.http_status,.code]|join(" ")' "$BATS_TEST_TMPDIR/out")" = "404 market_not_found" ]
+	grep -q '"status":"rejected"' "$J"
+}
+
+@test "risk limits: each refusal names its rule; the kill switch refuses opens and lets closes go" {
+	sim_start --start 2026-11-25T14:45:00Z
+	os_env
+	read -r t ya na yb nb <<<"$(market 20)"
+	read -r t2 ya2 na2 _ _ <<<"$(market 21)"
+	# a fresh journal for each check: no position carried from the one before
+	refused() { order-send -j "$(mktemp "$BATS_TEST_TMPDIR/j.XXXXXX")" "$@" <"$BATS_TEST_TMPDIR/in" | jq -r 'select(.status=="refused") | .rule'; }
+	sig p-1 "$t" yes buy 5 "$ya" >"$BATS_TEST_TMPDIR/in"
+	[[ "$(refused -s max_per_market=4)" == "market 0 + 5 > max_per_market 4" ]]
+	{ sig e-1 "$t" yes buy 2 "$ya"; sig e-2 "$t2" yes buy 2 "$ya2"; } >"$BATS_TEST_TMPDIR/in"
+	[[ "$(refused -s max_per_event=3)" == "event 2 + 2 > max_per_event 3" ]]
+	sig x-1 "$t" yes buy 10 "$ya" >"$BATS_TEST_TMPDIR/in"
+	[[ "$(refused -s max_exposure=1.00)" == "exposure \$"*" > max_exposure \$1.0000" ]]
+	sig b-1 "$t" yes buy 1 99 >"$BATS_TEST_TMPDIR/in"
+	[ "$(refused)" = "price 99 > max_price 98" ]
+	sig c-1 "$t" yes buy 1 "$ya" 30 >"$BATS_TEST_TMPDIR/in"
+	[ "$(refused)" = "ttc 30 s < min_ttc 60" ]
+	{ sig n-1 "$t" yes buy 1 "$ya"; sig n-2 "$t2" yes buy 1 "$ya2"; } >"$BATS_TEST_TMPDIR/in"
+	[ "$(refused -s max_positions=1 -s max_per_event=1000)" = "positions 1 >= max_positions 1" ]
+	for i in 1 2 3; do sig r-$i "$t" yes buy 1 "$ya"; done >"$BATS_TEST_TMPDIR/in"
+	[[ "$(refused -s max_orders_per_minute=2)" == "2 orders in a minute >= max_orders_per_minute 2" ]]
+	# daily loss: a settlement below cost
+	{
+		sig l-0 "$t" yes buy 1 "$ya"
+		printf '{"type":"settlement","ts":1795617950000,"ticker":"%s","revenue_cc":0}\n' "$t"
+		TS=1795618000000 sig l-1 "$t2" yes buy 1 "$ya2"
+	} >"$BATS_TEST_TMPDIR/in"
+	[[ "$(refused -s daily_loss_limit=0.01)" == "daily loss \$"*" reached daily_loss_limit" ]]
+	# the kill switch: opens refused, a close still sent
+	touch "$RECIO_KILL"
+	{ sig k-1 "$t2" yes buy 1 "$ya2"; sig k-2 "$t" yes sell 1 "$yb"; } >"$BATS_TEST_TMPDIR/in"
+	order-send -j "$J" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r 'select(.client_order_id=="rk-1") | .status + " " + (.rule // "")' "$BATS_TEST_TMPDIR/out")" = "refused kill switch $RECIO_KILL" ]
+	[ "$(jq -r 'select(.client_order_id=="rk-2") | .status' "$BATS_TEST_TMPDIR/out" | tail -n 1)" = filled ]
+}
+
+@test "a reply lost after the order was accepted: looked up by client_order_id, never sent twice" {
+	sim_start --start 2026-11-25T14:45:00Z --faults lost=1
+	os_env
+	read -r t ya na yb nb <<<"$(market 20)"
+	sig s-1 "$t" yes buy 2 "$ya" >"$BATS_TEST_TMPDIR/in"
+	order-send -j "$J" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r '.status' "$BATS_TEST_TMPDIR/out" | tr '\n' ' ')" = "intent sent error filled " ]
+	[ "$(sim_orders | jq '.orders|length')" -eq 1 ]
+	[ "$(simstate | jq .counters.duplicate_client_order_id)" -eq 0 ]
+}
+
+@test "with 20% faults (429, 5xx, drops, lost replies, read lag) every signal is placed once" {
+	sim_start --start 2026-11-25T14:45:00Z --seed 3 --faults 429=0.2,5xx=0.2,drop=0.2,lost=0.2,empty=0.2,lag=0.2:2 --rate-limit off
+	os_env
+	get '/markets?status=open' | jq -r '.markets[] | [.ticker, (.yes_ask_dollars|tonumber*100|round)] | join(" ")' >"$BATS_TEST_TMPDIR/m"
+	i=0
+	while read -r t ya; do
+		i=$((i + 1)); [ "$ya" -le 98 ] && sig "f-$i" "$t" yes buy 1 "$ya"
+	done <"$BATS_TEST_TMPDIR/m" >"$BATS_TEST_TMPDIR/in"
+	n=$(wc -l <"$BATS_TEST_TMPDIR/in")
+	order-send -j "$J" -s max_positions=100 -s max_orders_per_minute=100 -s max_per_event=1000 \
+		<"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+	# a restart settles whatever stayed unknown
+	order-send -j "$J" </dev/null >>"$BATS_TEST_TMPDIR/out" 2>>"$BATS_TEST_TMPDIR/err"
+	# no client_order_id twice at the exchange
+	[ "$(sim_orders | jq '[.orders[].client_order_id] | length == (unique|length)')" = true ]
+	# every journalled intent is at the exchange or ended rejected/failed
+	for cid in $(jq -r 'select(.j=="intent") | .cid' "$J"); do
+		at=$(sim_orders | jq --arg c "$cid" '[.orders[]|select(.client_order_id==$c)]|length')
+		st=$(jq -r --arg c "$cid" 'select(.j=="done" and .cid==$c) | .status' "$J" | tail -n 1)
+		[ "$at" -eq 1 ] || [ "$st" = rejected ] || [ "$st" = failed ] || { echo "$cid: at $at, $st"; false; }
+	done
+	[ "$(jq -r 'select(.j=="intent") | .cid' "$J" | wc -l)" -eq "$n" ]
+	[ "$(simstate | jq '.counters.fault_lost + .counters.fault_5xx')" -gt 0 ]
+}
+
+@test "SIGKILL at 50 random points: no client_order_id twice, every intent accounted for" {
+	sim_start --start 2026-11-25T14:45:00Z --rate-limit off
+	os_env
+	get '/markets?status=open' | jq -r '.markets[] | [.ticker, (.yes_ask_dollars|tonumber*100|round)] | join(" ")' >"$BATS_TEST_TMPDIR/m"
+	i=0
+	while read -r t ya; do
+		i=$((i + 1)); [ "$ya" -le 98 ] && sig "k-$i" "$t" yes buy 1 "$ya"
+	done <"$BATS_TEST_TMPDIR/m" >"$BATS_TEST_TMPDIR/in"
+	opts="-s max_positions=100 -s max_orders_per_minute=100 -s max_per_event=1000"
+	RANDOM=5
+	for k in $(seq 1 50); do
+		order-send -j "$J" $opts <"$BATS_TEST_TMPDIR/in" >/dev/null 2>&1 &
+		pid=$!
+		sleep "0.0$((RANDOM % 9 + 1))"
+		kill -KILL $pid 2>/dev/null || true
+		wait $pid 2>/dev/null || true
+	done
+	order-send -j "$J" $opts <"$BATS_TEST_TMPDIR/in" >/dev/null 2>"$BATS_TEST_TMPDIR/err"
+	[ "$(sim_orders | jq '[.orders[].client_order_id] | length == (unique|length)')" = true ]
+	[ "$(simstate | jq .counters.duplicate_client_order_id)" -eq 0 ]
+	for cid in $(jq -r 'select(.j=="intent") | .cid' "$J" 2>/dev/null | sort -u); do
+		at=$(sim_orders | jq --arg c "$cid" '[.orders[]|select(.client_order_id==$c)]|length')
+		st=$(jq -r --arg c "$cid" 'select(.j=="done" and .cid==$c) | .status' "$J" 2>/dev/null | tail -n 1)
+		[ "$at" -eq 1 ] || [ "$st" = rejected ] || [ "$st" = failed ] || { echo "$cid: at $at, $st"; false; }
+	done
+	# and every signal has been placed by the end
+	[ "$(sim_orders | jq '.orders|length')" -eq "$(wc -l <"$BATS_TEST_TMPDIR/in")" ]
+}
+
+@test "paper mode: fills at the ask seen in the stream, with Kalshi's fee; no exchange" {
+	{
+		printf '{"type":"market","ts":1,"ticker":"X-T1","event_ticker":"X","yes_bid":60,"yes_ask":62,"no_bid":38,"no_ask":40}\n'
+		sig s-1 X-T1 yes buy 4 63
+		sig s-2 X-T1 no buy 1 39
+	} >"$BATS_TEST_TMPDIR/in"
+	KALSHI_API_BASE=http://127.0.0.1:1/none order-send --paper -j "$J" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	f=$(jq -c 'select(.client_order_id=="rs-1" and .status=="filled")' "$BATS_TEST_TMPDIR/out")
+	# 4 at 62: fee 0.07 x 4 x 0.62 x 0.38 = $0.065968 -> $0.07
+	[ "$(jq -r '[.avg_price_cc,.cost_cc,.fees_cc]|join(" ")' <<<"$f")" = "6200 24800 700" ]
+	[ "$(jq -r 'select(.client_order_id=="rs-2") | .status' "$BATS_TEST_TMPDIR/out" | tail -n 1)" = canceled ]
+}
