@@ -145,26 +145,6 @@ kx_get(struct kx *k, const char *path)
 	return 0;
 }
 
-/* Percent-encode a query value (cursors are opaque and may hold '+', '='). */
-static void
-qescape(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '_' || ch == '.' || ch == '~')
-			buf_putc(b, (char)ch);
-		else {
-			buf_putc(b, '%');
-			buf_putc(b, hex[ch >> 4]);
-			buf_putc(b, hex[ch & 15]);
-		}
-	}
-}
-
 static void
 page_path(struct buf *p, const char *path, const char *cursor)
 {
@@ -172,7 +152,7 @@ page_path(struct buf *p, const char *path, const char *cursor)
 	buf_puts(p, path);
 	if (cursor[0]) {
 		buf_puts(p, strchr(path, '?') ? "&cursor=" : "?cursor=");
-		qescape(p, cursor);
+		http_qescape(p, cursor);
 	}
 }
 

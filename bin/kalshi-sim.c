@@ -80,7 +80,7 @@ static const char usage_text[] =
 "      --rate-limit MODE  basic (Kalshi's Basic tier, default) or off\n"
 "      --ts-window MS     accepted signature timestamp skew (default 30000)\n"
 "      --faults SPEC      e.g. 429=0.05,5xx=0.05,slow=0.02:1500,drop=0.01,\n"
-"                         lost=0.02,empty=0.01,lag=0.1:3,dupfill=0.05\n"
+"                         lost=0.02,empty=0.01,lag=0.1:3,dupfill=0.05,hidefill=0.01\n"
 "      --ws-ping MS       ping interval on Kalshi's socket (default 10000)\n"
 "      --port-file FILE   write the bound port to FILE once listening\n"
 "      --ready-fd FD      write a newline to FD once listening (s6 readiness)\n"
@@ -99,7 +99,7 @@ usage(const char *why)
 /* ---- configuration ---- */
 
 struct faults {
-	double p429, p5xx, pslow, pdrop, plost, pempty, plag, pdupfill;
+	double p429, p5xx, pslow, pdrop, plost, pempty, plag, pdupfill, phidefill;
 	int64_t slow_ms, lag_s;
 };
 
@@ -1364,6 +1364,9 @@ get_fills(struct req *r)
 			continue;
 		if ((tk && strcmp(tk, f->ticker) != 0) || (oid && strcmp(oid, f->order_id) != 0) ||
 		    !ts_in(r, f->ts_ms))
+			continue;
+		/* fault: a fill that never shows in the listing (the same ones every time) */
+		if (S.cfg.f.phidefill > 0 && (double)(f->seq * 2654435761ULL % 1000) < S.cfg.f.phidefill * 1000)
 			continue;
 		if (n == limit) {
 			next = last;
@@ -2857,6 +2860,8 @@ parse_faults(const char *spec)
 				f->lag_s = parse_int("--faults lag", colon, 1, 3600);
 		} else if (strcmp(t, "dupfill") == 0)
 			f->pdupfill = p;
+		else if (strcmp(t, "hidefill") == 0)
+			f->phidefill = p;
 		else {
 			char m[96];
 

@@ -454,7 +454,11 @@ lookup(struct os *s, struct ord *o, int64_t ts)
 		int arr;
 
 		buf_reset(&p);
-		buf_printf(&p, "/portfolio/orders?ticker=%s&limit=200%s%s", o->ticker, cursor[0] ? "&cursor=" : "", cursor);
+		buf_printf(&p, "/portfolio/orders?ticker=%s&limit=200", o->ticker);
+		if (cursor[0]) {
+			buf_puts(&p, "&cursor=");
+			http_qescape(&p, cursor);
+		}
 		if (http_request(s->http, "GET", p.p, NULL, 0, 0, &s->resp) < 0 || s->resp.status != 200 ||
 		    json_parse(&s->j, s->resp.body.p, s->resp.body.len) < 0 ||
 		    (arr = kx_page(&s->j, "orders", cursor, sizeof cursor, err, sizeof err)) < 0) {

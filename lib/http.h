@@ -66,6 +66,10 @@ void http_resp_free(struct http_resp *r);
  * falls back to the raw body (truncated) when it is not of that shape. */
 void http_error_text(const struct http_resp *r, char *out, size_t cap);
 
+/* Percent-encode a query value (cursors are opaque: '+', '=', '/'...)
+ * onto b. */
+void http_qescape(struct buf *b, const char *s);
+
 /* Back-off before attempt n (1-based): full jitter over
  * min(max, base * 2^(n-1)).  Exposed for tests. */
 int64_t http_backoff_ms(struct rng *g, int n, int64_t base, int64_t max);

@@ -1,0 +1,565 @@
+/* acct-sync: follow the account (balance, fills, settlements, positions)
+ * and write one line per new fill and settlement and per changed position
+ * and balance, each with a stable key, so that downstream can de-duplicate.
+ * Every cycle the positions the fills add up to are compared with the
+ * exchange's; a difference is a health line naming the ticker and both
+ * numbers.  See man/acct-sync.1. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "diag.h"
+#include "http.h"
+#include "json.h"
+#include "kx.h"
+#include "money.h"
+#include "msg.h"
+#include "rlimits.h"
+#include "rtime.h"
+#include "sign.h"
+
+#define SEEN_MAX 200000         /* fill and settlement keys remembered */
+#define PAGES_MAX 1000
+
+static const char usage_text[] =
+"usage: acct-sync [-v] [-u URL] [-i SECONDS] [-H SECONDS] [--once]\n"
+"\n"
+"Follow the Kalshi account: write balance, fill, settlement and position lines\n"
+"(each fill and settlement once, by its key; positions and the balance when they\n"
+"change) and health lines, including a \"mismatch\" for every market where the\n"
+"fills do not add up to the exchange's position.\n"
+"\n"
+"  -u, --url URL        API base (default $KALSHI_API_BASE, else the local simulator)\n"
+"  -i, --interval S     seconds between cycles (default 2)\n"
+"  -H, --health S       seconds between health lines (default 10)\n"
+"      --once           one cycle, then exit (cron, scripts)\n"
+"  -v                   more diagnostics on stderr\n"
+"  -h, --help           this text\n"
+"\n"
+"Environment: KALSHI_API_BASE, KALSHI_KEY_ID, KALSHI_KEY_FILE (mode 0600).\n";
+
+struct posn {
+	char ticker[RECIO_TICKER_MAX];
+	int64_t local;                  /* c100 from the fills seen, settled to 0 */
+	int64_t exch;                   /* c100 from the exchange */
+	int64_t exposure, realized, fees;       /* cc, the exchange's */
+	bool have_exch, emitted, reported;
+	int miss;                       /* cycles in a row the two disagreed */
+};
+
+struct acct {
+	struct http_client *http;
+	struct kx_key *key;
+	struct http_resp r;
+	struct json j;
+	struct buf out, path;
+	char **seen;                    /* fill ids and settlement keys, sorted */
+	size_t nseen, cseen;
+	struct posn *p;
+	size_t np, cp;
+	int64_t balance_cc, pv_cents;
+	bool have_balance;
+	char err[512];
+	int64_t errors, last_ok_ms, last_health;
+	int64_t interval_ms, health_ms;
+	bool mismatch;
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+/* ---- keys seen: a sorted array, binary search ---- */
+
+static bool
+seen_add(struct acct *a, const char *key)
+{
+	size_t lo = 0, hi = a->nseen;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(a->seen[mid], key);
+
+		if (c == 0)
+			return false;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (a->nseen == SEEN_MAX) {     /* forget one at random-ish: the oldest is unknown here */
+		free(a->seen[a->nseen / 2]);
+		memmove(&a->seen[a->nseen / 2], &a->seen[a->nseen / 2 + 1], (a->nseen - a->nseen / 2 - 1) * sizeof *a->seen);
+		a->nseen--;
+		if (lo > a->nseen)
+			lo = a->nseen;
+	}
+	if (a->nseen == a->cseen) {
+		a->cseen = a->cseen ? a->cseen * 2 : 1024;
+		a->seen = xrealloc(a->seen, a->cseen * sizeof *a->seen);
+	}
+	memmove(&a->seen[lo + 1], &a->seen[lo], (a->nseen - lo) * sizeof *a->seen);
+	a->seen[lo] = xstrdup(key);
+	a->nseen++;
+	return true;
+}
+
+static struct posn *
+posn_get(struct acct *a, const char *ticker)
+{
+	for (size_t i = 0; i < a->np; i++)
+		if (strcmp(a->p[i].ticker, ticker) == 0)
+			return &a->p[i];
+	if (a->np == a->cp) {
+		a->cp = a->cp ? a->cp * 2 : 64;
+		a->p = xrealloc(a->p, a->cp * sizeof *a->p);
+	}
+	memset(&a->p[a->np], 0, sizeof a->p[0]);
+	snprintf(a->p[a->np].ticker, sizeof a->p[0].ticker, "%s", ticker);
+	return &a->p[a->np++];
+}
+
+/* ---- reading ---- */
+
+static int
+get(struct acct *a, const char *path)
+{
+	char e[256];
+
+	if (http_request(a->http, "GET", path, NULL, 0, 0, &a->r) < 0) {
+		snprintf(a->err, sizeof a->err, "GET %s: %s", path, a->r.err);
+		return -1;
+	}
+	if (a->r.status != 200) {
+		http_error_text(&a->r, e, sizeof e);
+		snprintf(a->err, sizeof a->err, "GET %s: HTTP %ld: %s", path, a->r.status, e);
+		return -1;
+	}
+	if (json_parse(&a->j, a->r.body.p, a->r.body.len) < 0) {
+		snprintf(a->err, sizeof a->err, "GET %s: not JSON: %s", path, a->j.err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every element of a paged listing, oldest first, into a copy of the
+ * raw JSON texts (the listing is newest first). */
+static int
+read_all(struct acct *a, const char *base, const char *key, struct buf *items, size_t *n)
+{
+	char cursor[512] = "", err[KX_ERR_MAX];
+	int pages = 0;
+	struct buf *pg = NULL;
+	size_t npg = 0;
+
+	*n = 0;
+	buf_reset(items);
+	do {
+		int arr;
+
+		buf_reset(&a->path);
+		buf_puts(&a->path, base);
+		if (cursor[0]) {
+			buf_puts(&a->path, "&cursor=");
+			http_qescape(&a->path, cursor);
+		}
+		if (get(a, a->path.p) < 0)
+			goto fail;
+		if ((arr = kx_page(&a->j, key, cursor, sizeof cursor, err, sizeof err)) < 0) {
+			snprintf(a->err, sizeof a->err, "GET %s: %s", base, err);
+			goto fail;
+		}
+		pg = xrealloc(pg, (npg + 1) * sizeof *pg);
+		memset(&pg[npg], 0, sizeof pg[0]);
+		/* keep each element as text, one per line, newest first */
+		for (int i = 0; i < json_size(&a->j, arr); i++) {
+			size_t l;
+			const char *raw = json_raw(&a->j, json_at(&a->j, arr, i), &l);
+
+			buf_add(&pg[npg], raw, l);
+			buf_putc(&pg[npg], '\n');
+			(*n)++;
+		}
+		npg++;
+	} while (cursor[0] && ++pages < PAGES_MAX);
+	/* oldest first: pages in reverse, lines of each page in reverse */
+	for (size_t p = npg; p-- > 0; ) {
+		char *s = pg[p].p;
+		size_t len = pg[p].len;
+
+		while (len > 0) {
+			char *nl;
+			size_t start;
+
+			len--;          /* the trailing newline */
+			for (nl = s + len; nl > s && nl[-1] != '\n'; nl--)
+				;
+			start = (size_t)(nl - s);
+			buf_add(items, s + start, len - start);
+			buf_putc(items, '\n');
+			len = start;
+		}
+		buf_free(&pg[p]);
+	}
+	free(pg);
+	return 0;
+fail:
+	for (size_t p = 0; p < npg; p++)
+		buf_free(&pg[p]);
+	free(pg);
+	return -1;
+}
+
+/* ---- one cycle ---- */
+
+static int
+do_balance(struct acct *a)
+{
+	struct kx_balance b;
+	char err[KX_ERR_MAX];
+
+	if (get(a, "/portfolio/balance") < 0)
+		return -1;
+	if (kx_balance_decode(&a->j, 0, &b, err, sizeof err) < 0) {
+		snprintf(a->err, sizeof a->err, "GET /portfolio/balance: %s", err);
+		return -1;
+	}
+	if (a->have_balance && b.balance_cc == a->balance_cc && b.portfolio_value_cents == a->pv_cents)
+		return 0;
+	a->have_balance = true;
+	a->balance_cc = b.balance_cc;
+	a->pv_cents = b.portfolio_value_cents;
+	msg_begin(&a->out, "balance", b.updated_ts ? b.updated_ts * 1000 : rt_now_ms());
+	jw_ki64(&a->out, "balance_cc", b.balance_cc);
+	jw_ki64(&a->out, "portfolio_value_cc", b.portfolio_value_cents * CC_PER_CENT);
+	msg_emit(&a->out);
+	return 0;
+}
+
+static int
+do_fills(struct acct *a)
+{
+	struct buf items = { 0 };
+	struct json j = { 0 };
+	size_t n;
+	char err[KX_ERR_MAX];
+	int rc = -1;
+
+	if (read_all(a, "/portfolio/fills?limit=1000", "fills", &items, &n) < 0)
+		goto out;
+	for (char *l = items.p, *e; l && *l; l = e + 1) {
+		struct kx_fill f;
+		struct posn *p;
+		bool bid;
+		int64_t before;
+
+		e = strchr(l, '\n');
+		if (json_parse(&j, l, (size_t)(e - l)) < 0 || kx_fill_decode(&j, 0, &f, err, sizeof err) < 0) {
+			snprintf(a->err, sizeof a->err, "GET /portfolio/fills: %s", err);
+			goto out;
+		}
+		if (!seen_add(a, f.fill_id))
+			continue;       /* the same fill again (a duplicate delivery, the next cycle) */
+		p = posn_get(a, f.ticker);
+		bid = strcmp(f.book_side, "bid") == 0;
+		before = p->local;
+		p->local += bid ? f.count : -f.count;
+		msg_begin(&a->out, "fill", f.ts_ms);
+		jw_kstr(&a->out, "fill_id", f.fill_id);
+		jw_kstr(&a->out, "order_id", f.order_id);
+		jw_kstr(&a->out, "trade_id", f.trade_id);
+		jw_kstr(&a->out, "ticker", f.ticker);
+		jw_kstr(&a->out, "book_side", f.book_side);
+		jw_kstr(&a->out, "outcome_side", f.outcome_side);
+		/* what it did to the position held before it */
+		jw_kstr(&a->out, "side", bid ? (before < 0 ? "no" : "yes") : (before > 0 ? "yes" : "no"));
+		jw_kstr(&a->out, "action", bid ? (before < 0 ? "sell" : "buy") : (before > 0 ? "sell" : "buy"));
+		jw_ki64(&a->out, "count", f.count / 100);
+		jw_ki64(&a->out, "yes_price_cc", f.yes_price);
+		jw_ki64(&a->out, "fee_cc", f.fee);
+		jw_kbool(&a->out, "is_taker", f.is_taker);
+		msg_emit(&a->out);
+	}
+	rc = 0;
+out:
+	json_free(&j);
+	buf_free(&items);
+	return rc;
+}
+
+static int
+do_settlements(struct acct *a)
+{
+	struct buf items = { 0 }, key = { 0 };
+	struct json j = { 0 };
+	size_t n;
+	char err[KX_ERR_MAX];
+	int rc = -1;
+
+	if (read_all(a, "/portfolio/settlements?limit=200", "settlements", &items, &n) < 0)
+		goto out;
+	for (char *l = items.p, *e; l && *l; l = e + 1) {
+		struct kx_settlement st;
+		struct posn *p;
+
+		e = strchr(l, '\n');
+		if (json_parse(&j, l, (size_t)(e - l)) < 0 || kx_settlement_decode(&j, 0, &st, err, sizeof err) < 0) {
+			snprintf(a->err, sizeof a->err, "GET /portfolio/settlements: %s", err);
+			goto out;
+		}
+		buf_reset(&key);
+		buf_printf(&key, "settlement|%s|%lld", st.ticker, (long long)st.settled_ms);
+		if (!seen_add(a, key.p))
+			continue;
+		p = posn_get(a, st.ticker);
+		p->local = 0;           /* settled: nothing held */
+		msg_begin(&a->out, "settlement", st.settled_ms);
+		jw_kstr(&a->out, "key", key.p);
+		jw_kstr(&a->out, "ticker", st.ticker);
+		jw_kstr(&a->out, "event_ticker", st.event_ticker);
+		jw_kstr(&a->out, "result", st.result);
+		jw_ki64(&a->out, "yes_count", st.yes_count / 100);
+		jw_ki64(&a->out, "no_count", st.no_count / 100);
+		jw_ki64(&a->out, "cost_cc", st.yes_cost + st.no_cost);
+		jw_ki64(&a->out, "revenue_cc", st.revenue_cents * CC_PER_CENT);
+		jw_ki64(&a->out, "fee_cc", st.fee);
+		msg_emit(&a->out);
+	}
+	rc = 0;
+out:
+	buf_free(&key);
+	json_free(&j);
+	buf_free(&items);
+	return rc;
+}
+
+static int
+do_positions(struct acct *a)
+{
+	struct buf items = { 0 };
+	struct json j = { 0 };
+	size_t n;
+	char err[KX_ERR_MAX];
+	int rc = -1;
+
+	for (size_t i = 0; i < a->np; i++)
+		a->p[i].have_exch = false;
+	if (read_all(a, "/portfolio/positions?limit=1000", "market_positions", &items, &n) < 0)
+		goto out;
+	for (char *l = items.p, *e; l && *l; l = e + 1) {
+		struct kx_position kp;
+		struct posn *p;
+		bool changed;
+
+		e = strchr(l, '\n');
+		if (json_parse(&j, l, (size_t)(e - l)) < 0 || kx_position_decode(&j, 0, &kp, err, sizeof err) < 0) {
+			snprintf(a->err, sizeof a->err, "GET /portfolio/positions: %s", err);
+			goto out;
+		}
+		p = posn_get(a, kp.ticker);
+		changed = !p->emitted || p->exch != kp.position || p->exposure != kp.exposure ||
+		    p->realized != kp.realized || p->fees != kp.fees;
+		p->have_exch = true;
+		p->exch = kp.position;
+		p->exposure = kp.exposure;
+		p->realized = kp.realized;
+		p->fees = kp.fees;
+		if (!changed)
+			continue;
+		p->emitted = true;
+		msg_begin(&a->out, "position", kp.updated_ms > 0 ? kp.updated_ms : rt_now_ms());
+		jw_kstr(&a->out, "ticker", kp.ticker);
+		jw_ki64(&a->out, "position", kp.position / 100);
+		jw_ki64(&a->out, "exposure_cc", kp.exposure);
+		jw_ki64(&a->out, "realized_cc", kp.realized);
+		jw_ki64(&a->out, "fees_cc", kp.fees);
+		msg_emit(&a->out);
+	}
+	rc = 0;
+out:
+	json_free(&j);
+	buf_free(&items);
+	return rc;
+}
+
+/* The fills must add up to the exchange's positions.  A market absent
+ * from the exchange's list is not "flat" unless the fills say so too. */
+static void
+reconcile(struct acct *a)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < a->np; i++) {
+		struct posn *p = &a->p[i];
+		int64_t exch = p->have_exch ? p->exch : 0;
+
+		if (p->local == exch) {
+			if (p->reported) {
+				msg_begin(&a->out, "health", rt_now_ms());
+				jw_kstr(&a->out, "src", "acct-sync");
+				jw_kstr(&a->out, "status", "ok");
+				jw_kstr(&a->out, "ticker", p->ticker);
+				jw_kstr(&a->out, "message", "positions agree again");
+				msg_emit(&a->out);
+			}
+			p->miss = 0;
+			p->reported = false;
+			continue;
+		}
+		/* one cycle of grace: a fill and its position may straddle two reads */
+		if (++p->miss < 2)
+			continue;
+		any = true;
+		if (p->reported)
+			continue;
+		p->reported = true;
+		warnx_("%s: the fills add up to %lld, the exchange says %lld", p->ticker, (long long)(p->local / 100),
+		    (long long)(exch / 100));
+		msg_begin(&a->out, "health", rt_now_ms());
+		jw_kstr(&a->out, "src", "acct-sync");
+		jw_kstr(&a->out, "status", "mismatch");
+		jw_kstr(&a->out, "ticker", p->ticker);
+		jw_ki64(&a->out, "local", p->local / 100);
+		jw_ki64(&a->out, "exchange", exch / 100);
+		msg_emit(&a->out);
+	}
+	a->mismatch = any;
+}
+
+static void
+health(struct acct *a, bool force)
+{
+	int64_t now = rt_mono_ms();
+
+	if (!force && now - a->last_health < a->health_ms)
+		return;
+	a->last_health = now;
+	msg_begin(&a->out, "health", rt_now_ms());
+	jw_kstr(&a->out, "src", "acct-sync");
+	jw_kstr(&a->out, "status", a->errors ? "degraded" : a->mismatch ? "mismatch" : "ok");
+	jw_ki64(&a->out, "last_ok_ts", a->last_ok_ms);
+	jw_ki64(&a->out, "errors", a->errors);
+	if (a->errors)
+		jw_kstr(&a->out, "error", a->err);
+	msg_emit(&a->out);
+}
+
+static void
+cycle(struct acct *a)
+{
+	/* fills before positions: a position read after its fills never shows
+	 * more than the fills; settlements before positions likewise */
+	if (do_fills(a) == 0 && do_settlements(a) == 0 && do_positions(a) == 0 && do_balance(a) == 0) {
+		if (a->errors)
+			infox("recovered");
+		a->errors = 0;
+		a->last_ok_ms = rt_now_ms();
+		reconcile(a);
+	} else {
+		a->errors++;
+		warnx_("%s (%lld in a row)", a->err, (long long)a->errors);
+		if (a->errors == 1)
+			health(a, true);
+	}
+	health(a, false);
+}
+
+static int64_t
+seconds_ms(const char *opt, const char *s)
+{
+	char *end, m[128];
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end != s && !*end && !errno && v >= 0.05 && v <= 86400)
+		return (int64_t)(v * 1000.0 + 0.5);
+	snprintf(m, sizeof m, "%s: \"%s\" is not a number of seconds from 0.05 to 86400", opt, s);
+	usage(m);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' }, { "url", required_argument, NULL, 'u' },
+		{ "interval", required_argument, NULL, 'i' }, { "health", required_argument, NULL, 'H' },
+		{ "once", no_argument, NULL, 'O' }, { NULL, 0, NULL, 0 }
+	};
+	static struct acct a;
+	const char *base = cfg_env("KALSHI_API_BASE", "http://127.0.0.1:8080/trade-api/v2");
+	const char *key_id = cfg_env("KALSHI_KEY_ID", NULL), *key_file = cfg_env("KALSHI_KEY_FILE", NULL);
+	struct sigaction sa;
+	bool once = false;
+	int ch;
+
+	diag_init(argv[0]);
+	a.interval_ms = 2000;
+	a.health_ms = 10000;
+	while ((ch = getopt_long(argc, argv, "hu:i:H:v", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'u': base = optarg; break;
+		case 'i': a.interval_ms = seconds_ms("--interval", optarg); break;
+		case 'H': a.health_ms = seconds_ms("--health", optarg); break;
+		case 'O': once = true; break;
+		case 'v': diag_verbose++; break;
+		default: usage(NULL);
+		}
+	}
+	if (optind != argc)
+		usage("unexpected argument");
+	if (!key_id || !key_file)
+		die(1, "KALSHI_KEY_ID and KALSHI_KEY_FILE are needed to read the account");
+	if ((a.key = kx_key_load_private(key_file)) == NULL)
+		return 1;
+	if ((a.http = http_new(base, NULL, a.key, key_id)) == NULL)
+		return 1;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	while (!stop) {
+		int64_t t0 = rt_mono_ms();
+
+		cycle(&a);
+		if (once)
+			break;
+		for (int64_t left; !stop && (left = a.interval_ms - (rt_mono_ms() - t0)) > 0; )
+			rt_sleep_ms(left < 100 ? left : 100);
+	}
+	http_free(a.http);
+	kx_key_free(a.key);
+	http_resp_free(&a.r);
+	json_free(&a.j);
+	buf_free(&a.out);
+	buf_free(&a.path);
+	for (size_t i = 0; i < a.nseen; i++)
+		free(a.seen[i]);
+	free(a.seen);
+	free(a.p);
+	return once && a.errors ? 1 : 0;
+}

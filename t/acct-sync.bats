@@ -1,0 +1,75 @@
+#!/usr/bin/env bats
+# acct-sync against kalshi-sim: every fill and settlement once, positions
+# and balance on change, reconciliation of fills against positions.
+
+load helper
+
+setup() {
+	J="$BATS_TEST_TMPDIR/journal"
+	export RECIO_KILL="$BATS_TEST_TMPDIR/KILL"
+}
+
+as_env() {
+	export KALSHI_API_BASE="$SIM_URL/trade-api/v2" KALSHI_KEY_ID=test KALSHI_KEY_FILE="$KEY_FILE"
+}
+
+# buy COUNT YES of the market at index I through order-send
+buy() {
+	read -r t ya <<<"$(get '/markets?status=open' | jq -r ".markets[$1] | [.ticker, (.yes_ask_dollars|tonumber*100|round)] | join(\" \")")"
+	printf '{"type":"signal","ts":%s,"id":"b-%s-%s","ticker":"%s","event_ticker":"E","side":"yes","action":"buy","count":%s,"price":%s,"ttc":600}\n' \
+		"$(date +%s%3N)" "$1" "$RANDOM" "$t" "$2" "$ya" | order-send -j "$J" >/dev/null
+}
+
+@test "usage; needs a key" {
+	run acct-sync -h
+	[ "$status" -eq 0 ]
+	KALSHI_KEY_ID= run acct-sync --once
+	[ "$status" -eq 1 ]
+}
+
+@test "fills, positions and the balance, each once, with exact money" {
+	sim_start --start 2026-11-25T14:45:00Z --faults dupfill=1
+	as_env
+	buy 20 3
+	buy 21 2
+	acct-sync --once >"$BATS_TEST_TMPDIR/a"
+	[ "$(jq -r 'select(.type=="fill") | .fill_id' "$BATS_TEST_TMPDIR/a" | sort | uniq -d | wc -l)" -eq 0 ]
+	[ "$(simstate | jq .counters.fault_dupfill)" -gt 0 ]     # the listing did repeat fills
+	# contracts and fees add up to the exchange's
+	[ "$(jq -s '[.[]|select(.type=="fill")|.count]|add' "$BATS_TEST_TMPDIR/a")" -eq 5 ]
+	[ "$(jq -s '[.[]|select(.type=="fill")|.fee_cc]|add' "$BATS_TEST_TMPDIR/a")" -eq "$(simstate | jq '.accounts[0].fees_cc')" ]
+	[ "$(jq -r 'select(.type=="fill") | .action + " " + .side' "$BATS_TEST_TMPDIR/a" | sort -u)" = "buy yes" ]
+	[ "$(jq -s '[.[]|select(.type=="position")|.position]|add' "$BATS_TEST_TMPDIR/a")" -eq 5 ]
+	[ "$(jq 'select(.type=="balance") | .balance_cc' "$BATS_TEST_TMPDIR/a")" -eq "$(simstate | jq '.accounts[0].balance_cc')" ]
+	! grep -q '"status":"mismatch"' "$BATS_TEST_TMPDIR/a"
+}
+
+@test "a running acct-sync writes only what is new; settlements arrive once" {
+	sim_start --start 2026-11-25T14:59:40Z --speed 20 --settle-delay 2
+	as_env
+	buy 20 1
+	acct-sync -i 0.2 -H 1 >"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for i in $(seq 1 100); do grep -q '"type":"settlement"' "$BATS_TEST_TMPDIR/a" && break; sleep 0.1; done
+	sleep 0.5
+	kill -TERM $pid; wait $pid
+	[ "$(grep -c '"type":"fill"' "$BATS_TEST_TMPDIR/a")" -eq 1 ]
+	[ "$(grep -c '"type":"settlement"' "$BATS_TEST_TMPDIR/a")" -eq 1 ]
+	s=$(grep '"type":"settlement"' "$BATS_TEST_TMPDIR/a")
+	[ "$(jq .revenue_cc <<<"$s")" -eq "$(simstate | jq '.accounts[0].revenue_cc')" ]
+	[ "$(jq -r .key <<<"$s")" = "settlement|$(jq -r .ticker <<<"$s")|$(jq -r '.ts' <<<"$s")" ]
+	! grep -q '"status":"mismatch"' "$BATS_TEST_TMPDIR/a"
+}
+
+@test "reconciliation: a fill the listing never shows is reported as a mismatch with both numbers" {
+	sim_start --start 2026-11-25T14:45:00Z --faults hidefill=1
+	as_env
+	buy 20 2
+	acct-sync -i 0.1 -H 1 >"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for i in $(seq 1 50); do grep -q '"status":"mismatch"' "$BATS_TEST_TMPDIR/a" && break; sleep 0.1; done
+	kill -TERM $pid; wait $pid
+	m=$(grep '"status":"mismatch"' "$BATS_TEST_TMPDIR/a" | head -n 1)
+	[ "$(jq -r '[.local,.exchange]|join(" ")' <<<"$m")" = "0 2" ]
+	grep -q 'the fills add up to 0, the exchange says 2' "$BATS_TEST_TMPDIR/err"
+}
