@@ -24,6 +24,7 @@
 #include "rlimits.h"
 #include "rtime.h"
 #include "sign.h"
+#include "trade.h"
 
 #define SEEN_MAX 200000         /* fill and settlement keys remembered */
 #define PAGES_MAX 1000
@@ -70,7 +71,32 @@ struct acct {
 	int64_t errors, last_ok_ms, last_health;
 	int64_t interval_ms, health_ms;
 	bool mismatch;
+	struct trades tt;
 };
+
+static void
+emit_trade(struct acct *a, const struct trade *t)
+{
+	msg_begin(&a->out, "trade", t->end_ts);
+	{
+		char key[RECIO_TICKER_MAX + 32];
+
+		snprintf(key, sizeof key, "%s|%lld", t->ticker, (long long)t->open_ts);
+		jw_kstr(&a->out, "key", key);
+	}
+	jw_kstr(&a->out, "ticker", t->ticker);
+	jw_kstr(&a->out, "side", t->yes ? "yes" : "no");
+	jw_kstr(&a->out, "status", t->st == T_SETTLED ? "settled" : "closed");
+	jw_ki64(&a->out, "count", t->bought / 100);
+	jw_ki64(&a->out, "open_ts", t->open_ts);
+	jw_ki64(&a->out, "entry_cost_cc", t->entry_cost);
+	jw_ki64(&a->out, "exit_proceeds_cc", t->exit_proceeds);
+	jw_ki64(&a->out, "revenue_cc", t->revenue);
+	jw_ki64(&a->out, "fees_cc", t->fees);
+	jw_ki64(&a->out, "pnl_cc", t->pnl);
+	jw_kbool(&a->out, "win", t->pnl > 0);
+	msg_emit(&a->out);
+}
 
 static volatile sig_atomic_t stop;
 
@@ -300,6 +326,12 @@ do_fills(struct acct *a)
 		jw_ki64(&a->out, "fee_cc", f.fee);
 		jw_kbool(&a->out, "is_taker", f.is_taker);
 		msg_emit(&a->out);
+		{
+			struct trade *ended = trades_fill(&a->tt, f.ticker, bid, f.count, f.yes_price, f.fee, f.ts_ms, NULL);
+
+			if (ended)
+				emit_trade(a, ended);
+		}
 	}
 	rc = 0;
 out:
@@ -345,6 +377,12 @@ do_settlements(struct acct *a)
 		jw_ki64(&a->out, "revenue_cc", st.revenue_cents * CC_PER_CENT);
 		jw_ki64(&a->out, "fee_cc", st.fee);
 		msg_emit(&a->out);
+		{
+			struct trade *t = trades_settle(&a->tt, st.ticker, st.revenue_cents * CC_PER_CENT, st.fee, st.settled_ms);
+
+			if (t)
+				emit_trade(a, t);
+		}
 	}
 	rc = 0;
 out:
@@ -561,5 +599,6 @@ main(int argc, char **argv)
 		free(a.seen[i]);
 	free(a.seen);
 	free(a.p);
+	trades_free(&a.tt);
 	return once && a.errors ? 1 : 0;
 }
