@@ -109,6 +109,8 @@ struct os {
 	int64_t day, realized_cc;       /* UTC day of the realised P&L */
 	int64_t paper_seq;
 	unsigned long refused, sent;
+	char mismatch[16][RECIO_TICKER_MAX];    /* markets whose positions disagree */
+	int nmismatch;
 };
 
 static volatile sig_atomic_t stop;
@@ -348,6 +350,8 @@ risk_check(struct os *s, const struct ord *o, int64_t ttc_s, char *why, size_t c
 	}
 	if (killed(s))
 		return snprintf(why, cap, "kill switch %s", s->kill_path), why;
+	if (s->nmismatch)
+		return snprintf(why, cap, "positions disagree with the exchange on %s", s->mismatch[0]), why;
 	if (o->price > r->max_price)
 		return snprintf(why, cap, "price %lld > max_price %lld", (long long)o->price, (long long)r->max_price), why;
 	if (ttc_s >= 0 && ttc_s < r->min_ttc_s)
@@ -614,7 +618,7 @@ paper_fill(struct os *s, struct ord *o)
 static void
 on_signal_line(struct os *s, const struct json *j, const struct ndjson *r, int64_t ts)
 {
-	char id[RECIO_ID_MAX - 1], side[8], action[8], why[160];
+	char id[RECIO_ID_MAX - 1], side[8], action[8], why[256];
 	const char *rule;
 	struct ord o, *po;
 	int64_t ttc = -1;
@@ -671,6 +675,27 @@ on_line(struct os *s, const struct json *j, const struct ndjson *r)
 	}
 	if (strcmp(type, "signal") == 0)
 		on_signal_line(s, j, r, ts);
+	else if (strcmp(type, "health") == 0 && json_get_str(j, 0, "ticker", t, sizeof t) == 0) {
+		/* acct-sync's reconciliation: no opening order while any market's
+		 * fills and position disagree; closes still go */
+		char src[32], st[16];
+		int k;
+
+		if (json_get_str(j, 0, "src", src, sizeof src) < 0 || strcmp(src, "acct-sync") != 0 ||
+		    json_get_str(j, 0, "status", st, sizeof st) < 0)
+			return;
+		for (k = 0; k < s->nmismatch && strcmp(s->mismatch[k], t) != 0; k++)
+			;
+		if (strcmp(st, "mismatch") == 0 && k == s->nmismatch && s->nmismatch < 16) {
+			snprintf(s->mismatch[s->nmismatch++], RECIO_TICKER_MAX, "%s", t);
+			warnx_("%s: positions disagree: opening orders halted", t);
+		} else if (strcmp(st, "ok") == 0 && k < s->nmismatch) {
+			memmove(&s->mismatch[k], &s->mismatch[k + 1], (size_t)(s->nmismatch - k - 1) * sizeof s->mismatch[0]);
+			s->nmismatch--;
+			if (s->nmismatch == 0)
+				warnx_("positions agree again: opening orders resume");
+		}
+	}
 	else if (strcmp(type, "market") == 0 && json_get_str(j, 0, "ticker", t, sizeof t) == 0) {
 		struct pos *p = pos_get(s, t);
 

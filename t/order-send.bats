@@ -198,3 +198,19 @@ sim_orders() {
 	[ "$(jq -r '[.avg_price_cc,.cost_cc,.fees_cc]|join(" ")' <<<"$f")" = "6200 24800 700" ]
 	[ "$(jq -r 'select(.client_order_id=="rs-2") | .status' "$BATS_TEST_TMPDIR/out" | tail -n 1)" = canceled ]
 }
+
+@test "a position mismatch from acct-sync halts opening orders until they agree; closes still go" {
+	{
+		printf '{"type":"market","ts":1,"ticker":"X-T1","event_ticker":"X","yes_bid":60,"yes_ask":62,"no_bid":38,"no_ask":40}\n'
+		printf '{"type":"health","ts":2,"src":"acct-sync","status":"mismatch","ticker":"X-T9","local":0,"exchange":2}\n'
+		sig s-1 X-T1 yes buy 1 63
+		sig s-2 X-T1 yes sell 1 59
+		printf '{"type":"health","ts":3,"src":"acct-sync","status":"ok","ticker":"X-T9"}\n'
+		sig s-3 X-T1 yes buy 1 63
+	} >"$BATS_TEST_TMPDIR/in"
+	order-send --paper -j "$J" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+	[ "$(jq -r 'select(.client_order_id=="rs-1") | .rule' "$BATS_TEST_TMPDIR/out")" = "positions disagree with the exchange on X-T9" ]
+	[ "$(jq -r 'select(.client_order_id=="rs-2") | .status' "$BATS_TEST_TMPDIR/out" | tail -n 1)" != refused ]
+	[ "$(jq -r 'select(.client_order_id=="rs-3") | .status' "$BATS_TEST_TMPDIR/out" | tail -n 1)" = filled ]
+	grep -q 'opening orders halted' "$BATS_TEST_TMPDIR/err"
+}
