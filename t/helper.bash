@@ -7,7 +7,8 @@
 #   and $body.
 # simstate: GET /sim/state.
 
-export PATH="${RECIO_BIN:-$BATS_TEST_DIRNAME/../build/bin}:$BATS_TEST_DIRNAME/helpers:$PATH"
+export RECIO_TOP="${RECIO_TOP:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+export PATH="${RECIO_BIN:-$RECIO_TOP/build/bin}:$BATS_TEST_DIRNAME/helpers:$PATH"
 
 # One key pair per bats file, made once (RSA key generation is slow-ish).
 keys_once() {
