@@ -26,6 +26,7 @@ struct http_client {
 	struct tbucket rd, wr;
 	struct rng jitter;
 	struct buf url;
+	char errbuf[CURL_ERROR_SIZE];   /* curl keeps the pointer: lives with the handle */
 	/* per request */
 	struct http_resp *r;
 	int64_t retry_after_ms;
@@ -121,52 +122,53 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return n;
 }
 
-/* Retry-After (seconds or an HTTP-date) and Date. */
+/* The value of header line p[0..len) if it is name, NUL-terminated into
+ * v; NULL when it is another header or too long.  curl's header data is
+ * not NUL-terminated. */
+static const char *
+header_value(const char *p, size_t len, const char *name, char *v, size_t cap)
+{
+	size_t nl = strlen(name), i, e;
+
+	if (len <= nl || strncasecmp(p, name, nl) != 0 || p[nl] != ':')
+		return NULL;
+	for (i = nl + 1; i < len && (p[i] == ' ' || p[i] == '\t'); i++)
+		;
+	for (e = len; e > i && (p[e - 1] == '\r' || p[e - 1] == '\n' || p[e - 1] == ' '); e--)
+		;
+	if (e - i >= cap)
+		return NULL;
+	memcpy(v, p + i, e - i);
+	v[e - i] = '\0';
+	return v;
+}
+
+/* Retry-After (delay-seconds or an HTTP-date) and Date.  An unreadable
+ * Retry-After is ignored: the usual back-off applies. */
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct http_client *c = arg;
 	size_t len = size * n;
 	char v[128];
-	size_t vl;
+	time_t t;
 
-	if (len > 12 && strncasecmp(p, "Retry-After:", 12) == 0) {
-		const char *s = p + 12;
-		int64_t secs;
+	if (header_value(p, len, "Retry-After", v, sizeof v)) {
+		size_t vl = strlen(v);
 
-		while (*s == ' ' || *s == '\t')
-			s++;
-		vl = strcspn(s, "\r\n");
-		if (vl < sizeof v) {
-			memcpy(v, s, vl);
-			v[vl] = '\0';
-			secs = (int64_t)atoll(v);
-			if (vl > 0 && strspn(v, "0123456789") == vl)
-				c->retry_after_ms = secs * 1000;
-			else {
-				time_t t = curl_getdate(v, NULL);
+		if (vl > 0 && strspn(v, "0123456789") == vl) {
+			int64_t secs = 0;   /* clamped: the caller caps the wait anyway */
 
-				if (t > 0)
-					c->retry_after_ms = (int64_t)t * 1000 - rt_now_ms();
-			}
-			if (c->retry_after_ms < 1)
-				c->retry_after_ms = 1;
+			for (size_t i = 0; i < vl && secs < 86400; i++)
+				secs = secs * 10 + (v[i] - '0');
+			c->retry_after_ms = secs * 1000 > 0 ? secs * 1000 : 1;
+		} else if ((t = curl_getdate(v, NULL)) > 0) {
+			int64_t ms = (int64_t)t * 1000 - rt_now_ms();
+
+			c->retry_after_ms = ms > 0 ? ms : 1;    /* a date past: at once, but never spin */
 		}
-	} else if (len > 5 && strncasecmp(p, "Date:", 5) == 0) {
-		const char *s = p + 5;
-
-		while (*s == ' ')
-			s++;
-		vl = strcspn(s, "\r\n");
-		if (vl < sizeof v) {
-			time_t t;
-
-			memcpy(v, s, vl);
-			v[vl] = '\0';
-			if ((t = curl_getdate(v, NULL)) > 0)
-				c->r->date_ms = (int64_t)t * 1000;
-		}
-	}
+	} else if (header_value(p, len, "Date", v, sizeof v) && (t = curl_getdate(v, NULL)) > 0)
+		c->r->date_ms = (int64_t)t * 1000;
 	return len;
 }
 
@@ -194,7 +196,7 @@ static int
 attempt(struct http_client *c, const char *method, const char *path, const char *body, size_t blen)
 {
 	struct curl_slist *h = NULL;
-	char line[RECIO_SIG_B64_MAX + 64], errbuf[CURL_ERROR_SIZE] = "";
+	char line[RECIO_SIG_B64_MAX + 64];
 	CURLcode rc;
 	long status = 0;
 	struct buf signed_path = { 0 };
@@ -207,8 +209,10 @@ attempt(struct http_client *c, const char *method, const char *path, const char 
 	c->retry_after_ms = 0;
 	c->too_big = 0;
 	h = curl_slist_append(h, "Accept: application/json");
-	if (body)
+	if (body) {
 		h = curl_slist_append(h, "Content-Type: application/json");
+		h = curl_slist_append(h, "Expect:");   /* no 100-continue round trip */
+	}
 	if (c->key && c->key_id) {
 		int64_t ts = rt_now_ms();
 		char sig[RECIO_SIG_B64_MAX];
@@ -246,7 +250,8 @@ attempt(struct http_client *c, const char *method, const char *path, const char 
 	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, c);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c->curl, CURLOPT_HEADERDATA, c);
-	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, errbuf);
+	c->errbuf[0] = '\0';
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "recio/0.1");
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	rc = curl_easy_perform(c->curl);
@@ -256,7 +261,7 @@ attempt(struct http_client *c, const char *method, const char *path, const char 
 		if (c->too_big)
 			snprintf(c->r->err, sizeof c->r->err, "response body larger than %u bytes", RECIO_HTTP_BODY_MAX);
 		else
-			snprintf(c->r->err, sizeof c->r->err, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+			snprintf(c->r->err, sizeof c->r->err, "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
 		c->r->status = 0;
 		return 0;
 	}

@@ -5,6 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <time.h>
+
 #include <microhttpd.h>
 
 #include "t.h"
@@ -16,6 +20,9 @@
 static int hits, mode;
 static struct kx_key *pub;
 static int sig_ok;
+static unsigned client_port;            /* the client's source port, last request */
+static char ctype[64], accept_h[64], got[256], retry_after[64];
+static size_t gotlen;
 
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *ver,
@@ -29,16 +36,32 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	size_t blen;
 	enum MHD_Result ret;
 
-	(void)cls, (void)ver, (void)up;
+	(void)cls, (void)ver;
 	if (*state == NULL) {
 		*state = &dummy;
+		gotlen = 0;
 		return MHD_YES;
 	}
 	if (*upsize) {
+		size_t n = *upsize < sizeof got - 1 - gotlen ? *upsize : sizeof got - 1 - gotlen;
+
+		memcpy(got + gotlen, up, n);
+		got[gotlen += n] = '\0';
 		*upsize = 0;
 		return MHD_YES;
 	}
+	got[gotlen] = '\0';
 	hits++;
+	{
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		const char *v;
+
+		client_port = ci ? ntohs(((const struct sockaddr_in *)ci->client_addr)->sin_port) : 0;
+		v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+		snprintf(ctype, sizeof ctype, "%s", v ? v : "");
+		v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+		snprintf(accept_h, sizeof accept_h, "%s", v ? v : "");
+	}
 	switch (mode) {
 	case 0: status = hits <= 2 ? 429 : 200; break;          /* 429 twice */
 	case 1: status = 503; break;                            /* always */
@@ -49,10 +72,13 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		const char *ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "KALSHI-ACCESS-TIMESTAMP");
 		const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "KALSHI-ACCESS-SIGNATURE");
 
-		sig_ok = k && ts && sig && strcmp(k, "kid") == 0 &&
-		    kx_verify(pub, atoll(ts), method, url, sig) == 1 && strcmp(url, "/trade-api/v2/portfolio/fills") == 0;
+		sig_ok = k && ts && sig && strcmp(k, "kid") == 0 && llabs(atoll(ts) - rt_now_ms()) < 5000 &&
+		    kx_verify(pub, atoll(ts), method, url, sig) == 1 && strncmp(url, "/trade-api/v2/portfolio/", 24) == 0;
+		if (hits == 1 && strcmp(method, "POST") == 0)
+			status = 503;   /* retried (HTTP_RETRY): signed afresh */
 		break;
 	}
+	case 7: status = hits == 1 ? 429 : 200; break;          /* Retry-After: retry_after */
 	case 5: memset(big, 'x', sizeof big); body = big; break;
 	case 6: status = 404; body = "{\"error\":{\"code\":\"not_found\",\"message\":\"market not found\"}}"; break;
 	}
@@ -60,6 +86,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	r = MHD_create_response_from_buffer(blen, (void *)body, MHD_RESPMEM_MUST_COPY);
 	if (mode == 3 && status == 429)
 		MHD_add_response_header(r, "Retry-After", "1");
+	if (mode == 7 && status == 429)
+		MHD_add_response_header(r, "Retry-After", retry_after);
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -97,12 +125,17 @@ main(void)
 	CHECK(r.date_ms > 0 && llabs(r.date_ms - rt_now_ms()) < 3000, "Date header read");
 
 	mode = 1, hits = 0;
-	CHECK(http_request(c, "GET", "/x", NULL, 0, 0, &r) == 0 && r.status == 503 && hits == 4,
-	    "503 forever: gives up after 1 + 3 attempts (%d)", hits);
+	CHECK(http_request(c, "GET", "/x", NULL, 0, 0, &r) == 0 && r.status == 503 && hits == 4 && r.attempts == 4,
+	    "503 forever: gives up after 1 + 3 attempts (%d, %d)", hits, r.attempts);
 
 	mode = 2, hits = 0;
-	CHECK(http_request(c, "POST", "/x", "{}", 2, 0, &r) == 0 && r.status == 500 && hits == 1,
+	CHECK(http_request(c, "POST", "/x", "{}", 2, 0, &r) == 0 && r.status == 500 && hits == 1 && r.attempts == 1,
 	    "a POST is not retried (%d attempts)", hits);
+	CHECK(strcmp(ctype, "application/json") == 0 && strcmp(accept_h, "application/json") == 0 &&
+	    strcmp(got, "{}") == 0, "POST headers and body: %s, %s, %s", ctype, accept_h, got);
+	hits = 0;
+	CHECK(http_request(c, "DELETE", "/x", NULL, 0, 0, &r) == 0 && r.status == 500 && hits == 1,
+	    "nor a DELETE (%d attempts)", hits);
 	hits = 0;
 	CHECK(http_request(c, "POST", "/x", "{}", 2, HTTP_RETRY, &r) == 0 && hits == 4,
 	    "unless the caller says it is idempotent (%d)", hits);
@@ -111,6 +144,80 @@ main(void)
 	t0 = rt_mono_ms();
 	CHECK(http_request(c, "GET", "/x", NULL, 0, 0, &r) == 0 && r.status == 200, "Retry-After honoured");
 	CHECK(rt_mono_ms() - t0 >= 990, "waited %lld ms", (long long)(rt_mono_ms() - t0));
+
+	/* Retry-After is capped at backoff_max; an HTTP-date is read; junk is ignored */
+	{
+		struct http_opts o2 = o;
+		struct http_client *c2;
+		time_t later = time(NULL) + 60;
+		struct tm tm;
+
+		o2.backoff_max_ms = 300;
+		c2 = http_new(base, &o2, NULL, NULL);
+		mode = 7, hits = 0;
+		snprintf(retry_after, sizeof retry_after, "99999999999999999999999");
+		t0 = rt_mono_ms();
+		CHECK(http_request(c2, "GET", "/x", NULL, 0, 0, &r) == 0 && r.status == 200 && r.attempts == 2,
+		    "huge Retry-After");
+		CHECK(rt_mono_ms() - t0 >= 295 && rt_mono_ms() - t0 < 1000, "capped at 300 ms: %lld ms",
+		    (long long)(rt_mono_ms() - t0));
+		strftime(retry_after, sizeof retry_after, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&later, &tm));
+		hits = 0;
+		t0 = rt_mono_ms();
+		CHECK(http_request(c2, "GET", "/x", NULL, 0, 0, &r) == 0 && r.status == 200 && r.attempts == 2,
+		    "Retry-After as a date");
+		CHECK(rt_mono_ms() - t0 >= 295 && rt_mono_ms() - t0 < 1000, "a minute away, capped: %lld ms",
+		    (long long)(rt_mono_ms() - t0));
+		snprintf(retry_after, sizeof retry_after, "soon");
+		hits = 0;
+		t0 = rt_mono_ms();
+		CHECK(http_request(c2, "GET", "/x", NULL, 0, 0, &r) == 0 && r.status == 200 && r.attempts == 2 &&
+		    rt_mono_ms() - t0 < 200, "junk Retry-After: the usual back-off (%lld ms)",
+		    (long long)(rt_mono_ms() - t0));
+		http_free(c2);
+	}
+
+	/* keep-alive: one connection for successive requests */
+	{
+		unsigned first;
+
+		mode = 0, hits = 10;
+		CHECK(http_request(c, "GET", "/x", NULL, 0, 0, &r) == 0 && r.status == 200, "GET");
+		first = client_port;
+		CHECK(http_request(c, "GET", "/y", NULL, 0, 0, &r) == 0 && r.status == 200, "GET");
+		CHECK(first != 0 && client_port == first, "same connection (ports %u, %u)", first, client_port);
+	}
+
+	/* token buckets: reads cost KX_REQ_COST; a burst of one request at
+	 * 10 requests/s spaces reads 100 ms apart; writes have their own bucket */
+	{
+		struct http_opts o2 = o;
+		struct http_client *c2;
+		int64_t dt;
+
+		o2.read_rate = 10 * KX_REQ_COST;
+		o2.read_burst = KX_REQ_COST;
+		o2.write_rate = KX_REQ_COST;
+		o2.write_burst = KX_REQ_COST;
+		c2 = http_new(base, &o2, NULL, NULL);
+		mode = 0, hits = 10;
+		t0 = rt_mono_ms();
+		for (int i = 0; i < 4; i++)
+			http_request(c2, "GET", "/x", NULL, 0, 0, &r);
+		dt = rt_mono_ms() - t0;
+		CHECK(dt >= 290 && dt < 1000, "4 reads at 10/s: %lld ms", (long long)dt);
+		t0 = rt_mono_ms();
+		http_request(c2, "POST", "/x", "{}", 2, 0, &r);
+		CHECK(rt_mono_ms() - t0 < 90, "a write does not wait on reads: %lld ms", (long long)(rt_mono_ms() - t0));
+		http_free(c2);
+		o2.no_limit = 1;
+		c2 = http_new(base, &o2, NULL, NULL);
+		t0 = rt_mono_ms();
+		for (int i = 0; i < 4; i++)
+			http_request(c2, "GET", "/x", NULL, 0, 0, &r);
+		CHECK(rt_mono_ms() - t0 < 200, "no_limit: %lld ms", (long long)(rt_mono_ms() - t0));
+		http_free(c2);
+	}
 
 	mode = 5;
 	CHECK(http_request(c, "GET", "/x", NULL, 0, 0, &r) == -1 && strstr(r.err, "larger than") != NULL,
@@ -133,6 +240,10 @@ main(void)
 	mode = 4;
 	CHECK(http_request(c, "GET", "/portfolio/fills?limit=5&cursor=a%2Bb", NULL, 0, 0, &r) == 0 && sig_ok,
 	    "signature verified by the server");
+	hits = 0, sig_ok = 0;
+	CHECK(http_request(c, "POST", "/portfolio/orders", "{\"count\":1}", 11, HTTP_RETRY, &r) == 0 &&
+	    r.status == 200 && r.attempts == 2 && sig_ok, "signed POST, retried, signed again");
+	CHECK(strcmp(got, "{\"count\":1}") == 0 && strcmp(ctype, "application/json") == 0, "body %s", got);
 	http_free(c);
 	kx_key_free(k);
 	kx_key_free(pub);

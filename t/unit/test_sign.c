@@ -13,7 +13,8 @@
 int
 main(void)
 {
-	char dir[] = "/tmp/test_sign.XXXXXX", priv[128], pub[128], cmd[1024], sig[RECIO_SIG_B64_MAX];
+	char dir[] = "/tmp/test_sign.XXXXXX", priv[128], pub[128], cmd[1024], sig[RECIO_SIG_B64_MAX],
+	    b64[RECIO_SIG_B64_MAX + 8];
 	struct kx_key *k, *p;
 	const int64_t ts = 1795618740123LL;
 	FILE *f;
@@ -46,6 +47,30 @@ main(void)
 	CHECK(kx_verify(p, ts, "GET", "/x", "not base64!") == 0, "junk");
 	CHECK(kx_verify(p, ts, "GET", "/x", "") == 0, "empty");
 
+	/* strict base64: the padding is required, and nothing else may creep in */
+	CHECK(kx_sign(k, ts, "GET", "/trade-api/v2/markets", sig, sizeof sig) == 0, "sign");
+	CHECK(strcmp(sig + 342, "==") == 0, "256 bytes end in ==: %s", sig + 340);
+	strcpy(b64, sig);
+	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 1, "intact");
+	b64[342] = '\0';
+	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 0, "padding stripped");
+	snprintf(b64, sizeof b64, "%s\n", sig);
+	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 0, "trailing newline");
+	snprintf(b64, sizeof b64, " %s", sig);
+	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 0, "leading space");
+	strcpy(b64, sig);
+	b64[100] = '=';
+	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 0, "'=' inside");
+	strcpy(b64, sig);
+	b64[100] = '-';
+	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 0, "url-safe alphabet");
+	strcpy(b64, sig);
+	b64[340] = '=';
+	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 0, "three '='");
+	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", "QUJD") == 0, "short signature");
+	CHECK(kx_sign(p, ts, "GET", "/x", sig, sizeof sig) == -1, "a public key cannot sign");
+	CHECK(kx_key_from_pem("junk", 4, 0) == NULL && kx_key_from_pem("junk", 4, 1) == NULL, "junk PEM");
+
 	/* a signature made by `openssl dgst` verifies with kx_verify, and ours with openssl */
 	snprintf(cmd, sizeof cmd, "printf '%%s' '%lldPOST/trade-api/v2/portfolio/events/orders' | "
 	    "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest -sign %s | "
@@ -61,6 +86,39 @@ main(void)
 	    "rsa_padding_mode:pss -sigopt rsa_pss_saltlen:-1 -verify %s -signature %s/sig >/dev/null",
 	    sig, dir, (long long)ts, pub, dir);
 	CHECK(system(cmd) == 0, "openssl verifies ours (salt length = digest length)");
+
+	/* the public half of a private key PEM; PKCS#1 ("BEGIN RSA PRIVATE KEY")
+	 * loads too; a public key, an EC key or a huge file is no private key */
+	{
+		struct kx_key *q;
+		char path[160];
+
+		CHECK((q = kx_key_load_public(priv)) != NULL, "public half of a private PEM");
+		if (q) {
+			CHECK(kx_sign(k, ts, "GET", "/p", sig, sizeof sig) == 0, "sign");
+			CHECK(kx_verify(q, ts, "GET", "/p", sig) == 1, "verifies with that half");
+			kx_key_free(q);
+		}
+		snprintf(cmd, sizeof cmd, "cd %s && openssl rsa -in k.pem -traditional -out p1.pem 2>/dev/null && "
+		    "chmod 600 p1.pem && grep -q 'BEGIN RSA PRIVATE KEY' p1.pem && "
+		    "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.pem 2>/dev/null && "
+		    "chmod 600 ec.pem k.pub && head -c 20000 /dev/zero > big.pem && chmod 600 big.pem", dir);
+		CHECK(system(cmd) == 0, "openssl rsa -traditional, genpkey EC");
+		snprintf(path, sizeof path, "%s/p1.pem", dir);
+		CHECK((q = kx_key_load_private(path)) != NULL, "PKCS#1 key loads");
+		if (q) {
+			CHECK(kx_sign(q, ts, "GET", "/p", sig, sizeof sig) == 0, "sign with PKCS#1 key");
+			CHECK(kx_verify(p, ts, "GET", "/p", sig) == 1, "same key");
+			kx_key_free(q);
+		}
+		snprintf(path, sizeof path, "%s/ec.pem", dir);
+		CHECK(kx_key_load_private(path) == NULL, "EC key refused");
+		CHECK(kx_key_load_private(pub) == NULL, "a public key is no private key");
+		snprintf(path, sizeof path, "%s/big.pem", dir);
+		CHECK(kx_key_load_private(path) == NULL, "oversized file refused");
+		snprintf(path, sizeof path, "%s/absent.pem", dir);
+		CHECK(kx_key_load_private(path) == NULL && kx_key_load_public(path) == NULL, "absent file");
+	}
 
 	/* a private key readable by others is refused */
 	chmod(priv, 0644);
