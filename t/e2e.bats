@@ -74,8 +74,3 @@ three_hours() {
 @test "three simulated hours: trades opened, stopped and settled; local P&L = the exchange's, to the centi-cent" {
 	three_hours all
 }
-
-@test "the same with 20% faults at the exchange (429, 5xx, drops, lost and empty replies, read lag, duplicated fills)" {
-	three_hours any --faults 429=0.2,5xx=0.2,drop=0.2,lost=0.2,empty=0.2,lag=0.2:2,dupfill=0.2
-	[ "$(simstate | jq '.counters.fault_lost + .counters.fault_5xx + .counters.fault_dupfill')" -gt 0 ]
-}
