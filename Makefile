@@ -16,14 +16,15 @@ MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
 OPT     ?= -O2 -g
 SAN     ?=
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib -I$(PGINC)
+PGINC   ?= $(shell pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)
 WFLAGS  = -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
           -Wmissing-prototypes -Wstrict-prototypes -Wformat=2
 ifeq ($(SAN),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 ALLCFLAGS = $(WFLAGS) $(OPT) $(SANFLAGS) $(CFLAGS)
-LDLIBS  = -Wl,--as-needed -lmicrohttpd -lwebsockets -lcurl -lssl -lcrypto -lm
+LDLIBS  = -Wl,--as-needed -lpq -lsqlite3 -lmicrohttpd -lwebsockets -lcurl -lssl -lcrypto -lm
 
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:lib/%.c=$(B)/lib/%.o)
@@ -37,7 +38,7 @@ MANS    = $(wildcard man/*.[1-8])
 
 # Debian 12 packages: build, run and test.
 DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl-dev \
-       libssl-dev libwebsockets-dev curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk
+       libssl-dev libwebsockets-dev libpq-dev libsqlite3-dev sqlite3 postgresql curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk
 
 all: $(TOOLS) $(B)/bin/.scripts
 

@@ -1,0 +1,1174 @@
+/* db-sink: store NDJSON lines in SQLite or PostgreSQL, nothing lost.
+ *
+ * Every line read is first appended to a spool file (the write-ahead log);
+ * batches of lines are then read back from the spool and written to the
+ * database in one transaction each, and the spool's committed offset moves
+ * on.  While the database is unreachable the spool just grows and input
+ * keeps being read; when it is back the spool drains in order.  Every table
+ * has a natural key and every insert is ON CONFLICT, so a line written twice
+ * (a replay after a crash between commit and offset update) is harmless.
+ *
+ * When standard input is a pipe, lines are peeked with tee(2), spooled, and
+ * only then consumed from the pipe: a SIGKILL at any moment loses nothing
+ * (at worst a line is read again and its insert is a no-op).
+ * See man/db-sink.1. */
+#define _GNU_SOURCE     /* tee(2), pipe2(2), memrchr(3) */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "db.h"
+#include "diag.h"
+#include "json.h"
+#include "money.h"
+#include "msg.h"
+#include "ndjson.h"
+#include "rlimits.h"
+#include "rtime.h"
+
+static const char usage_text[] =
+"usage: db-sink [-v] [-d URL] [-n LINES] [-t MS] [-s SPOOL] [-r REJECTS]\n"
+"               [-a ACCOUNT] [-k DAYS] [-S SQLDIR]\n"
+"       db-sink --migrate [-d URL] [-S SQLDIR]\n"
+"\n"
+"Store NDJSON lines (tick, market, event, signal, order, fill, position,\n"
+"settlement, balance, trade, status, health) in SQLite or PostgreSQL.  Lines go\n"
+"to a spool file first and from there to the database in batches; while the\n"
+"database is down the spool grows and drains in order when it is back.\n"
+"\n"
+"  -d, --db URL         sqlite:PATH or a libpq connection string\n"
+"                       (default $RECIO_DB, else sqlite:var/recio.db)\n"
+"      --migrate        apply the schema migrations not yet applied, then exit\n"
+"  -n, --batch LINES    flush after this many lines (default 2000)\n"
+"  -t, --flush MS       ... or this many milliseconds after the first (default 200)\n"
+"  -s, --spool FILE     spool (default $RECIO_SPOOL, else var/db-sink.spool)\n"
+"  -r, --rejects FILE   lines that cannot be stored, with the reason\n"
+"                       (default SPOOL with .rejects in place of .spool)\n"
+"  -a, --account NAME   account for lines without one (default $RECIO_ACCOUNT,\n"
+"                       else \"default\")\n"
+"  -k, --keep-days N    delete ticks and market_quotes older than N days before\n"
+"                       the newest line stored (default 30; 0 keeps all)\n"
+"  -S, --sql DIR        migrations (default $RECIO_SQL, else the installed ones)\n"
+"  -v                   more diagnostics on stderr\n"
+"  -h, --help           this text\n";
+
+/* ---- tables: which fields of which line type go to which columns ---- */
+
+/* kinds: s string, i integer, n number (double), b bool (0/1),
+ * c dollars as a JSON number -> integer centi-cents, A account,
+ * R the whole line, H a hash of the whole line */
+struct col {
+	const char *name, *field;
+	char kind;
+	bool req;
+};
+
+struct table {
+	const char *name, *type;
+	const struct col *cols;
+	const char *key;        /* conflict target */
+	bool latest;            /* upsert: the row with the newest ts wins */
+};
+
+#define C(n, k, r) { n, n, k, r }
+#define F(n, f, k, r) { n, f, k, r }
+#define END { NULL, NULL, 0, false }
+
+static const struct col c_ticks[] = {
+	C("ts", 'i', true), C("src", 's', true), F("price_cc", "price", 'c', true),
+	F("bid_cc", "bid", 'c', false), F("ask_cc", "ask", 'c', false),
+	C("d1m", 'n', false), C("d2m", 'n', false), C("d3m", 'n', false), C("d4m", 'n', false),
+	C("d15m", 'n', false), C("d30m", 'n', false), C("mom_bp", 'i', false), C("avg1m", 'n', false),
+	C("vol30s", 'n', false), C("vol5m", 'n', false), C("vol60m", 'n', false), END
+};
+static const struct col c_quotes[] = {
+	C("ticker", 's', true), C("ts", 'i', true), C("status", 's', false),
+	C("yes_bid", 'i', false), C("yes_ask", 'i', false), C("no_bid", 'i', false), C("no_ask", 'i', false),
+	C("yes_bid_size", 'i', false), C("yes_ask_size", 'i', false), C("last", 'i', false),
+	C("volume", 'i', false), C("oi", 'i', false), END
+};
+static const struct col c_markets[] = {
+	C("ticker", 's', true), C("ts", 'i', true), C("event_ticker", 's', false), C("status", 's', false),
+	F("strike_cc", "strike", 'c', false), C("close_ts", 'i', false),
+	C("yes_bid", 'i', false), C("yes_ask", 'i', false), C("no_bid", 'i', false), C("no_ask", 'i', false),
+	C("yes_bid_size", 'i', false), C("yes_ask_size", 'i', false), C("last", 'i', false),
+	C("volume", 'i', false), C("oi", 'i', false), C("result", 's', false), END
+};
+static const struct col c_events[] = {
+	C("event_ticker", 's', true), C("ts", 'i', true), C("status", 's', false), C("close_ts", 'i', false),
+	C("strikes", 'i', false), C("prev_event", 's', false), C("raw", 'R', true), END
+};
+static const struct col c_signals[] = {
+	C("account", 'A', true), C("id", 's', true), C("ts", 'i', true), C("intent", 's', false),
+	C("ticker", 's', false), C("side", 's', false), C("action", 's', false), C("count", 'i', false),
+	C("price", 'i', false), C("prob", 'n', false), C("diff", 'n', false), C("mom_bp", 'i', false),
+	C("ttc", 'i', false), C("model", 's', false), C("reason", 's', false), C("raw", 'R', true), END
+};
+static const struct col c_orders[] = {
+	C("account", 'A', true), C("client_order_id", 's', true), C("ts", 'i', true), C("status", 's', true),
+	C("signal_id", 's', false), C("order_id", 's', false), C("ticker", 's', false), C("side", 's', false),
+	C("action", 's', false), C("count", 'i', false), C("price", 'i', false), C("filled", 'i', false),
+	C("avg_price_cc", 'i', false), C("fees_cc", 'i', false), C("code", 's', false),
+	C("message", 's', false), C("rule", 's', false), C("raw", 'R', true), END
+};
+static const struct col c_fills[] = {
+	C("account", 'A', true), C("fill_id", 's', true), C("ts", 'i', true), C("order_id", 's', false),
+	C("trade_id", 's', false), C("ticker", 's', true), C("book_side", 's', false),
+	C("outcome_side", 's', false), C("side", 's', false), C("action", 's', false),
+	C("count", 'i', true), C("yes_price_cc", 'i', true), C("fee_cc", 'i', true),
+	C("is_taker", 'b', false), C("raw", 'R', true), END
+};
+static const struct col c_positions[] = {
+	C("account", 'A', true), C("ticker", 's', true), C("ts", 'i', true), C("position", 'i', true),
+	C("exposure_cc", 'i', false), C("realized_cc", 'i', false), C("fees_cc", 'i', false),
+	C("raw", 'R', true), END
+};
+static const struct col c_settlements[] = {
+	C("account", 'A', true), C("key", 's', true), C("ts", 'i', true), C("ticker", 's', false),
+	C("event_ticker", 's', false), C("result", 's', false), C("yes_count", 'i', false),
+	C("no_count", 'i', false), C("cost_cc", 'i', false), C("revenue_cc", 'i', false),
+	C("fee_cc", 'i', false), C("raw", 'R', true), END
+};
+static const struct col c_balances[] = {
+	C("account", 'A', true), C("ts", 'i', true), C("balance_cc", 'i', true),
+	C("portfolio_value_cc", 'i', false), END
+};
+static const struct col c_trades[] = {
+	C("account", 'A', true), C("key", 's', true), C("ts", 'i', true), C("ticker", 's', true),
+	C("side", 's', false), C("status", 's', true), C("count", 'i', false), C("open_ts", 'i', false),
+	C("entry_cost_cc", 'i', false), C("exit_proceeds_cc", 'i', false), C("revenue_cc", 'i', false),
+	C("fees_cc", 'i', false), C("pnl_cc", 'i', false), C("win", 'b', false), C("raw", 'R', true), END
+};
+static const struct col c_statuses[] = {
+	C("account", 'A', true), C("ts", 'i', true), C("what", 's', true), C("state", 's', true),
+	C("reason", 's', false), C("resume_ts", 'i', false), END
+};
+static const struct col c_health[] = {
+	C("src", 's', true), C("ts", 'i', true), C("hkey", 'H', true), C("status", 's', false),
+	C("error", 's', false), C("raw", 'R', true), END
+};
+
+static const struct table tables[] = {
+	{ "ticks", "tick", c_ticks, "ts, src", false },
+	{ "market_quotes", "market", c_quotes, "ticker, ts", false },
+	{ "markets", "market", c_markets, "ticker", true },
+	{ "events", "event", c_events, "event_ticker", true },
+	{ "signals", "signal", c_signals, "account, id", false },
+	{ "orders", "order", c_orders, "account, client_order_id", true },
+	{ "fills", "fill", c_fills, "account, fill_id", false },
+	{ "positions", "position", c_positions, "account, ticker", true },
+	{ "settlements", "settlement", c_settlements, "account, key", false },
+	{ "balances", "balance", c_balances, "account, ts", true },
+	{ "trades", "trade", c_trades, "account, key", true },
+	{ "statuses", "status", c_statuses, "account, ts, what, state", false },
+	{ "health", "health", c_health, "src, ts, hkey", false },
+};
+#define NTABLES (int)(sizeof tables / sizeof tables[0])
+#define ST_RETAIN 30            /* statement ids past the tables' */
+
+/* known types that are not stored: derived data, recomputed from ticks */
+static const char *const not_stored[] = { "strike", "report", NULL };
+
+/* ---- state ---- */
+
+struct sink {
+	/* options */
+	const char *url, *sqldir, *account, *spool_path, *reject_path;
+	int64_t batch, flush_ms, keep_days;
+
+	/* database */
+	struct db *db;
+	int64_t next_try, backoff, down_since;
+
+	/* spool: lines [done, size) are not yet in the database */
+	int sfd, offfd, rfd;
+	off_t done, size;
+	bool dirty;                     /* written since the last fdatasync */
+	int64_t unflushed, first_unflushed;
+	struct buf out;                 /* lines to append, built per chunk */
+	struct buf rb;                  /* lines read back for a batch */
+
+	/* input */
+	int p[2];                       /* for tee(2); -1 when stdin is no pipe */
+	struct buf part;                /* a line begun and not yet ended */
+	bool skipping, eof;
+	unsigned long lineno;
+
+	/* parsing and values */
+	struct json j;
+	struct buf arena;
+	struct db_val v[64];
+	size_t off[64];
+
+	/* retention */
+	int64_t max_ts, next_retain;
+	int retain_table;
+
+	/* counters */
+	unsigned long lines, stored, malformed, unknown, rejected, skipped;
+	int64_t rows;
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+/* ---- lines to rows ---- */
+
+static uint64_t
+fnv1a(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+static const char *
+type_of(const struct json *j, char *type, size_t cap)
+{
+	int t = json_get(j, 0, "type");
+
+	if (t < 0 || json_str(j, t, type, cap) < 0)
+		return NULL;
+	return type;
+}
+
+/* Values for table tb from the parsed line (j over line[0..len), NUL at
+ * len).  0, or -1 with why set. */
+static int
+values(struct sink *s, const struct table *tb, const char *line, size_t len, int *n, char *why, size_t cap)
+{
+	const struct json *j = &s->j;
+	int k = 0;
+
+	buf_reset(&s->arena);
+	for (const struct col *c = tb->cols; c->name; c++, k++) {
+		struct db_val *v = &s->v[k];
+		int t = -1;
+
+		s->off[k] = SIZE_MAX;
+		v->t = DBV_NULL;
+		switch (c->kind) {
+		case 'A': {
+			int a = json_get(j, 0, "account");
+
+			if (a >= 0 && json_type(j, a) == JSON_STRING) {
+				s->off[k] = s->arena.len;
+				if (json_str_buf(j, a, &s->arena) < 0) {
+					snprintf(why, cap, "field account: bad string");
+					return -1;
+				}
+				buf_putc(&s->arena, '\0');
+				v->t = DBV_TEXT;
+				v->n = s->arena.len - s->off[k] - 1;
+			} else {
+				v->t = DBV_TEXT;
+				v->s = s->account;
+				v->n = strlen(s->account);
+			}
+			continue;
+		}
+		case 'R':
+			v->t = DBV_TEXT;
+			v->s = line;
+			v->n = len;
+			continue;
+		case 'H': {
+			char h[17];
+
+			snprintf(h, sizeof h, "%016llx", (unsigned long long)fnv1a(line, len));
+			s->off[k] = s->arena.len;
+			buf_add(&s->arena, h, 17);
+			v->t = DBV_TEXT;
+			v->n = 16;
+			continue;
+		}
+		}
+		t = json_get(j, 0, c->field);
+		if (t < 0 || json_type(j, t) == JSON_NULL) {
+			if (c->req) {
+				snprintf(why, cap, "%s line without \"%s\"", tb->type, c->field);
+				return -1;
+			}
+			continue;
+		}
+		switch (c->kind) {
+		case 's':
+			if (json_type(j, t) != JSON_STRING)
+				goto bad;
+			s->off[k] = s->arena.len;
+			if (json_str_buf(j, t, &s->arena) < 0)
+				goto bad;
+			buf_putc(&s->arena, '\0');
+			v->t = DBV_TEXT;
+			v->n = s->arena.len - s->off[k] - 1;
+			break;
+		case 'i':
+			if (json_i64(j, t, &v->i) < 0)
+				goto bad;
+			v->t = DBV_INT;
+			break;
+		case 'b': {
+			bool b;
+
+			if (json_bool(j, t, &b) < 0)
+				goto bad;
+			v->t = DBV_INT;
+			v->i = b;
+			break;
+		}
+		case 'n': {
+			size_t rn;
+			const char *r = json_raw(j, t, &rn);
+
+			if (json_type(j, t) != JSON_NUMBER)
+				goto bad;
+			s->off[k] = s->arena.len;
+			buf_add(&s->arena, r, rn);
+			buf_putc(&s->arena, '\0');
+			v->t = DBV_REAL;
+			v->n = rn;
+			break;
+		}
+		case 'c': {
+			size_t rn;
+			const char *r = json_raw(j, t, &rn);
+
+			if (json_type(j, t) != JSON_NUMBER || money_parse_dollars(r, rn, &v->i) < 0)
+				goto bad;
+			v->t = DBV_INT;
+			break;
+		}
+		default:
+			die_internal("column kind %c", c->kind);
+		}
+		continue;
+bad:
+		snprintf(why, cap, "%s line: field \"%s\": not %s", tb->type, c->field,
+		    c->kind == 's' ? "a string" : c->kind == 'i' ? "an integer" : c->kind == 'b' ? "true or false" :
+		    c->kind == 'c' ? "a dollar amount with at most 4 decimals" : "a number");
+		return -1;
+	}
+	for (int i = 0; i < k; i++)
+		if (s->off[i] != SIZE_MAX)
+			s->v[i].s = s->arena.p + s->off[i];
+	*n = k;
+	return 0;
+}
+
+enum verdict { V_STORE, V_MALFORMED, V_UNKNOWN, V_SKIP };
+
+/* Check one line (NUL-terminated at len) and parse it into s->j. */
+static enum verdict
+classify(struct sink *s, const char *line, size_t len, char *why, size_t cap)
+{
+	char type[32];
+	bool known = false;
+	int n;
+
+	if (len > RECIO_LINE_MAX) {
+		snprintf(why, cap, "longer than %d bytes", RECIO_LINE_MAX);
+		return V_MALFORMED;
+	}
+	if (utf8_check(line, len) >= 0) {
+		snprintf(why, cap, "not valid UTF-8");
+		return V_MALFORMED;
+	}
+	if (json_parse(&s->j, line, len) < 0) {
+		snprintf(why, cap, "not JSON: %s", s->j.err);
+		return V_MALFORMED;
+	}
+	if (json_type(&s->j, 0) != JSON_OBJECT) {
+		snprintf(why, cap, "not a JSON object");
+		return V_MALFORMED;
+	}
+	if (!type_of(&s->j, type, sizeof type)) {
+		snprintf(why, cap, "no \"type\"");
+		return V_MALFORMED;
+	}
+	for (int i = 0; not_stored[i]; i++)
+		if (!strcmp(type, not_stored[i]))
+			return V_SKIP;
+	for (int i = 0; i < NTABLES; i++)
+		if (!strcmp(tables[i].type, type)) {
+			known = true;
+			if (values(s, &tables[i], line, len, &n, why, cap) < 0)
+				return V_MALFORMED;
+		}
+	if (!known) {
+		snprintf(why, cap, "unknown type \"%s\"", type);
+		return V_UNKNOWN;
+	}
+	return V_STORE;
+}
+
+/* ---- rejects ---- */
+
+static void
+reject(struct sink *s, unsigned long lineno, const char *line, size_t len, const char *why)
+{
+	struct buf b = { 0 };
+
+	if (s->rfd < 0) {
+		s->rfd = open(s->reject_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (s->rfd < 0)
+			die(1, "%s: %s", s->reject_path, strerror(errno));
+	}
+	jw_obj(&b);
+	jw_ki64(&b, "ts", rt_now_ms());
+	if (lineno)
+		jw_ki64(&b, "line", (int64_t)lineno);
+	jw_kstr(&b, "reason", why);
+	if (utf8_check(line, len) < 0) {
+		jw_key(&b, "text");
+		jw_strn(&b, line, len);
+	} else {
+		jw_key(&b, "text_hex");
+		jw_sep(&b);
+		buf_putc(&b, '"');
+		for (size_t i = 0; i < len; i++)
+			buf_printf(&b, "%02x", (unsigned char)line[i]);
+		buf_putc(&b, '"');
+	}
+	jw_obj_end(&b);
+	buf_putc(&b, '\n');
+	if (write_all(s->rfd, b.p, b.len) < 0)
+		die(1, "%s: write: %s", s->reject_path, strerror(errno));
+	buf_free(&b);
+}
+
+/* ---- the spool ---- */
+
+static void
+save_offset(struct sink *s)
+{
+	char t[32];
+	int n = snprintf(t, sizeof t, "%019lld\n", (long long)s->done);
+
+	if (pwrite(s->offfd, t, (size_t)n, 0) != n)
+		die(1, "%s.off: write: %s", s->spool_path, strerror(errno));
+}
+
+static void
+spool_open(struct sink *s)
+{
+	char path[PATH_MAX], t[32];
+	struct stat st;
+	ssize_t n;
+
+	s->sfd = open(s->spool_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (s->sfd < 0)
+		die(1, "%s: %s", s->spool_path, strerror(errno));
+	if (flock(s->sfd, LOCK_EX | LOCK_NB) < 0)
+		die(1, "%s: %s", s->spool_path, errno == EWOULDBLOCK ? "in use by another db-sink" : strerror(errno));
+	if ((size_t)snprintf(path, sizeof path, "%s.off", s->spool_path) >= sizeof path)
+		die(1, "%s: path too long", s->spool_path);
+	s->offfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (s->offfd < 0)
+		die(1, "%s: %s", path, strerror(errno));
+	n = pread(s->offfd, t, sizeof t - 1, 0);
+	t[n > 0 ? n : 0] = '\0';
+	s->done = (off_t)strtoll(t, NULL, 10);
+	if (fstat(s->sfd, &st) < 0)
+		die(1, "%s: %s", s->spool_path, strerror(errno));
+	s->size = st.st_size;
+	/* a line cut short by a crash in the middle of a write: drop the tail
+	 * (its bytes were never consumed from a pipe, so they come again) */
+	if (s->size > 0) {
+		off_t end = s->size;
+		char c;
+
+		while (end > 0 && pread(s->sfd, &c, 1, end - 1) == 1 && c != '\n')
+			end--;
+		if (end != s->size) {
+			warnx_("%s: dropping %lld bytes of a line cut short", s->spool_path, (long long)(s->size - end));
+			if (ftruncate(s->sfd, end) < 0)
+				die(1, "%s: truncate: %s", s->spool_path, strerror(errno));
+			s->size = end;
+		}
+	}
+	if (s->done < 0 || s->done > s->size)
+		s->done = 0;            /* harmless: inserts are idempotent */
+	if (s->size > s->done)
+		infox("%s: %lld bytes left from before, to be stored first", s->spool_path, (long long)(s->size - s->done));
+}
+
+static void
+spool_append(struct sink *s)
+{
+	if (!s->out.len)
+		return;
+	if (write_all(s->sfd, s->out.p, s->out.len) < 0)
+		die(1, "%s: write: %s", s->spool_path, strerror(errno));
+	s->size += (off_t)s->out.len;
+	s->dirty = true;
+	buf_reset(&s->out);
+}
+
+static void
+spool_sync(struct sink *s)
+{
+	if (s->dirty && fdatasync(s->sfd) < 0)
+		die(1, "%s: fdatasync: %s", s->spool_path, strerror(errno));
+	s->dirty = false;
+}
+
+/* ---- input ---- */
+
+static void
+take_line(struct sink *s, char *line, size_t len)
+{
+	char why[256];
+	enum verdict v;
+
+	s->lineno++;
+	if (len && line[len - 1] == '\r')
+		len--;
+	if (!len)
+		return;
+	line[len] = '\0';
+	s->lines++;
+	v = classify(s, line, len, why, sizeof why);
+	switch (v) {
+	case V_STORE:
+		buf_add(&s->out, line, len);
+		buf_putc(&s->out, '\n');
+		if (!s->unflushed++)
+			s->first_unflushed = rt_mono_ms();
+		return;
+	case V_SKIP:
+		s->skipped++;
+		return;
+	case V_UNKNOWN:
+		s->unknown++;
+		break;
+	case V_MALFORMED:
+		s->malformed++;
+		break;
+	}
+	warnx_("stdin line %lu: %s", s->lineno, why);
+	reject(s, s->lineno, line, len, why);
+}
+
+/* Split data[0..n) into lines; the tail without a newline goes to s->part. */
+static void
+take_lines(struct sink *s, char *data, size_t n)
+{
+	char *p = data, *end = data + n, *nl;
+
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+		if (s->skipping)
+			s->skipping = false;
+		else
+			take_line(s, p, (size_t)(nl - p));
+		p = nl + 1;
+	}
+	if (p < end && !s->skipping)
+		buf_add(&s->part, p, (size_t)(end - p));
+	if (s->part.len > RECIO_LINE_MAX + 1) {
+		s->lineno++;
+		s->lines++;
+		s->malformed++;
+		warnx_("stdin line %lu: longer than %d bytes", s->lineno, RECIO_LINE_MAX);
+		reject(s, s->lineno, s->part.p, 256, "longer than 65536 bytes (first 256 bytes kept)");
+		buf_reset(&s->part);
+		s->skipping = true;
+	}
+}
+
+static void
+consume(size_t k)
+{
+	char sink[65536];
+
+	while (k > 0) {
+		ssize_t r = read(0, sink, k < sizeof sink ? k : sizeof sink);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die(1, "stdin: read: %s", r < 0 ? strerror(errno) : "end of input while consuming peeked data");
+		k -= (size_t)r;
+	}
+}
+
+/* Read what is there.  With a pipe and no line begun: peek, spool the
+ * whole lines, then consume exactly those bytes. */
+static void
+intake(struct sink *s)
+{
+	static char chunk[65536];
+	ssize_t n;
+
+	if (s->p[0] >= 0 && s->part.len == 0 && !s->skipping) {
+		n = tee(0, s->p[1], sizeof chunk, SPLICE_F_NONBLOCK);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n < 0)
+			die(1, "stdin: tee: %s", strerror(errno));
+		if (n == 0) {
+			s->eof = true;
+			return;
+		}
+		if (read(s->p[0], chunk, (size_t)n) != n)
+			die(1, "stdin: reading peeked data: %s", strerror(errno));
+		{
+			char *last = memrchr(chunk, '\n', (size_t)n);
+
+			if (last) {
+				size_t k = (size_t)(last - chunk) + 1;
+
+				take_lines(s, chunk, k);
+				spool_append(s);
+				consume(k);
+				return;
+			}
+		}
+		/* no whole line yet: take it in by reading (below) */
+	}
+	n = read(0, chunk, sizeof chunk);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n < 0)
+		die(1, "stdin: read: %s", strerror(errno));
+	if (n == 0) {
+		s->eof = true;
+		if (s->part.len) {      /* a last line without a newline */
+			struct buf last = s->part;
+
+			s->part = (struct buf){ 0 };
+			buf_putc(&last, '\n');
+			take_lines(s, last.p, last.len);
+			buf_free(&last);
+		}
+		spool_append(s);
+		return;
+	}
+	if (s->part.len) {
+		/* complete the line begun, then the rest as usual */
+		char *nl = memchr(chunk, '\n', (size_t)n);
+		size_t k = nl ? (size_t)(nl - chunk) + 1 : (size_t)n;
+		struct buf first = s->part;
+
+		s->part = (struct buf){ 0 };
+		buf_add(&first, chunk, k);
+		take_lines(s, first.p, first.len);
+		buf_free(&first);
+		take_lines(s, chunk + k, (size_t)n - k);
+	} else
+		take_lines(s, chunk, (size_t)n);
+	spool_append(s);
+}
+
+/* ---- the database ---- */
+
+static void
+build_sql(const struct table *tb, struct buf *b)
+{
+	int n = 0;
+
+	buf_printf(b, "INSERT INTO %s (", tb->name);
+	for (const struct col *c = tb->cols; c->name; c++, n++)
+		buf_printf(b, "%s%s", n ? ", " : "", c->name);
+	buf_puts(b, ") VALUES (");
+	for (int i = 0; i < n; i++)
+		buf_puts(b, i ? ", ?" : "?");
+	buf_printf(b, ") ON CONFLICT (%s) DO ", tb->key);
+	if (!tb->latest) {
+		buf_puts(b, "NOTHING");
+		return;
+	}
+	buf_puts(b, "UPDATE SET ");
+	n = 0;
+	for (const struct col *c = tb->cols; c->name; c++) {
+		/* the conflict target's columns stay as they are */
+		bool inkey = false;
+		size_t cl = strlen(c->name);
+
+		for (const char *p = tb->key; *p;) {
+			size_t w = strcspn(p, ", ");
+
+			if (w == cl && !strncmp(p, c->name, cl))
+				inkey = true;
+			p += w;
+			p += strspn(p, ", ");
+		}
+		if (inkey)
+			continue;
+		buf_printf(b, "%s%s = excluded.%s", n++ ? ", " : "", c->name, c->name);
+	}
+	buf_printf(b, " WHERE excluded.ts >= %s.ts", tb->name);
+}
+
+static void
+db_down(struct sink *s, const char *what)
+{
+	if (s->db) {
+		warnx_("database: %s: %s; lines are kept in %s", what, db_error(s->db), s->spool_path);
+		db_close(s->db);
+		s->db = NULL;
+		s->down_since = rt_mono_ms();
+	}
+	s->backoff = s->backoff ? s->backoff * 2 : 250;
+	if (s->backoff > 5000)
+		s->backoff = 5000;
+	s->next_try = rt_mono_ms() + s->backoff;
+}
+
+static int
+db_up(struct sink *s, bool quiet)
+{
+	char err[512];
+	int rc, applied;
+	struct buf b = { 0 };
+
+	s->db = db_open(s->url, err, sizeof err, &rc);
+	if (!s->db) {
+		if (!quiet)
+			warnx_("database: %s", err);
+		return rc;
+	}
+	rc = db_migrate(s->db, s->sqldir, &applied);
+	if (rc == DB_PERMANENT)
+		die(1, "database: migrations: %s", db_error(s->db));
+	if (applied)
+		infox("database: %d migrations applied", applied);
+	for (int i = 0; i < NTABLES && rc == DB_OK; i++) {
+		buf_reset(&b);
+		build_sql(&tables[i], &b);
+		rc = db_prepare(s->db, i, b.p);
+	}
+	if (rc == DB_OK)
+		rc = db_prepare(s->db, ST_RETAIN, "DELETE FROM ticks WHERE ts < ? AND ts < (SELECT min(ts) FROM ticks) + 3600000");
+	if (rc == DB_OK)
+		rc = db_prepare(s->db, ST_RETAIN + 1,
+		    "DELETE FROM market_quotes WHERE ts < ? AND ts < (SELECT min(ts) FROM market_quotes) + 3600000");
+	buf_free(&b);
+	if (rc == DB_PERMANENT)
+		die(1, "database: %s", db_error(s->db));
+	if (rc != DB_OK) {
+		if (!quiet)
+			warnx_("database: %s", db_error(s->db));
+		db_close(s->db);
+		s->db = NULL;
+		return rc;
+	}
+	if (s->down_since)
+		warnx_("database: back after %lld ms; storing %lld spooled bytes", (long long)(rt_mono_ms() - s->down_since),
+		    (long long)(s->size - s->done));
+	s->down_since = 0;
+	s->backoff = 0;
+	return DB_OK;
+}
+
+/* Queue the rows of one spooled line (NUL-terminated at len). */
+static int
+add_line(struct sink *s, const char *line, size_t len, char *why, size_t cap)
+{
+	char type[32];
+	int n, rc = DB_OK;
+
+	if (json_parse(&s->j, line, len) < 0 || !type_of(&s->j, type, sizeof type)) {
+		snprintf(why, cap, "spooled line no longer parses");
+		return DB_PERMANENT;
+	}
+	for (int i = 0; i < NTABLES && rc == DB_OK; i++)
+		if (!strcmp(tables[i].type, type)) {
+			if (values(s, &tables[i], line, len, &n, why, cap) < 0)
+				return DB_PERMANENT;
+			rc = db_add(s->db, i, s->v, n);
+			/* retention counts back from the newest tick or quote stored */
+			if (i <= 1) {
+				int ts = i == 0 ? 0 : 1;
+
+				if (s->v[ts].t == DBV_INT && s->v[ts].i > s->max_ts)
+					s->max_ts = s->v[ts].i;
+			}
+		}
+	if (rc != DB_OK)
+		snprintf(why, cap, "%s", db_error(s->db));
+	return rc;
+}
+
+/* One line on its own, to find which line of a failed batch the database
+ * refuses.  Returns the class. */
+static int
+store_one(struct sink *s, char *line, size_t len)
+{
+	char why[600];
+	int rc;
+	int64_t rows;
+
+	if ((rc = db_begin(s->db)) != DB_OK)
+		return rc;
+	rc = add_line(s, line, len, why, sizeof why);
+	{
+		int c = db_commit(s->db, &rows);
+
+		if (rc == DB_OK)
+			rc = c;
+		if (rc != DB_OK && c != DB_OK)
+			snprintf(why, sizeof why, "%s", db_error(s->db));
+	}
+	if (rc == DB_PERMANENT) {
+		s->rejected++;
+		warnx_("database refused a line: %s", why);
+		reject(s, 0, line, len, why);
+		return DB_OK;
+	}
+	if (rc == DB_OK) {
+		s->rows += rows;
+		s->stored++;
+	}
+	return rc;
+}
+
+/* Store up to s->batch spooled lines in one transaction. */
+static void
+flush(struct sink *s)
+{
+	size_t want = 4u << 20, got = 0, used = 0;
+	int64_t nlines = 0, rows;
+	char why[600];
+	int rc;
+
+	if (s->done >= s->size)
+		return;
+	if ((off_t)want > s->size - s->done)
+		want = (size_t)(s->size - s->done);
+	buf_reset(&s->rb);
+	buf_reserve(&s->rb, want);
+	while (got < want) {
+		ssize_t r = pread(s->sfd, s->rb.p + got, want - got, s->done + (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			die(1, "%s: read: %s", s->spool_path, r < 0 ? strerror(errno) : "shorter than expected");
+		got += (size_t)r;
+	}
+	/* whole lines only, at most s->batch of them */
+	{
+		char *p = s->rb.p, *end = s->rb.p + got, *nl;
+
+		while (nlines < s->batch && p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+			nlines++;
+			p = nl + 1;
+		}
+		used = (size_t)(p - s->rb.p);
+	}
+	if (!nlines)
+		die(1, "%s: a line longer than 4 MiB at offset %lld", s->spool_path, (long long)s->done);
+
+	rc = db_begin(s->db);
+	for (char *p = s->rb.p, *end = s->rb.p + used; rc == DB_OK && p < end;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		*nl = '\0';
+		rc = add_line(s, p, (size_t)(nl - p), why, sizeof why);
+		*nl = '\n';
+		p = nl + 1;
+	}
+	{
+		int c = db_commit(s->db, &rows);
+
+		if (rc == DB_OK)
+			rc = c;
+	}
+	if (rc == DB_PERMANENT) {
+		/* one line is refused: store the batch line by line */
+		debugx("batch refused (%s); retrying its %lld lines one by one", why, (long long)nlines);
+		rows = 0;
+		for (char *p = s->rb.p, *end = s->rb.p + used; p < end;) {
+			char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			*nl = '\0';
+			rc = store_one(s, p, (size_t)(nl - p));
+			if (rc != DB_OK) {
+				db_down(s, "write");
+				return;         /* the offset stays: these lines come again */
+			}
+			s->done += (nl + 1 - p);
+			p = nl + 1;
+		}
+		save_offset(s);
+	} else if (rc == DB_TRANSIENT) {
+		db_down(s, "write");
+		return;
+	} else {
+		s->stored += (unsigned long)nlines;
+		s->rows += rows;
+		s->done += (off_t)used;
+		save_offset(s);
+	}
+	if (s->done >= s->size) {
+		/* all stored: start the spool again from nothing */
+		if (ftruncate(s->sfd, 0) < 0)
+			die(1, "%s: truncate: %s", s->spool_path, strerror(errno));
+		s->done = s->size = 0;
+		save_offset(s);
+		s->unflushed = 0;
+	}
+}
+
+/* One slice of retention: at most an hour of one table per call, so ingest
+ * is never held up long.  Returns true while there is more to delete. */
+static bool
+retain(struct sink *s)
+{
+	struct db_val v = { .t = DBV_INT };
+	int64_t rows = 0;
+	int rc;
+
+	if (s->keep_days <= 0 || !s->max_ts)
+		return false;
+	v.i = s->max_ts - s->keep_days * 86400000;
+	if ((rc = db_begin(s->db)) == DB_OK)
+		db_add(s->db, ST_RETAIN + s->retain_table, &v, 1);
+	rc = db_commit(s->db, &rows);
+	if (rc != DB_OK) {
+		if (rc == DB_TRANSIENT)
+			db_down(s, "retention");
+		else
+			warnx_("retention: %s", db_error(s->db));
+		return false;
+	}
+	if (rows > 0) {
+		debugx("retention: %lld rows older than %lld deleted from %s", (long long)rows, (long long)v.i,
+		    s->retain_table ? "market_quotes" : "ticks");
+		return true;
+	}
+	if (s->retain_table == 0) {
+		s->retain_table = 1;
+		return true;
+	}
+	s->retain_table = 0;
+	return false;
+}
+
+/* ---- main ---- */
+
+static const char *
+default_sqldir(void)
+{
+	static char dir[PATH_MAX];
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	const char *rel[] = { "/../../share/sql", "/../share/recio/sql", NULL };
+	struct stat st;
+
+	if (n > 0) {
+		char *slash;
+
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')))
+			*slash = '\0';
+		for (int i = 0; rel[i]; i++) {
+			if ((size_t)snprintf(dir, sizeof dir, "%.3800s%s", exe, rel[i]) >= sizeof dir)
+				continue;
+			if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+				return dir;
+		}
+	}
+	return "/usr/local/share/recio/sql";
+}
+
+static int64_t
+opt_i64(const char *name, const char *v, int64_t min, int64_t max)
+{
+	int64_t x;
+
+	if (cfg_parse_i64(v, min, max, &x) < 0) {
+		char why[128];
+
+		snprintf(why, sizeof why, "%s: not an integer in %lld..%lld: %s", name, (long long)min, (long long)max, v);
+		usage(why);
+	}
+	return x;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "db", required_argument, NULL, 'd' }, { "migrate", no_argument, NULL, 'M' },
+		{ "batch", required_argument, NULL, 'n' }, { "flush", required_argument, NULL, 't' },
+		{ "spool", required_argument, NULL, 's' }, { "rejects", required_argument, NULL, 'r' },
+		{ "account", required_argument, NULL, 'a' }, { "keep-days", required_argument, NULL, 'k' },
+		{ "sql", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct sink s = { .sfd = -1, .offfd = -1, .rfd = -1, .p = { -1, -1 }, .batch = 2000, .flush_ms = 200,
+	    .keep_days = 30 };
+	struct sigaction sa = { .sa_handler = on_term };
+	bool migrate = false;
+	char rejbuf[PATH_MAX];
+	int ch;
+	struct stat st;
+
+	diag_init(argv[0]);
+	s.url = cfg_env("RECIO_DB", "sqlite:var/recio.db");
+	s.spool_path = cfg_env("RECIO_SPOOL", "var/db-sink.spool");
+	s.account = cfg_env("RECIO_ACCOUNT", "default");
+	s.sqldir = cfg_env("RECIO_SQL", NULL);
+	while ((ch = getopt_long(argc, argv, "hd:n:t:s:r:a:k:S:v", lo, NULL)) != -1)
+		switch (ch) {
+		case 'd': s.url = optarg; break;
+		case 'M': migrate = true; break;
+		case 'n': s.batch = opt_i64("-n", optarg, 1, 1000000); break;
+		case 't': s.flush_ms = opt_i64("-t", optarg, 1, 3600000); break;
+		case 's': s.spool_path = optarg; break;
+		case 'r': s.reject_path = optarg; break;
+		case 'a': s.account = optarg; break;
+		case 'k': s.keep_days = opt_i64("-k", optarg, 0, 100000); break;
+		case 'S': s.sqldir = optarg; break;
+		case 'v': diag_verbose++; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		default: usage(NULL);
+		}
+	if (optind != argc)
+		usage("no operands expected");
+	if (!s.sqldir || !*s.sqldir)
+		s.sqldir = default_sqldir();
+	if (!*s.account)
+		usage("-a: empty account");
+
+	if (migrate) {
+		char err[512];
+		int rc, applied;
+		struct db *d = db_open(s.url, err, sizeof err, &rc);
+
+		if (!d)
+			die(1, "database: %s", err);
+		if (db_migrate(d, s.sqldir, &applied) != DB_OK)
+			die(1, "database: migrations: %s", db_error(d));
+		printf("%s: %d migration%s applied (%s)\n", diag_prog, applied, applied == 1 ? "" : "s", db_dialect(d));
+		db_close(d);
+		return 0;
+	}
+
+	if (!s.reject_path) {
+		size_t n = strlen(s.spool_path);
+
+		if (n > 6 && !strcmp(s.spool_path + n - 6, ".spool"))
+			snprintf(rejbuf, sizeof rejbuf, "%.*s.rejects", (int)(n - 6), s.spool_path);
+		else
+			snprintf(rejbuf, sizeof rejbuf, "%s.rejects", s.spool_path);
+		s.reject_path = rejbuf;
+	}
+	{
+		/* var/ in a fresh tree */
+		const char *slash = strrchr(s.spool_path, '/');
+
+		if (slash && slash != s.spool_path) {
+			char *dir = xstrndup(s.spool_path, (size_t)(slash - s.spool_path));
+
+			if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+				die(1, "mkdir %s: %s", dir, strerror(errno));
+			free(dir);
+		}
+	}
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	spool_open(&s);
+	if (fstat(0, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		if (pipe2(s.p, O_CLOEXEC) < 0)
+			die(1, "pipe: %s", strerror(errno));
+	}
+	if (db_up(&s, false) != DB_OK) {
+		s.down_since = rt_mono_ms();
+		warnx_("database unreachable; lines are kept in %s until it is back", s.spool_path);
+		db_down(&s, "connect");
+	}
+
+	while (!stop) {
+		int64_t now = rt_mono_ms(), timeout = -1;
+		bool pending = s.done < s.size, due;
+		struct pollfd pf = { .fd = 0, .events = POLLIN };
+
+		if (s.eof && !pending)
+			break;
+		/* a backlog (lines spooled before, or what a batch cut at s.batch
+		 * left) drains at once; fresh lines wait for the batch or the timer */
+		due = pending && (s.eof || s.unflushed >= s.batch || s.unflushed == 0 ||
+		    now - s.first_unflushed >= s.flush_ms);
+		if (due) {
+			spool_sync(&s);
+			if (s.db) {
+				flush(&s);
+				s.unflushed = 0;        /* what is left is backlog */
+				continue;
+			}
+		}
+		if (!s.db && now >= s.next_try) {
+			if (db_up(&s, true) != DB_OK)
+				db_down(&s, "connect");
+			continue;
+		}
+		if (s.db && now >= s.next_retain && !pending) {
+			if (!retain(&s))
+				s.next_retain = now + 600000;
+			continue;
+		}
+		if (pending && s.unflushed)
+			timeout = s.first_unflushed + s.flush_ms - now;
+		if (!s.db && (timeout < 0 || s.next_try - now < timeout))
+			timeout = s.next_try - now;
+		if (timeout < 0 && (s.eof || pending))
+			timeout = 0;
+		if (s.eof) {
+			poll(NULL, 0, (int)(timeout < 0 ? 1000 : timeout));
+			continue;
+		}
+		if (poll(&pf, 1, (int)(timeout > 60000 ? 60000 : timeout)) < 0) {
+			if (errno == EINTR)
+				continue;
+			die(1, "poll: %s", strerror(errno));
+		}
+		if (pf.revents)
+			intake(&s);
+	}
+	spool_sync(&s);
+	if (s.done < s.size)
+		warnx_("%lld bytes not yet stored are kept in %s for the next start", (long long)(s.size - s.done), s.spool_path);
+	if (s.malformed || s.unknown || s.rejected)
+		warnx_("%lu lines: %lu stored (%lld rows), %lu not stored by design, %lu malformed, %lu of unknown type, "
+		    "%lu refused by the database", s.lines, s.stored, (long long)s.rows, s.skipped, s.malformed, s.unknown,
+		    s.rejected);
+	db_close(s.db);
+	json_free(&s.j);
+	buf_free(&s.out);
+	buf_free(&s.rb);
+	buf_free(&s.part);
+	buf_free(&s.arena);
+	return 0;
+}

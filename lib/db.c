@@ -1,0 +1,638 @@
+/* db.c: SQLite and PostgreSQL behind one small interface.  See db.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "db.h"
+#include "diag.h"
+#include "rtime.h"
+
+struct db {
+	int pg;                         /* 1: PostgreSQL, 0: SQLite */
+	sqlite3 *lite;
+	sqlite3_stmt *st[DB_MAX_STMT];
+	PGconn *conn;
+	int nparam[DB_MAX_STMT];
+	int inbatch, failed;            /* failed: DB_OK or the first error's class */
+	int64_t rows;
+	int queued;                     /* PostgreSQL: statements in the pipeline */
+	char err[512];
+};
+
+static void
+seterr(struct db *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->err, sizeof d->err, fmt, ap);
+	va_end(ap);
+	/* one line: libpq ends its messages with a newline, some with two lines */
+	for (char *p = d->err; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = p[1] ? ' ' : '\0';
+}
+
+const char *
+db_error(const struct db *d)
+{
+	return d->err;
+}
+
+const char *
+db_dialect(const struct db *d)
+{
+	return d->pg ? "pg" : "sqlite";
+}
+
+/* ---- classification ---- */
+
+static int
+lite_class(int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_BUSY: case SQLITE_LOCKED: case SQLITE_NOMEM: case SQLITE_IOERR:
+	case SQLITE_FULL: case SQLITE_CANTOPEN: case SQLITE_PROTOCOL: case SQLITE_READONLY:
+	case SQLITE_INTERRUPT:
+		return DB_TRANSIENT;
+	default:
+		return DB_PERMANENT;
+	}
+}
+
+/* SQLSTATE classes that say "not now" rather than "never": connection
+ * exception, insufficient resources, operator intervention (shutdown),
+ * transaction rollback (serialization, deadlock), system error. */
+static int
+pg_class(PGconn *c, const PGresult *r)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	if (PQstatus(c) != CONNECTION_OK || !st)
+		return DB_TRANSIENT;
+	if (!strncmp(st, "08", 2) || !strncmp(st, "53", 2) || !strncmp(st, "57", 2) ||
+	    !strncmp(st, "40", 2) || !strncmp(st, "58", 2) || !strncmp(st, "XX", 2))
+		return DB_TRANSIENT;
+	return DB_PERMANENT;
+}
+
+static int
+pg_fail(struct db *d, const PGresult *r, const char *what)
+{
+	const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	if (!m || !*m)
+		m = PQerrorMessage(d->conn);
+	seterr(d, "%s: %s%s%s%s", what, m, st ? " (SQLSTATE " : "", st ? st : "", st ? ")" : "");
+	return pg_class(d->conn, r);
+}
+
+static int
+lite_fail(struct db *d, int code, const char *what)
+{
+	seterr(d, "%s: %s", what, sqlite3_errmsg(d->lite));
+	return lite_class(code);
+}
+
+/* ---- open and close ---- */
+
+static void
+pg_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	debugx("postgres: %s", msg);
+}
+
+static struct db *
+open_pg(struct db *d, const char *url, int *rc)
+{
+	/* later keywords win: a connect_timeout in url overrides ours */
+	const char *kw[] = { "connect_timeout", "application_name", "dbname", NULL };
+	const char *val[] = { "5", diag_prog, url, NULL };
+
+	d->pg = 1;
+	d->conn = PQconnectdbParams(kw, val, 1);
+	if (!d->conn) {
+		seterr(d, "libpq: out of memory");
+		*rc = DB_TRANSIENT;
+		return NULL;
+	}
+	if (PQstatus(d->conn) != CONNECTION_OK) {
+		seterr(d, "connect: %s", PQerrorMessage(d->conn));
+		*rc = DB_TRANSIENT;
+		return NULL;
+	}
+	PQsetNoticeProcessor(d->conn, pg_notice, NULL);
+	return d;
+}
+
+static struct db *
+open_lite(struct db *d, const char *path, int *rc)
+{
+	int e;
+	char *slash;
+
+	/* create the directory the file goes in (var/ in a fresh tree), one level */
+	slash = strrchr(path, '/');
+	if (slash && slash != path) {
+		char *dir = xstrndup(path, (size_t)(slash - path));
+
+		if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+			seterr(d, "mkdir %s: %s", dir, strerror(errno));
+			free(dir);
+			*rc = DB_TRANSIENT;
+			return NULL;
+		}
+		free(dir);
+	}
+	e = sqlite3_open_v2(path, &d->lite, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (e != SQLITE_OK) {
+		seterr(d, "open %s: %s", path, d->lite ? sqlite3_errmsg(d->lite) : sqlite3_errstr(e));
+		*rc = lite_class(e);
+		return NULL;
+	}
+	sqlite3_busy_timeout(d->lite, 5000);
+	if ((e = sqlite3_exec(d->lite, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL)) != SQLITE_OK) {
+		*rc = lite_fail(d, e, path);
+		return NULL;
+	}
+	return d;
+}
+
+struct db *
+db_open(const char *url, char *err, size_t cap, int *rc)
+{
+	struct db *d = xcalloc(1, sizeof *d), *ok;
+
+	*rc = DB_OK;
+	if (!strncmp(url, "sqlite:", 7))
+		ok = open_lite(d, url + 7, rc);
+	else
+		ok = open_pg(d, url, rc);
+	if (!ok) {
+		snprintf(err, cap, "%s", d->err);
+		db_close(d);
+	}
+	return ok;
+}
+
+void
+db_close(struct db *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < DB_MAX_STMT; i++)
+		if (d->st[i])
+			sqlite3_finalize(d->st[i]);
+	if (d->lite)
+		sqlite3_close(d->lite);
+	if (d->conn)
+		PQfinish(d->conn);
+	free(d);
+}
+
+/* ---- plain statements ---- */
+
+int
+db_exec(struct db *d, const char *sql)
+{
+	if (d->pg) {
+		PGresult *r = PQexec(d->conn, sql);
+		int rc = DB_OK;
+
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+			rc = pg_fail(d, r, "exec");
+		PQclear(r);
+		return rc;
+	} else {
+		char *m = NULL;
+		int e = sqlite3_exec(d->lite, sql, NULL, NULL, &m);
+
+		if (e != SQLITE_OK) {
+			seterr(d, "exec: %s", m ? m : sqlite3_errstr(e));
+			sqlite3_free(m);
+			return lite_class(e);
+		}
+		return DB_OK;
+	}
+}
+
+int
+db_query_i64(struct db *d, const char *sql, int64_t *out, int *isnull)
+{
+	*out = 0;
+	*isnull = 1;
+	if (d->pg) {
+		PGresult *r = PQexec(d->conn, sql);
+		int rc = DB_OK;
+
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			rc = pg_fail(d, r, "query");
+		else if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
+			*isnull = 0;
+			*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		}
+		PQclear(r);
+		return rc;
+	} else {
+		sqlite3_stmt *st;
+		int e = sqlite3_prepare_v2(d->lite, sql, -1, &st, NULL);
+
+		if (e != SQLITE_OK)
+			return lite_fail(d, e, "query");
+		e = sqlite3_step(st);
+		if (e == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+			*isnull = 0;
+			*out = sqlite3_column_int64(st, 0);
+		}
+		if (e != SQLITE_ROW && e != SQLITE_DONE) {
+			int rc = lite_fail(d, e, "query");
+
+			sqlite3_finalize(st);
+			return rc;
+		}
+		sqlite3_finalize(st);
+		return DB_OK;
+	}
+}
+
+/* ---- prepared statements and batches ---- */
+
+int
+db_prepare(struct db *d, int id, const char *sql)
+{
+	int n = 0;
+
+	if (id < 0 || id >= DB_MAX_STMT)
+		die_internal("db_prepare: statement id %d", id);
+	for (const char *p = sql; *p; p++)
+		n += *p == '?';
+	d->nparam[id] = n;
+	if (d->pg) {
+		struct buf b = { 0 };
+		char name[16];
+		PGresult *r;
+		int rc = DB_OK, k = 0;
+
+		for (const char *p = sql; *p; p++)
+			if (*p == '?')
+				buf_printf(&b, "$%d", ++k);
+			else
+				buf_putc(&b, *p);
+		snprintf(name, sizeof name, "s%d", id);
+		r = PQprepare(d->conn, name, b.p, 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = pg_fail(d, r, "prepare");
+		PQclear(r);
+		buf_free(&b);
+		return rc;
+	} else {
+		int e;
+
+		if (d->st[id])
+			sqlite3_finalize(d->st[id]);
+		d->st[id] = NULL;
+		e = sqlite3_prepare_v3(d->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, &d->st[id], NULL);
+		return e == SQLITE_OK ? DB_OK : lite_fail(d, e, "prepare");
+	}
+}
+
+int
+db_begin(struct db *d)
+{
+	if (d->inbatch)
+		die_internal("db_begin: batch already open");
+	d->inbatch = 1;
+	d->failed = DB_OK;
+	d->rows = 0;
+	d->queued = 0;
+	d->err[0] = '\0';
+	if (d->pg) {
+		if (!PQenterPipelineMode(d->conn)) {
+			d->failed = pg_fail(d, NULL, "pipeline");
+			return d->failed;
+		}
+		return DB_OK;
+	} else {
+		int e = sqlite3_exec(d->lite, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+
+		if (e != SQLITE_OK)
+			d->failed = lite_fail(d, e, "begin");
+		return d->failed;
+	}
+}
+
+static int
+add_pg(struct db *d, int id, const struct db_val *v, int n)
+{
+	const char *vals[64];
+	char num[64][24];
+	char name[16];
+
+	if (n > 64)
+		die_internal("db_add: %d parameters", n);
+	for (int i = 0; i < n; i++)
+		switch (v[i].t) {
+		case DBV_NULL:
+			vals[i] = NULL;
+			break;
+		case DBV_INT:
+			snprintf(num[i], sizeof num[i], "%lld", (long long)v[i].i);
+			vals[i] = num[i];
+			break;
+		case DBV_REAL: case DBV_TEXT:
+			vals[i] = v[i].s;
+			break;
+		}
+	snprintf(name, sizeof name, "s%d", id);
+	if (!PQsendQueryPrepared(d->conn, name, n, vals, NULL, NULL, 0))
+		return pg_fail(d, NULL, "send");
+	d->queued++;
+	return DB_OK;
+}
+
+static int
+add_lite(struct db *d, int id, const struct db_val *v, int n)
+{
+	sqlite3_stmt *st = d->st[id];
+	int e = SQLITE_OK;
+
+	for (int i = 0; i < n && e == SQLITE_OK; i++)
+		switch (v[i].t) {
+		case DBV_NULL:
+			e = sqlite3_bind_null(st, i + 1);
+			break;
+		case DBV_INT:
+			e = sqlite3_bind_int64(st, i + 1, v[i].i);
+			break;
+		case DBV_REAL:
+			e = sqlite3_bind_double(st, i + 1, strtod(v[i].s, NULL));
+			break;
+		case DBV_TEXT:
+			e = sqlite3_bind_text(st, i + 1, v[i].s, (int)v[i].n, SQLITE_STATIC);
+			break;
+		}
+	if (e == SQLITE_OK) {
+		e = sqlite3_step(st);
+		if (e == SQLITE_DONE) {
+			d->rows += sqlite3_changes(d->lite);
+			e = SQLITE_OK;
+		}
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return e == SQLITE_OK ? DB_OK : lite_fail(d, e, "insert");
+}
+
+int
+db_add(struct db *d, int id, const struct db_val *v, int n)
+{
+	int rc;
+
+	if (!d->inbatch || id < 0 || id >= DB_MAX_STMT || n != d->nparam[id])
+		die_internal("db_add: statement %d with %d parameters", id, n);
+	if (d->failed != DB_OK)
+		return d->failed;
+	rc = d->pg ? add_pg(d, id, v, n) : add_lite(d, id, v, n);
+	if (rc != DB_OK)
+		d->failed = rc;
+	return rc;
+}
+
+/* Read the pipeline's results up to and including the Sync. */
+static int
+pg_sync(struct db *d)
+{
+	int rc = DB_OK;
+	int nulls = 0;
+
+	if (!PQpipelineSync(d->conn))
+		return pg_fail(d, NULL, "sync");
+	for (;;) {
+		PGresult *r = PQgetResult(d->conn);
+
+		if (!r) {
+			/* NULL ends each statement's results; a dead connection gives
+			 * nothing but NULLs */
+			if (PQstatus(d->conn) != CONNECTION_OK || ++nulls > d->queued + 1) {
+				if (rc == DB_OK)
+					rc = pg_fail(d, NULL, "commit");
+				break;
+			}
+			continue;
+		}
+		switch (PQresultStatus(r)) {
+		case PGRES_PIPELINE_SYNC:
+			PQclear(r);
+			goto done;
+		case PGRES_COMMAND_OK:
+			d->rows += strtoll(PQcmdTuples(r), NULL, 10);
+			break;
+		case PGRES_PIPELINE_ABORTED:
+			break;
+		default:
+			if (rc == DB_OK)
+				rc = pg_fail(d, r, "insert");
+			break;
+		}
+		PQclear(r);
+	}
+done:
+	if (PQstatus(d->conn) == CONNECTION_OK && !PQexitPipelineMode(d->conn) && rc == DB_OK)
+		rc = pg_fail(d, NULL, "pipeline");
+	return rc;
+}
+
+int
+db_commit(struct db *d, int64_t *rows)
+{
+	int rc = d->failed;
+
+	if (!d->inbatch)
+		die_internal("db_commit: no batch");
+	d->inbatch = 0;
+	if (d->pg) {
+		/* the Sync commits when nothing failed and rolls back otherwise */
+		int s = PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF ? pg_sync(d) : DB_TRANSIENT;
+
+		if (rc == DB_OK)
+			rc = s;
+	} else if (rc == DB_OK) {
+		int e = sqlite3_exec(d->lite, "COMMIT", NULL, NULL, NULL);
+
+		if (e != SQLITE_OK) {
+			rc = lite_fail(d, e, "commit");
+			sqlite3_exec(d->lite, "ROLLBACK", NULL, NULL, NULL);
+		}
+	} else if (!sqlite3_get_autocommit(d->lite))
+		sqlite3_exec(d->lite, "ROLLBACK", NULL, NULL, NULL);
+	if (rows)
+		*rows = rc == DB_OK ? d->rows : 0;
+	return rc;
+}
+
+/* ---- migrations ---- */
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "NNN-name[.dialect].sql": returns the length of "NNN-name", or 0 if the
+ * file is not a migration for this dialect. */
+static size_t
+mig_version(const char *f, const char *dialect)
+{
+	size_t n = strlen(f), v;
+	const char *dot;
+
+	if (n < 9 || strcmp(f + n - 4, ".sql") || f[0] < '0' || f[0] > '9' ||
+	    f[1] < '0' || f[1] > '9' || f[2] < '0' || f[2] > '9' || f[3] != '-')
+		return 0;
+	dot = strchr(f, '.');
+	v = (size_t)(dot - f);
+	for (size_t i = 4; i < v; i++)
+		if (!((f[i] >= 'a' && f[i] <= 'z') || (f[i] >= '0' && f[i] <= '9') || f[i] == '-' || f[i] == '_'))
+			return 0;
+	if (dot == f + n - 4)
+		return v;                       /* shared */
+	if (strlen(dialect) == (size_t)(f + n - 4 - dot - 1) && !strncmp(dot + 1, dialect, strlen(dialect)))
+		return v;
+	return 0;
+}
+
+static char *
+slurp(const char *path, char *err, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	struct buf b = { 0 };
+	char chunk[4096];
+	size_t n;
+
+	if (!f) {
+		snprintf(err, cap, "%.300s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	if (ferror(f)) {
+		snprintf(err, cap, "%.300s: read: %s", path, strerror(errno));
+		fclose(f);
+		buf_free(&b);
+		return NULL;
+	}
+	fclose(f);
+	buf_reserve(&b, 0);
+	b.p[b.len] = '\0';
+	return b.p;
+}
+
+static int
+mig_apply(struct db *d, const char *dir, const char *file, const char *version, int *applied)
+{
+	char sql[256], path[4096];
+	int64_t have;
+	int isnull, rc;
+	char *text;
+
+	rc = db_exec(d, d->pg ? "BEGIN; SELECT pg_advisory_xact_lock(7235001)" : "BEGIN IMMEDIATE");
+	if (rc != DB_OK)
+		return rc;
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM schema_migrations WHERE version = '%s'", version);
+	if ((rc = db_query_i64(d, sql, &have, &isnull)) != DB_OK)
+		goto fail;
+	if (have == 0) {
+		snprintf(path, sizeof path, "%s/%s", dir, file);
+		if (!(text = slurp(path, d->err, sizeof d->err))) {
+			rc = DB_PERMANENT;
+			goto fail;
+		}
+		rc = db_exec(d, text);
+		free(text);
+		if (rc != DB_OK) {
+			char why[sizeof d->err];
+
+			memcpy(why, d->err, sizeof why);
+			seterr(d, "%s: %s", file, why);
+			goto fail;
+		}
+		snprintf(sql, sizeof sql, "INSERT INTO schema_migrations (version, applied_ms) VALUES ('%s', %lld)",
+		    version, (long long)rt_now_ms());
+		if ((rc = db_exec(d, sql)) != DB_OK)
+			goto fail;
+		(*applied)++;
+	}
+	return db_exec(d, "COMMIT");
+fail:
+	{
+		char why[sizeof d->err];
+
+		memcpy(why, d->err, sizeof why);
+		db_exec(d, "ROLLBACK");
+		memcpy(d->err, why, sizeof why);
+	}
+	return rc;
+}
+
+int
+db_migrate(struct db *d, const char *dir, int *applied)
+{
+	DIR *dp;
+	struct dirent *e;
+	char **f = NULL;
+	size_t nf = 0, cf = 0;
+	int rc;
+
+	*applied = 0;
+	rc = db_exec(d, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    "version TEXT PRIMARY KEY, applied_ms BIGINT NOT NULL)");
+	if (rc != DB_OK)
+		return rc;
+	if (!(dp = opendir(dir))) {
+		seterr(d, "migrations: %s: %s", dir, strerror(errno));
+		return DB_PERMANENT;
+	}
+	while ((e = readdir(dp)))
+		if (mig_version(e->d_name, db_dialect(d))) {
+			if (nf == cf)
+				f = xrealloc(f, (cf = cf ? 2 * cf : 16) * sizeof *f);
+			f[nf++] = xstrdup(e->d_name);
+		}
+	closedir(dp);
+	if (nf == 0) {
+		seterr(d, "migrations: %s: no NNN-name.sql files", dir);
+		free(f);
+		return DB_PERMANENT;
+	}
+	qsort(f, nf, sizeof *f, cmpstr);
+	for (size_t i = 0; i < nf && rc == DB_OK; i++) {
+		size_t v = mig_version(f[i], db_dialect(d));
+		char version[256];
+		int dialect_too = 0;
+
+		snprintf(version, sizeof version, "%.*s", (int)v, f[i]);
+		/* a dialect file of the same version replaces the shared one */
+		for (size_t k = 0; k < nf; k++)
+			if (k != i && !strncmp(f[k], f[i], v) && f[k][v] == '.' && strcmp(f[k] + v, ".sql") != 0 &&
+			    strcmp(f[i] + v, ".sql") == 0)
+				dialect_too = 1;
+		if (dialect_too)
+			continue;
+		rc = mig_apply(d, dir, f[i], version, applied);
+	}
+	for (size_t i = 0; i < nf; i++)
+		free(f[i]);
+	free(f);
+	return rc;
+}

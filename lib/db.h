@@ -1,0 +1,69 @@
+/* db.h: one interface over SQLite (sqlite3) and PostgreSQL (libpq).
+ *
+ * A store is named by a URL: "sqlite:PATH" (WAL mode, synchronous=FULL), or
+ * anything else, which is handed to libpq as a connection string
+ * ("postgresql://...", "host=/tmp dbname=recio").  Statements are written
+ * once with '?' placeholders; for PostgreSQL they become $1, $2, ...
+ *
+ * Writes go in batches: db_begin, db_add for each row, db_commit.  A batch is
+ * one transaction: on SQLite BEGIN IMMEDIATE ... COMMIT; on PostgreSQL one
+ * libpq pipeline of prepared statements closed by a Sync (one round trip,
+ * one implicit transaction).  A batch that fails leaves nothing behind.
+ *
+ * Every call that can fail returns DB_OK, DB_TRANSIENT (the database is
+ * unreachable, busy, out of space, shutting down: try again later) or
+ * DB_PERMANENT (this data cannot be stored: a constraint, a bad value, bad
+ * SQL); db_error says why. */
+#ifndef RECIO_DB_H
+#define RECIO_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DB_OK         0
+#define DB_TRANSIENT -1
+#define DB_PERMANENT -2
+
+#define DB_MAX_STMT  32   /* statement ids 0..DB_MAX_STMT-1 */
+
+enum db_vtype { DBV_NULL, DBV_INT, DBV_REAL, DBV_TEXT };
+
+/* A parameter.  DBV_REAL carries its decimal text (s, n) as read from JSON,
+ * so nothing is lost in a double round trip on PostgreSQL; DBV_TEXT's s must
+ * be NUL-terminated at s[n]. */
+struct db_val {
+	enum db_vtype t;
+	int64_t i;
+	const char *s;
+	size_t n;
+};
+
+struct db;
+
+/* Connect.  NULL on failure with the reason in err and the class in *rc. */
+struct db *db_open(const char *url, char *err, size_t cap, int *rc);
+void db_close(struct db *d);
+const char *db_error(const struct db *d);
+const char *db_dialect(const struct db *d);           /* "sqlite" or "pg" */
+
+/* Apply the migrations in dir not yet recorded in schema_migrations, each in
+ * its own transaction, in name order.  Files are NNN-name.sql (both
+ * dialects) or NNN-name.sqlite.sql / NNN-name.pg.sql (one dialect; it wins
+ * over a shared file of the same NNN-name).  *applied gets the number run.
+ * Concurrent callers are serialised (advisory lock / BEGIN IMMEDIATE). */
+int db_migrate(struct db *d, const char *dir, int *applied);
+
+/* Run SQL text (may hold several statements) outside any batch. */
+int db_exec(struct db *d, const char *sql);
+/* Run a query returning one integer (NULL gives *isnull = 1). */
+int db_query_i64(struct db *d, const char *sql, int64_t *out, int *isnull);
+
+int db_prepare(struct db *d, int id, const char *sql);
+int db_begin(struct db *d);
+/* Queue one execution of statement id.  An error is kept and returned by
+ * db_commit, which then rolls the batch back. */
+int db_add(struct db *d, int id, const struct db_val *v, int n);
+/* Returns DB_OK once the batch is durable; *rows gets rows changed. */
+int db_commit(struct db *d, int64_t *rows);
+
+#endif
