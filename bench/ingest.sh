@@ -1,0 +1,125 @@
+#!/bin/sh
+# bench/ingest.sh [LINES [SWEEP]]: db-sink's ingest throughput over LINES
+# generated tick lines (default 1,000,000, one a second, btc-tick's format),
+# into PostgreSQL and SQLite, each next to the store's own bulk loader over
+# the same rows as CSV (psql \copy, sqlite3 .import), in the same run; then
+# db-sink's batch size (-n 200, 2000, 10000) over SWEEP lines (default
+# LINES/4).  Every load goes into a fresh database and is checked (row count
+# and sum of price_cc).  Prints a table and one NDJSON line.
+#
+# PostgreSQL: a throwaway server (t/pg) unless RECIO_TEST_PG names one
+# ("host=DIR user=postgres"); its databases are created and dropped here.
+set -eu
+n=${1:-1000000}
+sw=${2:-$((n / 4))}
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${RECIO_BIN:-$here/../build/bin}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")
+pgdir= pg=${RECIO_TEST_PG:-} dbs=
+cleanup() {
+	for d in $dbs; do psql "$pg dbname=postgres" -qc "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || :; done
+	[ -z "$pgdir" ] || "$here/../t/pg" kill "$pgdir"
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+cols=ts,src,price_cc,bid_cc,ask_cc,d1m,d2m,d3m,d4m,d15m,d30m,mom_bp,avg1m,vol30s,vol5m,vol60m
+
+awk -v n="$n" -v csv="$dir/ticks.csv" -f "$here/gen-ticks.awk" >"$dir/ticks.ndjson"
+head -n "$sw" "$dir/ticks.ndjson" >"$dir/sweep.ndjson"
+want=$(awk -F, '{ s += $3 } END { printf "%d|%.0f", NR, s }' "$dir/ticks.csv")
+want_sw=$(head -n "$sw" "$dir/ticks.csv" | awk -F, '{ s += $3 } END { printf "%d|%.0f", NR, s }')
+mb() { echo "$(wc -c <"$1") / 1000000" | bc; }
+
+if [ -z "$pg" ]; then
+	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/rpg.XXXXXX")
+	pg=$("$here/../t/pg" start "$pgdir")
+fi
+seq=0
+newpg() {       # a fresh database; its libpq string in $url
+	seq=$((seq + 1))
+	d=recio_bench_$$_$seq
+	dbs="$dbs $d"
+	psql "$pg dbname=postgres" -qc "CREATE DATABASE $d" >/dev/null
+	url="$pg dbname=$d"
+}
+newlite() { seq=$((seq + 1)); url="sqlite:$dir/lite$seq.db"; }
+migrate() { "$bin/db-sink" --migrate -d "$url" >"$dir/err" 2>&1 || { cat "$dir/err" >&2; exit 1; }; }
+settle() {      # write out what earlier runs left dirty, so it is not billed here
+	sync
+	psql "$pg dbname=postgres" -qc CHECKPOINT >/dev/null
+}
+check() {       # check URL WANT: rows and sum(price_cc) in ticks
+	q='SELECT count(*), sum(price_cc) FROM ticks'
+	case $1 in
+	sqlite:*) got=$(sqlite3 "${1#sqlite:}" "$q") ;;
+	*) got=$(psql "$1" -Atc "$q") ;;
+	esac
+	[ "$got" = "$2" ] || { echo "ingest.sh: $1: count|sum $got, want $2" >&2; exit 1; }
+}
+
+# timed runs: the wall seconds in $secs, db-sink's user+sys CPU seconds in $cpu
+if [ -x /usr/bin/time ]; then
+	cputime() { /usr/bin/time -f '%U %S' -o "$dir/cpu" "$@"; }
+	cpuread() { cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$dir/cpu"); }
+else
+	cputime() { "$@"; }
+	cpuread() { cpu=-; }
+fi
+timed() {       # timed CMD...: wall time of CMD, output in $dir/err
+	settle
+	s=$(date +%s.%N)
+	"$@" >"$dir/err" 2>&1 || { cat "$dir/err" >&2; exit 1; }
+	e=$(date +%s.%N)
+	secs=$(echo "$e - $s" | bc -l)
+}
+sinkrun() {     # sinkrun FILE ARGS...: cat FILE | db-sink ARGS
+	f=$1; shift
+	rm -f "$dir/s.spool" "$dir/s.spool.off" "$dir/s.rejects"
+	cat "$f" | cputime "$bin/db-sink" -s "$dir/s.spool" "$@" || return
+	[ ! -s "$dir/s.rejects" ] || { echo "ingest.sh: lines rejected:" >&2; head -n 3 "$dir/s.rejects" >&2; exit 1; }
+}
+sink() {        # sink FILE WANT ARGS...: a fresh database per call (url set)
+	f=$1 w=$2; shift 2
+	timed sinkrun "$f" -d "$url" "$@"
+	cpuread
+	check "$url" "$w"
+}
+
+# -k 0: no retention pass (the generated span is under 30 days anyway)
+newpg;   sink "$dir/ticks.ndjson" "$want" -k 0; pg_s=$secs pg_cpu=$cpu
+newpg;   migrate; timed psql "$url" -qc "\\copy ticks($cols) FROM '$dir/ticks.csv' CSV"
+check "$url" "$want"; copy_s=$secs
+newlite; sink "$dir/ticks.ndjson" "$want" -k 0; lite_s=$secs lite_cpu=$cpu
+newlite; migrate; timed sqlite3 "${url#sqlite:}" ".import --csv $dir/ticks.csv ticks"
+check "$url" "$want"; imp_s=$secs
+for b in 200 2000 10000; do
+	newpg;   sink "$dir/sweep.ndjson" "$want_sw" -k 0 -n "$b"; eval "spg_$b=\$secs spg_cpu_$b=\$cpu"
+	newlite; sink "$dir/sweep.ndjson" "$want_sw" -k 0 -n "$b"; eval "slite_$b=\$secs slite_cpu_$b=\$cpu"
+done
+
+pgv=$(psql "$pg dbname=postgres" -Atc 'SHOW server_version' | cut -d' ' -f1)
+litev=$(sqlite3 :memory: 'SELECT sqlite_version()')
+rate() { echo "$1 / $2" | bc; }       # rows seconds
+row() {         # row LABEL ROWS SECS CPU REF_RATE
+	r=$(rate "$2" "$3")
+	printf '%-36s %9s %8.2f %8s %10s %8s\n' "$1" "$2" "$3" "$4" "$r" "$(echo "scale=1; $5 / $r" | bc)"
+}
+echo "ingest: $n tick lines ($(mb "$dir/ticks.ndjson") MB NDJSON, $(mb "$dir/ticks.csv") MB CSV); PostgreSQL $pgv, SQLite $litev"
+printf '%-36s %9s %8s %8s %10s %8s\n' "" rows seconds "cpu s" rows/s "x loader"
+copy_r=$(rate "$n" "$copy_s") imp_r=$(rate "$n" "$imp_s")
+row 'psql \copy -> PostgreSQL' "$n" "$copy_s" - "$copy_r"
+row 'db-sink -> PostgreSQL (-n 2000)' "$n" "$pg_s" "$pg_cpu" "$copy_r"
+row 'sqlite3 .import --csv -> SQLite' "$n" "$imp_s" - "$imp_r"
+row 'db-sink -> SQLite (-n 2000)' "$n" "$lite_s" "$lite_cpu" "$imp_r"
+for b in 200 2000 10000; do
+	eval "row \"db-sink -> PostgreSQL -n $b\" $sw \$spg_$b \$spg_cpu_$b $copy_r"
+done
+for b in 200 2000 10000; do
+	eval "row \"db-sink -> SQLite -n $b\" $sw \$slite_$b \$slite_cpu_$b $imp_r"
+done
+echo "(cpu s: db-sink's own user+sys; x loader: the store's bulk loader rows/s over this row's rows/s)"
+printf '{"bench":"ingest","lines":%s,"sweep_lines":%s,"pg_copy_rps":%s,"pg_sink_rps":%s,"sqlite_import_rps":%s,"sqlite_sink_rps":%s,"pg_sweep_rps":{"200":%s,"2000":%s,"10000":%s},"sqlite_sweep_rps":{"200":%s,"2000":%s,"10000":%s}}\n' \
+	"$n" "$sw" "$copy_r" "$(rate "$n" "$pg_s")" "$imp_r" "$(rate "$n" "$lite_s")" \
+	"$(rate "$sw" "$spg_200")" "$(rate "$sw" "$spg_2000")" "$(rate "$sw" "$spg_10000")" \
+	"$(rate "$sw" "$slite_200")" "$(rate "$sw" "$slite_2000")" "$(rate "$sw" "$slite_10000")"
