@@ -15,7 +15,7 @@ sw=${2:-$((n / 4))}
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${RECIO_BIN:-$here/../build/bin}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")
-pgdir= pg=${RECIO_TEST_PG:-} dbs=
+pgdir='' pg=${RECIO_TEST_PG:-} dbs=''
 cleanup() {
 	for d in $dbs; do psql "$pg dbname=postgres" -qc "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || :; done
 	[ -z "$pgdir" ] || "$here/../t/pg" kill "$pgdir"
@@ -76,6 +76,7 @@ timed() {       # timed CMD...: wall time of CMD, output in $dir/err
 sinkrun() {     # sinkrun FILE ARGS...: cat FILE | db-sink ARGS
 	f=$1; shift
 	rm -f "$dir/s.spool" "$dir/s.spool.off" "$dir/s.rejects"
+	# shellcheck disable=SC2002 # a pipe, as from btc-tick (db-sink peeks pipes with tee(2))
 	cat "$f" | cputime "$bin/db-sink" -s "$dir/s.spool" "$@" || return
 	[ ! -s "$dir/s.rejects" ] || { echo "ingest.sh: lines rejected:" >&2; head -n 3 "$dir/s.rejects" >&2; exit 1; }
 }
@@ -93,9 +94,9 @@ check "$url" "$want"; copy_s=$secs
 newlite; sink "$dir/ticks.ndjson" "$want" -k 0; lite_s=$secs lite_cpu=$cpu
 newlite; migrate; timed sqlite3 "${url#sqlite:}" ".import --csv $dir/ticks.csv ticks"
 check "$url" "$want"; imp_s=$secs
-for b in 200 2000 10000; do
-	newpg;   sink "$dir/sweep.ndjson" "$want_sw" -k 0 -n "$b"; eval "spg_$b=\$secs spg_cpu_$b=\$cpu"
-	newlite; sink "$dir/sweep.ndjson" "$want_sw" -k 0 -n "$b"; eval "slite_$b=\$secs slite_cpu_$b=\$cpu"
+for b in 200 2000 10000; do     # lines "store batch seconds cpu"
+	newpg;   sink "$dir/sweep.ndjson" "$want_sw" -k 0 -n "$b"; echo "PostgreSQL $b $secs $cpu" >>"$dir/sweep"
+	newlite; sink "$dir/sweep.ndjson" "$want_sw" -k 0 -n "$b"; echo "SQLite $b $secs $cpu" >>"$dir/sweep"
 done
 
 pgv=$(psql "$pg dbname=postgres" -Atc 'SHOW server_version' | cut -d' ' -f1)
@@ -112,14 +113,13 @@ row 'psql \copy -> PostgreSQL' "$n" "$copy_s" - "$copy_r"
 row 'db-sink -> PostgreSQL (-n 2000)' "$n" "$pg_s" "$pg_cpu" "$copy_r"
 row 'sqlite3 .import --csv -> SQLite' "$n" "$imp_s" - "$imp_r"
 row 'db-sink -> SQLite (-n 2000)' "$n" "$lite_s" "$lite_cpu" "$imp_r"
-for b in 200 2000 10000; do
-	eval "row \"db-sink -> PostgreSQL -n $b\" $sw \$spg_$b \$spg_cpu_$b $copy_r"
-done
-for b in 200 2000 10000; do
-	eval "row \"db-sink -> SQLite -n $b\" $sw \$slite_$b \$slite_cpu_$b $imp_r"
+for st in PostgreSQL SQLite; do
+	[ $st = SQLite ] && ref=$imp_r || ref=$copy_r
+	grep "^$st " "$dir/sweep" | while read -r _ b secs cpu; do
+		row "db-sink -> $st -n $b" "$sw" "$secs" "$cpu" "$ref"
+	done
 done
 echo "(cpu s: db-sink's own user+sys; x loader: the store's bulk loader rows/s over this row's rows/s)"
-printf '{"bench":"ingest","lines":%s,"sweep_lines":%s,"pg_copy_rps":%s,"pg_sink_rps":%s,"sqlite_import_rps":%s,"sqlite_sink_rps":%s,"pg_sweep_rps":{"200":%s,"2000":%s,"10000":%s},"sqlite_sweep_rps":{"200":%s,"2000":%s,"10000":%s}}\n' \
-	"$n" "$sw" "$copy_r" "$(rate "$n" "$pg_s")" "$imp_r" "$(rate "$n" "$lite_s")" \
-	"$(rate "$sw" "$spg_200")" "$(rate "$sw" "$spg_2000")" "$(rate "$sw" "$spg_10000")" \
-	"$(rate "$sw" "$slite_200")" "$(rate "$sw" "$slite_2000")" "$(rate "$sw" "$slite_10000")"
+sweep() { awk -v st="$1" -v n="$sw" '$1 == st { printf "%s\"%s\":%d", k++ ? "," : "", $2, n / $3 }' "$dir/sweep"; }
+printf '{"bench":"ingest","lines":%s,"sweep_lines":%s,"pg_copy_rps":%s,"pg_sink_rps":%s,"sqlite_import_rps":%s,"sqlite_sink_rps":%s,"pg_sweep_rps":{%s},"sqlite_sweep_rps":{%s}}\n' \
+	"$n" "$sw" "$copy_r" "$(rate "$n" "$pg_s")" "$imp_r" "$(rate "$n" "$lite_s")" "$(sweep PostgreSQL)" "$(sweep SQLite)"
