@@ -107,7 +107,8 @@ static const struct col c_markets[] = {
 	C("volume", 'i', false), C("oi", 'i', false), C("result", 's', false), END
 };
 static const struct col c_events[] = {
-	C("event_ticker", 's', true), C("ts", 'i', true), C("status", 's', false), C("close_ts", 'i', false),
+	C("event_ticker", 's', true), C("ts", 'i', true), C("hkey", 'H', true), C("ticker", 's', false),
+	C("status", 's', false), C("result", 's', false), C("close_ts", 'i', false),
 	C("strikes", 'i', false), C("prev_event", 's', false), C("raw", 'R', true), END
 };
 static const struct col c_signals[] = {
@@ -164,7 +165,7 @@ static const struct table tables[] = {
 	{ "ticks", "tick", c_ticks, "ts, src", false },
 	{ "market_quotes", "market", c_quotes, "ticker, ts", false },
 	{ "markets", "market", c_markets, "ticker", true },
-	{ "events", "event", c_events, "event_ticker", true },
+	{ "events", "event", c_events, "event_ticker, ts, hkey", false },
 	{ "signals", "signal", c_signals, "account, id", false },
 	{ "orders", "order", c_orders, "account, client_order_id", true },
 	{ "fills", "fill", c_fills, "account, fill_id", false },
@@ -1111,51 +1112,76 @@ main(int argc, char **argv)
 	}
 
 	while (!stop) {
-		int64_t now = rt_mono_ms(), timeout = -1;
-		bool pending = s.done < s.size, due;
+		int64_t now = rt_mono_ms(), timeout;
+		bool pending = s.done < s.size, busy = false;
 		struct pollfd pf = { .fd = 0, .events = POLLIN };
 
 		if (s.eof && !pending)
 			break;
-		/* a backlog (lines spooled before, or what a batch cut at s.batch
-		 * left) drains at once; fresh lines wait for the batch or the timer */
-		due = pending && (s.eof || s.unflushed >= s.batch || s.unflushed == 0 ||
-		    now - s.first_unflushed >= s.flush_ms);
-		if (due) {
+		/* a backlog (lines spooled before, during an outage, or what a batch
+		 * cut at s.batch left) drains at once; fresh lines wait for the batch
+		 * size or the timer */
+		if (pending && (s.eof || s.unflushed == 0 || s.unflushed >= s.batch ||
+		    now - s.first_unflushed >= s.flush_ms)) {
 			spool_sync(&s);
 			if (s.db) {
 				flush(&s);
-				s.unflushed = 0;        /* what is left is backlog */
-				continue;
+				busy = true;
 			}
+			s.unflushed = 0;        /* durable now; what is left is backlog */
 		}
 		if (!s.db && now >= s.next_try) {
 			if (db_up(&s, true) != DB_OK)
 				db_down(&s, "connect");
-			continue;
-		}
-		if (s.db && now >= s.next_retain && !pending) {
-			if (!retain(&s))
+			else
+				busy = true;
+		} else if (s.db && !pending && now >= s.next_retain) {
+			if (retain(&s))
+				busy = true;
+			else
 				s.next_retain = now + 600000;
-			continue;
 		}
-		if (pending && s.unflushed)
-			timeout = s.first_unflushed + s.flush_ms - now;
-		if (!s.db && (timeout < 0 || s.next_try - now < timeout))
-			timeout = s.next_try - now;
-		if (timeout < 0 && (s.eof || pending))
+
+		/* then input, without waiting when there is more to do */
+		pending = s.done < s.size;
+		now = rt_mono_ms();
+		if (busy || (s.db && pending && (s.unflushed == 0 || s.eof)))
 			timeout = 0;
+		else {
+			timeout = 60000;
+			if (pending && s.unflushed && s.first_unflushed + s.flush_ms - now < timeout)
+				timeout = s.first_unflushed + s.flush_ms - now;
+			if (!s.db && s.next_try - now < timeout)
+				timeout = s.next_try - now;
+			if (s.db && !pending && s.next_retain - now < timeout)
+				timeout = s.next_retain - now;
+			if (timeout < 0)
+				timeout = 0;
+		}
 		if (s.eof) {
-			poll(NULL, 0, (int)(timeout < 0 ? 1000 : timeout));
+			if (timeout > 0)
+				poll(NULL, 0, (int)timeout);
 			continue;
 		}
-		if (poll(&pf, 1, (int)(timeout > 60000 ? 60000 : timeout)) < 0) {
+		if (poll(&pf, 1, (int)timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			die(1, "poll: %s", strerror(errno));
 		}
 		if (pf.revents)
 			intake(&s);
+	}
+	if (stop && s.db) {
+		/* asked to stop: store what is spooled if that is quick */
+		int64_t until = rt_mono_ms() + 2000;
+
+		while (s.db && s.done < s.size && rt_mono_ms() < until)
+			flush(&s);
+	} else if (s.db && s.keep_days > 0) {
+		/* end of input: finish the retention pass, nothing waits for us */
+		s.retain_table = 0;
+		while (s.db && retain(&s))
+			;
 	}
 	spool_sync(&s);
 	if (s.done < s.size)

@@ -38,7 +38,7 @@ seterr(struct db *d, const char *fmt, ...)
 	va_end(ap);
 	/* one line: libpq ends its messages with a newline, some with two lines */
 	for (char *p = d->err; *p; p++)
-		if (*p == '\n' || *p == '\r')
+		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = p[1] ? ' ' : '\0';
 }
 
@@ -161,7 +161,7 @@ open_lite(struct db *d, const char *path, int *rc)
 		*rc = lite_class(e);
 		return NULL;
 	}
-	sqlite3_busy_timeout(d->lite, 5000);
+	sqlite3_busy_timeout(d->lite, 2000);
 	if ((e = sqlite3_exec(d->lite, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL)) != SQLITE_OK) {
 		*rc = lite_fail(d, e, path);
 		return NULL;

@@ -56,14 +56,20 @@ CREATE TABLE markets (
 );
 CREATE INDEX markets_event ON markets (event_ticker);
 
+-- event lines as they came (a new current event, a market closing or
+-- determined); hkey is a hash of the whole line
 CREATE TABLE events (
-	event_ticker TEXT PRIMARY KEY,
+	event_ticker TEXT NOT NULL,
 	ts           BIGINT NOT NULL,
+	hkey         TEXT NOT NULL,
+	ticker       TEXT,              -- the market, on a market's status change
 	status       TEXT,
+	result       TEXT,
 	close_ts     BIGINT,
 	strikes      BIGINT,
 	prev_event   TEXT,
-	raw          TEXT NOT NULL
+	raw          TEXT NOT NULL,
+	PRIMARY KEY (event_ticker, ts, hkey)
 );
 
 CREATE TABLE signals (

@@ -1,0 +1,352 @@
+#!/usr/bin/env bats
+# db-sink: storage, idempotence, rejects, spool and outages.  t/run runs this
+# file twice, with DBKIND=sqlite and DBKIND=pg (a real PostgreSQL server from
+# t/pg, named by RECIO_TEST_PG and RECIO_TEST_PGDIR).
+
+load helper
+
+DBKIND=${DBKIND:-sqlite}
+[ "$DBKIND" = - ] && DBKIND=sqlite
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	export RECIO_SPOOL="$BATS_TEST_TMPDIR/sink.spool"
+	REJECTS="$BATS_TEST_TMPDIR/sink.rejects"
+	if [ "$DBKIND" = pg ]; then
+		[ -n "${RECIO_TEST_PG:-}" ] || { echo "RECIO_TEST_PG is not set: no PostgreSQL server (t/run starts one)" >&2; return 1; }
+		DBNAME="t_$(date +%s%N)_$$"
+		psql "$RECIO_TEST_PG dbname=postgres" -Xqc "CREATE DATABASE $DBNAME" >/dev/null
+		DB="$RECIO_TEST_PG dbname=$DBNAME"
+		BADDB="host=$BATS_TEST_TMPDIR/nowhere user=postgres dbname=$DBNAME connect_timeout=1"
+	else
+		DB="sqlite:$BATS_TEST_TMPDIR/recio.db"
+		BADDB="sqlite:/proc/nonexistent/recio.db"
+	fi
+	export RECIO_DB="$DB"
+}
+
+teardown() {
+	[ -n "${SINK_PID:-}" ] && kill -9 "$SINK_PID" 2>/dev/null
+	[ -n "${FEED_PID:-}" ] && kill "$FEED_PID" 2>/dev/null
+	[ -n "${LOCK_PID:-}" ] && kill "$LOCK_PID" 2>/dev/null
+	# a test that stopped PostgreSQL and failed must not leave it down
+	if [ "$DBKIND" = pg ] && ! psql "$RECIO_TEST_PG dbname=postgres" -Xqc 'select 1' >/dev/null 2>&1; then
+		"$RECIO_TOP/t/pg" start "$RECIO_TEST_PGDIR" >/dev/null
+	fi
+	if [ "$DBKIND" = pg ] && [ -n "${DBNAME:-}" ]; then
+		psql "$RECIO_TEST_PG dbname=postgres" -Xqc "DROP DATABASE IF EXISTS $DBNAME" >/dev/null 2>&1 || true
+	fi
+	return 0
+}
+
+# q SQL: rows as a|b|c, one per line
+q() {
+	if [ "$DBKIND" = pg ]; then
+		psql "$DB" -XAtq -F'|' -v ON_ERROR_STOP=1 -c "$1"
+	else
+		sqlite3 "${DB#sqlite:}" "$1"
+	fi
+}
+
+# one line of every stored type
+sample() {
+	cat <<'EOF'
+{"type":"tick","ts":1795617067000,"src":"rest","price":100123.45,"bid":100123.44,"ask":100123.46,"d1m":0.012,"mom_bp":2,"avg1m":100110.2,"vol30s":0.0000612}
+{"type":"market","ts":1795617067000,"ticker":"KXBTCD-26NOV2510-T99999.99","event_ticker":"KXBTCD-26NOV2510","status":"active","strike":99999.99,"close_ts":1795618800000,"yes_bid":61,"yes_ask":64,"no_bid":36,"no_ask":39,"yes_bid_size":120,"yes_ask_size":85,"last":62,"volume":1450,"oi":700}
+{"type":"market","ts":1795617068000,"ticker":"KXBTCD-26NOV2510-T99999.99","event_ticker":"KXBTCD-26NOV2510","status":"active","strike":99999.99,"close_ts":1795618800000,"yes_bid":62,"yes_ask":65,"no_bid":35,"no_ask":38}
+{"type":"event","ts":1795618800000,"event_ticker":"KXBTCD-26NOV2511","status":"open","close_ts":1795622400000,"strikes":40,"prev_event":"KXBTCD-26NOV2510"}
+{"type":"event","ts":1795618801000,"event_ticker":"KXBTCD-26NOV2510","ticker":"KXBTCD-26NOV2510-T99999.99","status":"determined","result":"yes"}
+{"type":"signal","ts":1795617067000,"id":"s-5f0c2a9e","intent":"open","ticker":"KXBTCD-26NOV2510-T99999.99","side":"yes","action":"buy","count":5,"price":96,"prob":97.4,"diff":1.4,"mom_bp":2,"ttc":733,"model":"fingerprint","reason":"entry"}
+{"type":"order","ts":1795617067001,"status":"intent","client_order_id":"rs-5f0c2a9e","signal_id":"s-5f0c2a9e","ticker":"KXBTCD-26NOV2510-T99999.99","side":"yes","action":"buy","count":5,"price":96}
+{"type":"order","ts":1795617067002,"status":"filled","client_order_id":"rs-5f0c2a9e","signal_id":"s-5f0c2a9e","ticker":"KXBTCD-26NOV2510-T99999.99","side":"yes","action":"buy","count":5,"price":96,"order_id":"o-1","filled":5}
+{"type":"order","ts":1795617067000,"status":"sent","client_order_id":"rs-5f0c2a9e","signal_id":"s-5f0c2a9e","ticker":"KXBTCD-26NOV2510-T99999.99","side":"yes","action":"buy","count":5,"price":96}
+{"type":"fill","ts":1795617067100,"fill_id":"f-1","order_id":"o-1","trade_id":"t-1","ticker":"KXBTCD-26NOV2510-T99999.99","book_side":"bid","outcome_side":"yes","side":"yes","action":"buy","count":5,"yes_price_cc":9600,"fee_cc":700,"is_taker":true}
+{"type":"position","ts":1795617067200,"ticker":"KXBTCD-26NOV2510-T99999.99","position":5,"exposure_cc":48000,"realized_cc":0,"fees_cc":700}
+{"type":"settlement","ts":1795618830000,"key":"KXBTCD-26NOV2510-T99999.99","ticker":"KXBTCD-26NOV2510-T99999.99","event_ticker":"KXBTCD-26NOV2510","result":"yes","yes_count":5,"no_count":0,"cost_cc":48000,"revenue_cc":50000,"fee_cc":0}
+{"type":"balance","ts":1795618830000,"balance_cc":1002000,"portfolio_value_cc":0}
+{"type":"trade","ts":1795618830000,"key":"KXBTCD-26NOV2510-T99999.99|1795617067100","ticker":"KXBTCD-26NOV2510-T99999.99","side":"yes","status":"settled","count":5,"open_ts":1795617067100,"entry_cost_cc":48000,"exit_proceeds_cc":0,"revenue_cc":50000,"fees_cc":700,"pnl_cc":1300,"win":true}
+{"type":"status","ts":1795617067000,"what":"entry","state":"PAUSED","reason":"spike","resume_ts":1795617367000}
+{"type":"health","ts":1795617070000,"src":"kalshi-fetch","status":"degraded","last_ok_ts":1795617061000,"errors":3,"error":"HTTP 503"}
+{"type":"strike","ts":1795617067000,"strikes":[]}
+EOF
+}
+
+# N tick lines with distinct ts; prices 100000.01, 100000.02, ...
+ticks() {
+	awk -v n="$1" -v t0="${2:-1795600000000}" 'BEGIN {
+		for (i = 1; i <= n; i++)
+			printf "{\"type\":\"tick\",\"ts\":%.0f,\"src\":\"rest\",\"price\":%d.%02d,\"mom_bp\":%d}\n",
+			    t0 + i * 1000, 100000 + int(i / 100), i % 100, i % 7 - 3
+	}'
+}
+
+@test "db-sink: --migrate creates the schema and is safe to run twice" {
+	run db-sink --migrate
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"2 migrations applied ($DBKIND)"* ]]
+	run db-sink --migrate
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"0 migrations applied"* ]]
+	[ "$(q 'SELECT version FROM schema_migrations ORDER BY version' | tr '\n' ' ')" = "001-schema 002-views " ]
+	for t in ticks market_quotes markets events signals orders fills positions settlements balances trades \
+	    statuses health settings sessions open_trades pnl_today hourly_results; do
+		q "SELECT count(*) FROM $t" >/dev/null
+	done
+}
+
+@test "db-sink: every type lands in its table, exactly, and a replay changes nothing" {
+	sample >in
+	run db-sink -r "$REJECTS" <in
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$(q 'SELECT ts, src, price_cc, bid_cc, ask_cc, mom_bp FROM ticks')" = "1795617067000|rest|1001234500|1001234400|1001234600|2" ]
+	[ "$(q 'SELECT count(*) FROM market_quotes')" = 2 ]
+	# markets keeps the newest quote per ticker
+	[ "$(q 'SELECT ts, strike_cc, yes_bid, yes_ask FROM markets')" = "1795617068000|999999900|62|65" ]
+	[ "$(q 'SELECT event_ticker, strikes, prev_event FROM events WHERE status = '"'open'"'')" = "KXBTCD-26NOV2511|40|KXBTCD-26NOV2510" ]
+	[ "$(q 'SELECT ticker, result FROM events WHERE status = '"'determined'"'')" = "KXBTCD-26NOV2510-T99999.99|yes" ]
+	[ "$(q 'SELECT account, id, count, price, model FROM signals')" = "default|s-5f0c2a9e|5|96|fingerprint" ]
+	# orders keeps the newest state: the "sent" line came last but is older
+	[ "$(q 'SELECT status, order_id, filled FROM orders')" = "filled|o-1|5" ]
+	[ "$(q 'SELECT fill_id, count, yes_price_cc, fee_cc, is_taker FROM fills')" = "f-1|5|9600|700|1" ]
+	[ "$(q 'SELECT position, exposure_cc FROM positions')" = "5|48000" ]
+	[ "$(q 'SELECT result, revenue_cc FROM settlements')" = "yes|50000" ]
+	[ "$(q 'SELECT balance_cc FROM balances')" = 1002000 ]
+	[ "$(q 'SELECT status, pnl_cc, win FROM trades')" = "settled|1300|1" ]
+	[ "$(q 'SELECT what, state, resume_ts FROM statuses')" = "entry|PAUSED|1795617367000" ]
+	[ "$(q 'SELECT src, status, error FROM health')" = "kalshi-fetch|degraded|HTTP 503" ]
+	# the whole line is kept where the table has a raw column
+	[ "$(q "SELECT raw FROM fills")" = "$(grep '"fill"' in)" ]
+	# views
+	[ "$(q 'SELECT account, trades, wins, pnl_cc FROM hourly_results')" = "default|1|1|1300" ]
+	[ "$(q 'SELECT ticker, position, yes_bid FROM open_trades')" = "KXBTCD-26NOV2510-T99999.99|5|62" ]
+	before=$(q 'SELECT (SELECT count(*) FROM ticks) + (SELECT count(*) FROM market_quotes) + (SELECT count(*) FROM orders) + (SELECT count(*) FROM fills) + (SELECT count(*) FROM health) + (SELECT count(*) FROM trades) + (SELECT count(*) FROM events)')
+	[ "$before" = 9 ]
+	# the same lines again: nothing doubles, nothing goes back in time
+	run db-sink -r "$REJECTS" <in
+	[ "$status" -eq 0 ]
+	[ "$(q 'SELECT (SELECT count(*) FROM ticks) + (SELECT count(*) FROM market_quotes) + (SELECT count(*) FROM orders) + (SELECT count(*) FROM fills) + (SELECT count(*) FROM health) + (SELECT count(*) FROM trades) + (SELECT count(*) FROM events)')" = "$before" ]
+	[ "$(q 'SELECT status FROM orders')" = filled ]
+	[ ! -s "$REJECTS" ]
+	# the spool is empty once everything is stored
+	[ ! -s "$RECIO_SPOOL" ]
+}
+
+@test "db-sink: the account comes from the line, else from -a" {
+	printf '%s\n' '{"type":"balance","ts":1,"balance_cc":5}' '{"type":"balance","ts":1,"balance_cc":7,"account":"alice"}' |
+		db-sink -a bob
+	[ "$(q 'SELECT account, balance_cc FROM balances ORDER BY account' | tr '\n' ' ')" = "alice|7 bob|5 " ]
+}
+
+@test "db-sink: malformed and unknown lines are reported with their line number, kept in the rejects file, never stored half" {
+	{
+		sample | head -n 1
+		echo 'not json'
+		echo '{"type":"tick","ts":1795617068000,"src":"rest","price":"100.5"}'
+		echo '{"type":"tick","ts":1795617069000,"src":"rest","price":100.12345}'
+		echo '{"type":"fill","ts":1795617069000,"fill_id":"f-9","ticker":"T"}'
+		echo '{"type":"weird","ts":1}'
+		echo '["type","tick"]'
+		printf '{"type":"tick","ts":1795617070000,"src":"\377"}\n'
+		head -c 70000 /dev/zero | tr '\0' 'x'; echo
+		echo '{"type":"tick","ts":1795617071000,"src":"rest","price":100.5}'
+	} >in
+	run db-sink -r "$REJECTS" <in
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"stdin line 2: not JSON"* ]]
+	[[ "$output" == *'stdin line 3: tick line: field "price": not a dollar amount'* ]]
+	[[ "$output" == *'stdin line 4: tick line: field "price": not a dollar amount with at most 4 decimals'* ]]
+	[[ "$output" == *'stdin line 5: fill line without "count"'* ]]
+	[[ "$output" == *'stdin line 6: unknown type "weird"'* ]]
+	[[ "$output" == *"stdin line 7: not a JSON object"* ]]
+	[[ "$output" == *"stdin line 8: not valid UTF-8"* ]]
+	[[ "$output" == *"stdin line 9: longer than 65536 bytes"* ]]
+	[[ "$output" == *"10 lines: 2 stored"*"7 malformed, 1 of unknown type"* ]]
+	[ "$(q 'SELECT ts FROM ticks ORDER BY ts' | tr '\n' ' ')" = "1795617067000 1795617071000 " ]
+	[ "$(q 'SELECT count(*) FROM fills')" = 0 ]
+	[ "$(wc -l <"$REJECTS")" -eq 8 ]
+	jq -se 'map(select(.line == 6))[0] | .reason == "unknown type \"weird\"" and .text == "{\"type\":\"weird\",\"ts\":1}"' "$REJECTS"
+	jq -se 'map(select(.line == 8))[0] | has("text_hex")' "$REJECTS"
+}
+
+@test "db-sink: a line the database refuses goes to the rejects file with the reason; the rest of its batch is stored" {
+	{
+		ticks 5
+		echo '{"type":"market","ts":1795617067000,"ticker":"T-1","yes_bid":150}'
+		ticks 5 1795700000000
+	} >in
+	run db-sink -n 100 -r "$REJECTS" <in
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"database refused a line"* ]]
+	[[ "$output" == *"1 refused by the database"* ]]
+	[ "$(q 'SELECT count(*) FROM ticks')" = 10 ]
+	[ "$(q 'SELECT count(*) FROM market_quotes')" = 0 ]
+	[ "$(wc -l <"$REJECTS")" -eq 1 ]
+	jq -e '(.reason | test("check"; "i")) and (.text | test("T-1"))' "$REJECTS"
+}
+
+@test "db-sink: lines are stored within the flush interval while the input stays open" {
+	mkfifo in.fifo
+	exec 7<>in.fifo
+	db-sink -t 100 -n 100000 <in.fifo 2>err 7>&- &
+	SINK_PID=$!
+	ticks 3 >&7
+	for i in $(seq 1 100); do
+		[ "$(q 'SELECT count(*) FROM ticks' 2>/dev/null)" = 3 ] && break
+		sleep 0.05
+	done
+	[ "$(q 'SELECT count(*) FROM ticks')" = 3 ]
+	exec 7>&-
+	wait "$SINK_PID"
+	SINK_PID=
+}
+
+@test "db-sink: with the database unreachable lines wait in the spool, which survives a restart and drains in order" {
+	ticks 50 >in
+	# at end of input with the database down it keeps retrying: stop it
+	db-sink -d "$BADDB" -r "$REJECTS" <in 2>err &
+	SINK_PID=$!
+	for i in $(seq 1 100); do
+		[ "$(wc -l <"$RECIO_SPOOL" 2>/dev/null)" = 50 ] && break
+		sleep 0.05
+	done
+	kill -TERM "$SINK_PID"
+	wait "$SINK_PID"
+	SINK_PID=
+	grep -q 'database unreachable' err
+	grep -q 'kept in' err
+	[ "$(wc -l <"$RECIO_SPOOL")" -eq 50 ]
+	# a second db-sink cannot use the spool while one holds it
+	db-sink -d "$BADDB" </dev/null 2>err2 &
+	SINK_PID=$!
+	sleep 0.3
+	run db-sink </dev/null
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"in use by another db-sink"* ]]
+	kill -TERM "$SINK_PID"; wait "$SINK_PID"; SINK_PID=
+	# back: the spool is stored first, then the new input
+	ticks 10 1795700000000 >in2
+	run db-sink <in2
+	[ "$status" -eq 0 ]
+	[ "$(q 'SELECT count(*) FROM ticks')" = 60 ]
+	[ "$(q 'SELECT min(price_cc), max(price_cc) FROM ticks WHERE ts < 1795700000000')" = "1000000100|1000005000" ]
+	[ ! -s "$RECIO_SPOOL" ]
+}
+
+@test "db-sink: a line cut short in the spool by a crash is dropped, the lines before it are stored" {
+	ticks 3 >"$RECIO_SPOOL"
+	printf '{"type":"tick","ts":17956' >>"$RECIO_SPOOL"
+	run db-sink </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"dropping 25 bytes of a line cut short"* ]]
+	[ "$(q 'SELECT count(*) FROM ticks')" = 3 ]
+}
+
+@test "db-sink: retention deletes ticks and quotes older than -k days before the newest, keeps the rest" {
+	day=86400000
+	{
+		for d in 40 35 31 29 1 0; do
+			ts=$((1795600000000 - d * day))
+			echo "{\"type\":\"tick\",\"ts\":$ts,\"src\":\"rest\",\"price\":1.5}"
+			echo "{\"type\":\"market\",\"ts\":$ts,\"ticker\":\"T\"}"
+		done
+		echo '{"type":"fill","ts":1000,"fill_id":"old","ticker":"T","count":1,"yes_price_cc":1,"fee_cc":0}'
+	} >in
+	run db-sink -k 30 <in
+	[ "$status" -eq 0 ]
+	[ "$(q 'SELECT count(*) FROM ticks')" = 3 ]
+	[ "$(q 'SELECT count(*) FROM market_quotes')" = 3 ]
+	[ "$(q 'SELECT count(*) FROM fills')" = 1 ]
+}
+
+# The outage tests: a stream of 100,000 lines at a steady pace; the database
+# goes away in the middle for OUTAGE seconds (PostgreSQL: the server is
+# stopped; SQLite: another process holds an exclusive lock) and comes back.
+# RECIO_TEST_OUTAGE overrides the length (make check-asan shortens it).
+outage_len() {
+	if [ "$DBKIND" = sqlite ]; then echo 8     # well past db-sink's 2 s busy timeout
+	else echo "${RECIO_TEST_OUTAGE:-30}"
+	fi
+}
+
+outage_begin() {
+	if [ "$DBKIND" = pg ]; then
+		"$RECIO_TOP/t/pg" stop "$RECIO_TEST_PGDIR"
+	else
+		mkfifo lock.fifo
+		sqlite3 "${DB#sqlite:}" <lock.fifo >/dev/null 2>&1 7>&- &
+		LOCK_PID=$!
+		exec 8>lock.fifo
+		echo 'BEGIN EXCLUSIVE;' >&8
+		echo 'INSERT INTO settings VALUES ("x", "lock", "1", 0);' >&8
+	fi
+}
+
+outage_end() {
+	if [ "$DBKIND" = pg ]; then
+		"$RECIO_TOP/t/pg" start "$RECIO_TEST_PGDIR" >/dev/null
+	else
+		echo 'ROLLBACK;' >&8
+		exec 8>&-
+		wait "$LOCK_PID"
+		LOCK_PID=
+	fi
+}
+
+# feed FILE SECONDS: 40 slices at a steady pace over SECONDS into in.fifo
+feed() {
+	local pause
+	pause=$(awk -v s="$2" 'BEGIN { printf "%.3f", s / 40 }')
+	split -n l/40 "$1" slice.
+	(for f in slice.*; do cat "$f"; sleep "$pause"; done >in.fifo) 7>&- &
+	FEED_PID=$!
+}
+
+outage_run() {
+	local kill_in_outage=$1 len
+	BATS_TEST_TIMEOUT=400
+	len=$(outage_len)
+	cd "$BATS_TEST_TMPDIR"
+	db-sink --migrate >/dev/null
+	ticks 100000 >all
+	expect=$(awk -F'"price":' '{ split($2, a, ","); gsub(/\./, "", a[1]); s += a[1] } END { printf "%.0f", s * 100 }' all)
+	mkfifo in.fifo
+	# the holder keeps the FIFO open, so a killed reader loses nothing to
+	# SIGPIPE and the next one finds the unread data still in the pipe
+	exec 7<>in.fifo
+	db-sink -r "$REJECTS" <in.fifo 2>err 7>&- &
+	SINK_PID=$!
+	# the stream runs before, through and after the outage
+	feed all $((len + 10))
+	sleep 3
+	outage_begin
+	sleep $((len / 2))
+	if [ "$kill_in_outage" = 1 ]; then
+		kill -9 "$SINK_PID"
+		wait "$SINK_PID" || true
+		db-sink -r "$REJECTS" <in.fifo 2>>err 7>&- 8>&- &
+		SINK_PID=$!
+	fi
+	sleep $((len - len / 2))
+	outage_end
+	wait "$FEED_PID"
+	FEED_PID=
+	exec 7>&-
+	wait "$SINK_PID"
+	SINK_PID=
+	cat err >&2
+	grep -q 'lines are kept in' err
+	[ "$(q 'SELECT count(*) FROM ticks')" = 100000 ]
+	[ "$(q 'SELECT count(DISTINCT ts) FROM ticks')" = 100000 ]
+	[ "$(q 'SELECT sum(price_cc) FROM ticks')" = "$expect" ]
+	[ ! -s "$RECIO_SPOOL" ]
+	[ ! -e "$REJECTS" ]
+}
+
+@test "db-sink: outage in the middle of 100,000 lines: every line stored exactly once" {
+	outage_run 0
+}
+
+@test "db-sink: outage with db-sink killed (SIGKILL) during it: every line stored exactly once" {
+	outage_run 1
+}
