@@ -178,6 +178,18 @@ static const struct table tables[] = {
 };
 #define NTABLES (int)(sizeof tables / sizeof tables[0])
 #define ST_RETAIN 30            /* statement ids past the tables' */
+#define MULTI 64                /* rows per multi-row INSERT */
+#define MAXCOLS 24
+
+/* Rows of the ON CONFLICT DO NOTHING tables, where order does not matter,
+ * go MULTI at a time in one multi-row INSERT: a tenth of the per-statement
+ * work on the server.  The rest is sent row by row before the commit. */
+struct pend {
+	struct buf data;                /* the rows' text values */
+	struct db_val v[MULTI * MAXCOLS];
+	size_t off[MULTI * MAXCOLS];
+	int rows, ncols;
+};
 
 /* known types that are not stored: derived data, recomputed from ticks */
 static const char *const not_stored[] = { "strike", "report", NULL };
@@ -210,8 +222,9 @@ struct sink {
 	/* parsing and values */
 	struct json j;
 	struct buf arena;
-	struct db_val v[64];
-	size_t off[64];
+	struct db_val v[MAXCOLS];
+	size_t off[MAXCOLS];
+	struct pend *pend[16];          /* per table, for !latest tables */
 
 	/* retention */
 	int64_t max_ts, next_retain;
@@ -691,18 +704,23 @@ intake(struct sink *s)
 
 /* ---- the database ---- */
 
+/* INSERT ... ON CONFLICT for tb, with rows rows of values */
 static void
-build_sql(const struct table *tb, struct buf *b)
+build_sql(const struct table *tb, int rows, struct buf *b)
 {
 	int n = 0;
 
 	buf_printf(b, "INSERT INTO %s (", tb->name);
 	for (const struct col *c = tb->cols; c->name; c++, n++)
 		buf_printf(b, "%s%s", n ? ", " : "", c->name);
-	buf_puts(b, ") VALUES (");
-	for (int i = 0; i < n; i++)
-		buf_puts(b, i ? ", ?" : "?");
-	buf_printf(b, ") ON CONFLICT (%s) DO ", tb->key);
+	buf_puts(b, ") VALUES ");
+	for (int r = 0; r < rows; r++) {
+		buf_puts(b, r ? ", (" : "(");
+		for (int i = 0; i < n; i++)
+			buf_puts(b, i ? ", ?" : "?");
+		buf_putc(b, ')');
+	}
+	buf_printf(b, " ON CONFLICT (%s) DO ", tb->key);
 	if (!tb->latest) {
 		buf_puts(b, "NOTHING");
 		return;
@@ -764,8 +782,13 @@ db_up(struct sink *s, bool quiet)
 		infox("database: %d migrations applied", applied);
 	for (int i = 0; i < NTABLES && rc == DB_OK; i++) {
 		buf_reset(&b);
-		build_sql(&tables[i], &b);
+		build_sql(&tables[i], 1, &b);
 		rc = db_prepare(s->db, i, b.p);
+		if (rc == DB_OK && !tables[i].latest) {
+			buf_reset(&b);
+			build_sql(&tables[i], MULTI, &b);
+			rc = db_prepare(s->db, NTABLES + i, b.p);
+		}
 	}
 	if (rc == DB_OK)
 		rc = db_prepare(s->db, ST_RETAIN, "DELETE FROM ticks WHERE ts < ? AND ts < (SELECT min(ts) FROM ticks) + 3600000");
@@ -790,6 +813,77 @@ db_up(struct sink *s, bool quiet)
 	return DB_OK;
 }
 
+static void
+pend_reset(struct sink *s)
+{
+	for (int i = 0; i < NTABLES; i++)
+		if (s->pend[i]) {
+			s->pend[i]->rows = 0;
+			buf_reset(&s->pend[i]->data);
+		}
+}
+
+/* Send the rows collected for table i: as one multi-row statement when
+ * there are MULTI, else one by one. */
+static int
+pend_send(struct sink *s, int i)
+{
+	struct pend *p = s->pend[i];
+	int rc = DB_OK, nv = p->rows * p->ncols;
+
+	for (int k = 0; k < nv; k++)
+		if (p->off[k] != SIZE_MAX)
+			p->v[k].s = p->data.p + p->off[k];
+	if (p->rows == MULTI)
+		rc = db_add(s->db, NTABLES + i, p->v, nv);
+	else
+		for (int r = 0; r < p->rows && rc == DB_OK; r++)
+			rc = db_add(s->db, i, p->v + r * p->ncols, p->ncols);
+	p->rows = 0;
+	buf_reset(&p->data);
+	return rc;
+}
+
+static int
+pend_add(struct sink *s, int i, int n)
+{
+	struct pend *p = s->pend[i];
+
+	if (!p)
+		p = s->pend[i] = xcalloc(1, sizeof *p);
+	if (n > MAXCOLS)
+		die_internal("table %s: %d columns", tables[i].name, n);
+	p->ncols = n;
+	for (int k = 0; k < n; k++) {
+		struct db_val *v = &p->v[p->rows * n + k];
+		size_t *off = &p->off[p->rows * n + k];
+
+		*v = s->v[k];
+		*off = SIZE_MAX;
+		if (v->t == DBV_TEXT || v->t == DBV_REAL) {
+			*off = p->data.len;
+			buf_add(&p->data, v->s, v->n);
+			buf_putc(&p->data, '\0');
+		}
+	}
+	if (++p->rows == MULTI)
+		return pend_send(s, i);
+	return DB_OK;
+}
+
+/* Before a commit: whatever is still collected. */
+static int
+pend_flush(struct sink *s)
+{
+	int rc = DB_OK;
+
+	for (int i = 0; i < NTABLES; i++)
+		if (s->pend[i] && s->pend[i]->rows && rc == DB_OK)
+			rc = pend_send(s, i);
+	pend_reset(s);
+	return rc;
+}
+
 /* Queue the rows of one spooled line (NUL-terminated at len). */
 static int
 add_line(struct sink *s, const char *line, size_t len, char *why, size_t cap)
@@ -805,7 +899,7 @@ add_line(struct sink *s, const char *line, size_t len, char *why, size_t cap)
 		if (!strcmp(tables[i].type, type)) {
 			if (values(s, &tables[i], line, len, &n, why, cap) < 0)
 				return DB_PERMANENT;
-			rc = db_add(s->db, i, s->v, n);
+			rc = tables[i].latest ? db_add(s->db, i, s->v, n) : pend_add(s, i, n);
 			/* retention counts back from the newest tick or quote stored */
 			if (i <= 1) {
 				int ts = i == 0 ? 0 : 1;
@@ -828,9 +922,12 @@ store_one(struct sink *s, char *line, size_t len)
 	int rc;
 	int64_t rows;
 
+	pend_reset(s);
 	if ((rc = db_begin(s->db)) != DB_OK)
 		return rc;
 	rc = add_line(s, line, len, why, sizeof why);
+	if (rc == DB_OK && (rc = pend_flush(s)) != DB_OK)
+		snprintf(why, sizeof why, "%s", db_error(s->db));
 	{
 		int c = db_commit(s->db, &rows);
 
@@ -889,6 +986,7 @@ flush(struct sink *s)
 	if (!nlines)
 		die(1, "%s: a line longer than 4 MiB at offset %lld", s->spool_path, (long long)s->done);
 
+	pend_reset(s);
 	rc = db_begin(s->db);
 	for (char *p = s->rb.p, *end = s->rb.p + used; rc == DB_OK && p < end;) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -898,6 +996,9 @@ flush(struct sink *s)
 		*nl = '\n';
 		p = nl + 1;
 	}
+	if (rc == DB_OK)
+		rc = pend_flush(s);
+	pend_reset(s);
 	{
 		int c = db_commit(s->db, &rows);
 
@@ -1196,5 +1297,10 @@ main(int argc, char **argv)
 	buf_free(&s.rb);
 	buf_free(&s.part);
 	buf_free(&s.arena);
+	for (int i = 0; i < NTABLES; i++)
+		if (s.pend[i]) {
+			buf_free(&s.pend[i]->data);
+			free(s.pend[i]);
+		}
 	return 0;
 }

@@ -25,6 +25,9 @@ struct db {
 	int inbatch, failed;            /* failed: DB_OK or the first error's class */
 	int64_t rows;
 	int queued;                     /* PostgreSQL: statements in the pipeline */
+	const char **pv;                /* PostgreSQL: parameter texts, grown */
+	char (*num)[24];                /* ... and integers as text */
+	int pcap;
 	char err[512];
 };
 
@@ -198,6 +201,8 @@ db_close(struct db *d)
 		sqlite3_close(d->lite);
 	if (d->conn)
 		PQfinish(d->conn);
+	free(d->pv);
+	free(d->num);
 	free(d);
 }
 
@@ -335,27 +340,28 @@ db_begin(struct db *d)
 static int
 add_pg(struct db *d, int id, const struct db_val *v, int n)
 {
-	const char *vals[64];
-	char num[64][24];
 	char name[16];
 
-	if (n > 64)
-		die_internal("db_add: %d parameters", n);
+	if (n > d->pcap) {
+		d->pcap = n;
+		d->pv = xrealloc(d->pv, (size_t)n * sizeof *d->pv);
+		d->num = xrealloc(d->num, (size_t)n * sizeof *d->num);
+	}
 	for (int i = 0; i < n; i++)
 		switch (v[i].t) {
 		case DBV_NULL:
-			vals[i] = NULL;
+			d->pv[i] = NULL;
 			break;
 		case DBV_INT:
-			snprintf(num[i], sizeof num[i], "%lld", (long long)v[i].i);
-			vals[i] = num[i];
+			snprintf(d->num[i], sizeof d->num[i], "%lld", (long long)v[i].i);
+			d->pv[i] = d->num[i];
 			break;
 		case DBV_REAL: case DBV_TEXT:
-			vals[i] = v[i].s;
+			d->pv[i] = v[i].s;
 			break;
 		}
 	snprintf(name, sizeof name, "s%d", id);
-	if (!PQsendQueryPrepared(d->conn, name, n, vals, NULL, NULL, 0))
+	if (!PQsendQueryPrepared(d->conn, name, n, d->pv, NULL, NULL, 0))
 		return pg_fail(d, NULL, "send");
 	d->queued++;
 	return DB_OK;
