@@ -1,0 +1,149 @@
+/* test_db.c: lib/db on SQLite (PostgreSQL is exercised by t/db-sink.bats
+ * against a real server): migrations and their dialect files, batches that
+ * commit or leave nothing, error classes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "diag.h"
+#include "t.h"
+
+static void
+put(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+static int64_t
+one(struct db *d, const char *sql)
+{
+	int64_t v = -1;
+	int isnull;
+
+	if (db_query_i64(d, sql, &v, &isnull) != DB_OK || isnull)
+		return -1;
+	return v;
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/recio-test-db.XXXXXX", url[600], err[512], migs[600];
+	struct db *d;
+	int rc, applied;
+	int64_t rows;
+	struct db_val v[2];
+
+	diag_init("test_db");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(migs, sizeof migs, "%s/sql", dir);
+	if (mkdir(migs, 0700) < 0) {
+		perror(migs);
+		return 1;
+	}
+	put(migs, "001-a.sql", "CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT NOT NULL CHECK (n >= 0));");
+	/* a dialect file replaces the shared one of the same version */
+	put(migs, "002-b.sql", "CREATE TABLE wrong (x INT);");
+	put(migs, "002-b.sqlite.sql", "CREATE TABLE u (x INT);");
+	put(migs, "003-c.pg.sql", "CREATE TABLE pgonly (x INT);");
+	put(migs, "README", "not a migration");
+	put(migs, "04-bad.sql", "not a migration either");
+
+	snprintf(url, sizeof url, "sqlite:%s/sub/x.db", dir);
+	d = db_open(url, err, sizeof err, &rc);
+	CHECK(d != NULL, "open %s: %s", url, err);
+	if (!d)
+		return T_DONE();
+	CHECK(strcmp(db_dialect(d), "sqlite") == 0, "dialect %s", db_dialect(d));
+
+	rc = db_migrate(d, migs, &applied);
+	CHECK(rc == DB_OK && applied == 2, "migrate: rc %d applied %d: %s", rc, applied, db_error(d));
+	CHECK(one(d, "SELECT count(*) FROM sqlite_master WHERE name = 'u'") == 1, "dialect file applied");
+	CHECK(one(d, "SELECT count(*) FROM sqlite_master WHERE name IN ('wrong', 'pgonly')") == 0,
+	    "shared file of the same version and the other dialect's skipped");
+	rc = db_migrate(d, migs, &applied);
+	CHECK(rc == DB_OK && applied == 0, "second migrate: rc %d applied %d", rc, applied);
+	CHECK(one(d, "SELECT count(*) FROM schema_migrations") == 2, "two versions recorded");
+
+	/* a migration that fails leaves nothing behind and is not recorded */
+	put(migs, "005-e.sql", "CREATE TABLE e1 (x INT); CREATE TABLE e1 (x INT);");
+	rc = db_migrate(d, migs, &applied);
+	CHECK(rc == DB_PERMANENT, "failing migration: rc %d", rc);
+	CHECK(strstr(db_error(d), "005-e.sql") != NULL, "error names the file: %s", db_error(d));
+	CHECK(one(d, "SELECT count(*) FROM sqlite_master WHERE name = 'e1'") == 0, "rolled back");
+	unlink(strcat(strcpy(err, migs), "/005-e.sql"));
+
+	CHECK(db_prepare(d, 0, "INSERT INTO t (k, n) VALUES (?, ?) ON CONFLICT (k) DO NOTHING") == DB_OK,
+	    "prepare: %s", db_error(d));
+	CHECK(db_prepare(d, 1, "INSERT INTO nosuch VALUES (?)") == DB_PERMANENT, "prepare bad SQL is permanent");
+
+	/* a batch commits as a whole */
+	v[0] = (struct db_val){ .t = DBV_TEXT, .s = "a", .n = 1 };
+	v[1] = (struct db_val){ .t = DBV_INT, .i = 5 };
+	CHECK(db_begin(d) == DB_OK, "begin");
+	CHECK(db_add(d, 0, v, 2) == DB_OK, "add a");
+	v[0].s = "b";
+	CHECK(db_add(d, 0, v, 2) == DB_OK, "add b");
+	CHECK(db_add(d, 0, v, 2) == DB_OK, "add b again (conflict: nothing)");
+	CHECK(db_commit(d, &rows) == DB_OK && rows == 2, "commit: rows %lld", (long long)rows);
+	CHECK(one(d, "SELECT count(*) FROM t") == 2, "two rows");
+
+	/* a batch with a refused row leaves nothing behind */
+	CHECK(db_begin(d) == DB_OK, "begin 2");
+	v[0].s = "c";
+	CHECK(db_add(d, 0, v, 2) == DB_OK, "add c");
+	v[0].s = "d";
+	v[1].i = -1;
+	CHECK(db_add(d, 0, v, 2) == DB_PERMANENT, "check constraint is permanent");
+	v[0].s = "e";
+	v[1].i = 1;
+	CHECK(db_add(d, 0, v, 2) == DB_PERMANENT, "later adds report the batch's error");
+	CHECK(db_commit(d, &rows) == DB_PERMANENT && rows == 0, "commit reports it");
+	CHECK(strstr(db_error(d), "CHECK") != NULL, "error: %s", db_error(d));
+	CHECK(one(d, "SELECT count(*) FROM t") == 2, "nothing of the batch stored");
+
+	/* NULL and real values */
+	CHECK(db_prepare(d, 2, "INSERT INTO u (x) VALUES (?)") == DB_OK, "prepare u");
+	v[0] = (struct db_val){ .t = DBV_REAL, .s = "2.5", .n = 3 };
+	v[1] = (struct db_val){ .t = DBV_NULL };
+	CHECK(db_begin(d) == DB_OK && db_add(d, 2, v, 1) == DB_OK && db_add(d, 2, v + 1, 1) == DB_OK &&
+	    db_commit(d, &rows) == DB_OK && rows == 2, "real and null");
+	CHECK(one(d, "SELECT count(*) FROM u WHERE x IS NULL") == 1, "null stored");
+
+	CHECK(db_exec(d, "SELECT * FROM nosuch") == DB_PERMANENT, "bad SQL is permanent");
+	db_close(d);
+
+	/* a store that cannot be opened is an outage, not bad data */
+	d = db_open("sqlite:/proc/nonexistent/x.db", err, sizeof err, &rc);
+	CHECK(d == NULL && rc == DB_TRANSIENT, "unopenable: rc %d", rc);
+	CHECK(strstr(err, "/proc/nonexistent") != NULL, "error names the path: %s", err);
+
+	/* PostgreSQL not listening: transient, with libpq's reason */
+	snprintf(url, sizeof url, "host=%s/nosock dbname=x connect_timeout=1", dir);
+	d = db_open(url, err, sizeof err, &rc);
+	CHECK(d == NULL && rc == DB_TRANSIENT, "no server: rc %d", rc);
+	CHECK(strncmp(err, "connect: ", 9) == 0 && !strchr(err, '\n'), "one-line reason: %s", err);
+
+	{
+		char cmd[700];
+
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "test_db: could not remove %s\n", dir);
+	}
+	return T_DONE();
+}
