@@ -28,6 +28,7 @@
 
 #define SEEN_MAX 200000         /* fill and settlement keys remembered */
 #define PAGES_MAX 1000
+#define ONCE_TRIES 5            /* --once: cycles tried before giving up */
 
 static const char usage_text[] =
 "usage: acct-sync [-v] [-u URL] [-i SECONDS] [-H SECONDS] [--once]\n"
@@ -40,7 +41,8 @@ static const char usage_text[] =
 "  -u, --url URL        API base (default $KALSHI_API_BASE, else the local simulator)\n"
 "  -i, --interval S     seconds between cycles (default 2)\n"
 "  -H, --health S       seconds between health lines (default 10)\n"
-"      --once           one cycle, then exit (cron, scripts)\n"
+"      --once           one complete cycle, then exit (cron, scripts); a cycle\n"
+"                       that fails is tried again, -i apart, up to 5 times\n"
 "  -v                   more diagnostics on stderr\n"
 "  -h, --help           this text\n"
 "\n"
@@ -580,11 +582,13 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	while (!stop) {
+	for (int tries = 0; !stop;) {
 		int64_t t0 = rt_mono_ms();
 
 		cycle(&a);
-		if (once)
+		/* --once: one complete cycle; what a failed one already wrote is
+		 * not written again (keys seen), so trying again is safe */
+		if (once && (a.errors == 0 || ++tries == ONCE_TRIES))
 			break;
 		for (int64_t left; !stop && (left = a.interval_ms - (rt_mono_ms() - t0)) > 0; )
 			rt_sleep_ms(left < 100 ? left : 100);
