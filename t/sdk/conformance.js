@@ -81,7 +81,12 @@ async function main() {
 	let r = await place('bid', ya, 4, 'sdk-buy-yes');
 	check(r.fill_count === '4.00' && (await position()) === 4, 'buy YES at p = bid at p');
 	r = await place('ask', yb, 1, 'sdk-sell-yes');
-	check(r.fill_count === '1.00' && (await position()) === 3, 'sell YES at p = ask at p');
+	{
+		const pos = await position();
+		check(r.fill_count === '1.00' && pos === 3, 'sell YES at p = ask at p' +
+			(r.fill_count === '1.00' && pos === 3 ? '' : ` (limit ${yb}: ${JSON.stringify(r)}; position ${pos}; book ` +
+			JSON.stringify((await markets.getMarketOrderbook(m.ticker)).data.orderbook_fp) + ')'));
+	}
 	r = await place('ask', yb, 5, 'sdk-buy-no');       // buy NO at q = 1 - yes_bid
 	check(r.fill_count === '5.00' && (await position()) === -2, 'buy NO at q = ask at 1 - q');
 	r = await place('bid', ya, 2, 'sdk-sell-no', { reduce_only: true }); // sell NO at q = 1 - yes_ask
