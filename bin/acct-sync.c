@@ -1,7 +1,8 @@
-/* acct-sync: follow the account (balance, fills, settlements, positions)
- * and write one line per new fill and settlement and per changed position
- * and balance, each with a stable key, so that downstream can de-duplicate.
- * Every cycle the positions the fills add up to are compared with the
+/* acct-sync: follow the account (orders, fills, settlements, positions,
+ * balance) and write one line per new fill and settlement, per changed
+ * position and balance, and per change of a trade's state (lib/trade),
+ * each with a stable key, so that downstream can de-duplicate.  Every
+ * cycle the positions the fills add up to are compared with the
  * exchange's; a difference is a health line naming the ticker and both
  * numbers.  See man/acct-sync.1. */
 #include <errno.h>
@@ -29,14 +30,18 @@
 #define SEEN_MAX 200000         /* fill and settlement keys remembered */
 #define PAGES_MAX 1000
 #define ONCE_TRIES 5            /* --once: cycles tried before giving up */
+#define RECENT_S 3600           /* after the first cycle, orders, fills and settlements
+                                   are read from this far behind the newest seen */
 
 static const char usage_text[] =
 "usage: acct-sync [-v] [-u URL] [-i SECONDS] [-H SECONDS] [--once]\n"
 "\n"
 "Follow the Kalshi account: write balance, fill, settlement and position lines\n"
 "(each fill and settlement once, by its key; positions and the balance when they\n"
-"change) and health lines, including a \"mismatch\" for every market where the\n"
-"fills do not add up to the exchange's position.\n"
+"change), a trade line for every change of a trade's state (pending, open,\n"
+"closing, closed, expired, settled, canceled; P&L from the exchange's fills and\n"
+"settlements) and health lines, including a \"mismatch\" for every market where\n"
+"the fills do not add up to the exchange's position.\n"
 "\n"
 "  -u, --url URL        API base (default $KALSHI_API_BASE, else the local simulator)\n"
 "  -i, --interval S     seconds between cycles (default 2)\n"
@@ -55,6 +60,18 @@ struct posn {
 	int64_t exposure, realized, fees;       /* cc, the exchange's */
 	bool have_exch, emitted, reported;
 	int miss;                       /* cycles in a row the two disagreed */
+	int64_t close_ms;               /* the market's close, 0 until looked up */
+};
+
+/* an order state or a fill, put in time order before the trades see it */
+struct ev {
+	int64_t ts;
+	bool is_order;
+	size_t i;                       /* arrival: ties keep it */
+	union {
+		struct kx_order o;
+		struct kx_fill f;
+	} u;
 };
 
 struct acct {
@@ -68,6 +85,10 @@ struct acct {
 	struct posn *p;
 	size_t np, cp;
 	int64_t balance_cc, pv_cents;
+	int64_t exch_now_ms;            /* the exchange's clock (balance updated_ts), 0 unknown */
+	int64_t newest_order_ms, newest_fill_ms, newest_settle_ms;      /* 0 until a full read */
+	struct ev *ev;
+	size_t nev, cev;
 	bool have_balance;
 	char err[512];
 	int64_t errors, last_ok_ms, last_health;
@@ -79,25 +100,47 @@ struct acct {
 static void
 emit_trade(struct acct *a, const struct trade *t)
 {
-	msg_begin(&a->out, "trade", t->end_ts);
-	{
-		char key[RECIO_TICKER_MAX + 32];
+	bool over = t->st == T_CLOSED || t->st == T_SETTLED;
 
-		snprintf(key, sizeof key, "%s|%lld", t->ticker, (long long)t->open_ts);
-		jw_kstr(&a->out, "key", key);
-	}
+	msg_begin(&a->out, "trade", t->ts);
+	jw_kstr(&a->out, "key", t->key);
 	jw_kstr(&a->out, "ticker", t->ticker);
 	jw_kstr(&a->out, "side", t->yes ? "yes" : "no");
-	jw_kstr(&a->out, "status", t->st == T_SETTLED ? "settled" : "closed");
+	jw_kstr(&a->out, "status", trade_state_name[t->st]);
 	jw_ki64(&a->out, "count", t->bought / 100);
+	jw_ki64(&a->out, "held", t->held / 100);
 	jw_ki64(&a->out, "open_ts", t->open_ts);
+	if (t->end_ts)
+		jw_ki64(&a->out, "end_ts", t->end_ts);
+	if (t->bought > 0)      /* per contract, rounded down; the cost is exact */
+		jw_ki64(&a->out, "avg_entry_cc", t->entry_cost * 100 / t->bought);
+	jw_kstr(&a->out, "entry_order_id", t->entry.oid);
+	if (t->entry.cid[0])
+		jw_kstr(&a->out, "entry_client_order_id", t->entry.cid);
+	if (t->exit.oid[0])
+		jw_kstr(&a->out, "exit_order_id", t->exit.oid);
+	if (t->exit.cid[0])
+		jw_kstr(&a->out, "exit_client_order_id", t->exit.cid);
 	jw_ki64(&a->out, "entry_cost_cc", t->entry_cost);
 	jw_ki64(&a->out, "exit_proceeds_cc", t->exit_proceeds);
 	jw_ki64(&a->out, "revenue_cc", t->revenue);
 	jw_ki64(&a->out, "fees_cc", t->fees);
-	jw_ki64(&a->out, "pnl_cc", t->pnl);
-	jw_kbool(&a->out, "win", t->pnl > 0);
+	if (over) {
+		jw_ki64(&a->out, "pnl_cc", t->pnl);
+		jw_kbool(&a->out, "win", t->pnl > 0);
+	}
 	msg_emit(&a->out);
+}
+
+/* one line per trade whose state changed, then forget what is over */
+static void
+flush_trades(struct acct *a)
+{
+	struct trade *t;
+
+	for (size_t it = 0; (t = trades_changed(&a->tt, &it)) != NULL; )
+		emit_trade(a, t);
+	trades_gc(&a->tt);
 }
 
 static volatile sig_atomic_t stop;
@@ -273,6 +316,8 @@ do_balance(struct acct *a)
 		snprintf(a->err, sizeof a->err, "GET /portfolio/balance: %s", err);
 		return -1;
 	}
+	if (b.updated_ts > 0)
+		a->exch_now_ms = b.updated_ts * 1000;
 	if (a->have_balance && b.balance_cc == a->balance_cc && b.portfolio_value_cents == a->pv_cents)
 		return 0;
 	a->have_balance = true;
@@ -285,73 +330,191 @@ do_balance(struct acct *a)
 	return 0;
 }
 
-static int
-do_fills(struct acct *a)
+static struct ev *
+ev_new(struct acct *a, bool is_order, int64_t ts)
 {
-	struct buf items = { 0 };
+	struct ev *e;
+
+	if (a->nev == a->cev) {
+		a->cev = a->cev ? a->cev * 2 : 256;
+		a->ev = xrealloc(a->ev, a->cev * sizeof *a->ev);
+	}
+	e = &a->ev[a->nev];
+	e->ts = ts;
+	e->is_order = is_order;
+	e->i = a->nev++;
+	return e;
+}
+
+/* The path of a listing: everything on the first read, then only what is
+ * RECENT_S behind the newest seen (min_ts is in seconds). */
+static void
+recent_path(struct buf *p, const char *base, int64_t newest_ms)
+{
+	buf_reset(p);
+	buf_puts(p, base);
+	if (newest_ms > 0)
+		buf_printf(p, "&min_ts=%lld", (long long)(newest_ms / 1000 - RECENT_S));
+}
+
+/* Order states not seen before: the recent orders, and every resting one. */
+static int
+do_orders(struct acct *a)
+{
+	static const char *const lists[] = { "/portfolio/orders?limit=200", "/portfolio/orders?limit=200&status=resting" };
+	struct buf items = { 0 }, path = { 0 }, key = { 0 };
 	struct json j = { 0 };
 	size_t n;
 	char err[KX_ERR_MAX];
+	int64_t newest = a->newest_order_ms;
 	int rc = -1;
 
-	if (read_all(a, "/portfolio/fills?limit=1000", "fills", &items, &n) < 0)
-		goto out;
-	for (char *l = items.p, *e; l && *l; l = e + 1) {
-		struct kx_fill f;
-		struct posn *p;
-		bool bid;
-		int64_t before;
-
-		e = strchr(l, '\n');
-		if (json_parse(&j, l, (size_t)(e - l)) < 0 || kx_fill_decode(&j, 0, &f, err, sizeof err) < 0) {
-			snprintf(a->err, sizeof a->err, "GET /portfolio/fills: %s", err);
-			goto out;
+	for (int li = 0; li < 2; li++) {
+		if (li == 0)
+			recent_path(&path, lists[0], a->newest_order_ms);
+		else {
+			buf_reset(&path);
+			buf_puts(&path, lists[1]);
 		}
-		if (!seen_add(a, f.fill_id))
-			continue;       /* the same fill again (a duplicate delivery, the next cycle) */
-		p = posn_get(a, f.ticker);
-		bid = strcmp(f.book_side, "bid") == 0;
-		before = p->local;
-		p->local += bid ? f.count : -f.count;
-		msg_begin(&a->out, "fill", f.ts_ms);
-		jw_kstr(&a->out, "fill_id", f.fill_id);
-		jw_kstr(&a->out, "order_id", f.order_id);
-		jw_kstr(&a->out, "trade_id", f.trade_id);
-		jw_kstr(&a->out, "ticker", f.ticker);
-		jw_kstr(&a->out, "book_side", f.book_side);
-		jw_kstr(&a->out, "outcome_side", f.outcome_side);
-		/* what it did to the position held before it */
-		jw_kstr(&a->out, "side", bid ? (before < 0 ? "no" : "yes") : (before > 0 ? "yes" : "no"));
-		jw_kstr(&a->out, "action", bid ? (before < 0 ? "sell" : "buy") : (before > 0 ? "sell" : "buy"));
-		jw_ki64(&a->out, "count", f.count / 100);
-		jw_ki64(&a->out, "yes_price_cc", f.yes_price);
-		jw_ki64(&a->out, "fee_cc", f.fee);
-		jw_kbool(&a->out, "is_taker", f.is_taker);
-		msg_emit(&a->out);
-		{
-			struct trade *ended = trades_fill(&a->tt, f.ticker, bid, f.count, f.yes_price, f.fee, f.ts_ms, NULL);
+		if (read_all(a, path.p, "orders", &items, &n) < 0)
+			goto out;
+		for (char *l = items.p, *e; l && *l; l = e + 1) {
+			struct kx_order o;
 
-			if (ended)
-				emit_trade(a, ended);
+			e = strchr(l, '\n');
+			if (json_parse(&j, l, (size_t)(e - l)) < 0 || kx_order_decode(&j, 0, &o, err, sizeof err) < 0) {
+				snprintf(a->err, sizeof a->err, "GET /portfolio/orders: %s", err);
+				goto out;
+			}
+			if (o.created_ms > newest)
+				newest = o.created_ms;
+			buf_reset(&key);
+			buf_printf(&key, "order|%s|%s|%lld", o.order_id, o.status, (long long)o.filled);
+			if (!seen_add(a, key.p))
+				continue;
+			ev_new(a, true, o.updated_ms > 0 ? o.updated_ms : o.created_ms > 0 ? o.created_ms : rt_now_ms())->u.o = o;
 		}
 	}
+	a->newest_order_ms = newest > 0 ? newest : 1;
 	rc = 0;
 out:
+	buf_free(&key);
+	buf_free(&path);
 	json_free(&j);
 	buf_free(&items);
 	return rc;
 }
 
 static int
+do_fills(struct acct *a)
+{
+	struct buf items = { 0 }, path = { 0 };
+	struct json j = { 0 };
+	size_t n;
+	char err[KX_ERR_MAX];
+	int64_t newest = a->newest_fill_ms;
+	int rc = -1;
+
+	recent_path(&path, "/portfolio/fills?limit=1000", a->newest_fill_ms);
+	if (read_all(a, path.p, "fills", &items, &n) < 0)
+		goto out;
+	for (char *l = items.p, *e; l && *l; l = e + 1) {
+		struct kx_fill f;
+
+		e = strchr(l, '\n');
+		if (json_parse(&j, l, (size_t)(e - l)) < 0 || kx_fill_decode(&j, 0, &f, err, sizeof err) < 0) {
+			snprintf(a->err, sizeof a->err, "GET /portfolio/fills: %s", err);
+			goto out;
+		}
+		if (f.ts_ms > newest)
+			newest = f.ts_ms;
+		if (!seen_add(a, f.fill_id))
+			continue;       /* the same fill again (a duplicate delivery, the next cycle) */
+		ev_new(a, false, f.ts_ms)->u.f = f;
+	}
+	a->newest_fill_ms = newest > 0 ? newest : 1;
+	rc = 0;
+out:
+	json_free(&j);
+	buf_free(&path);
+	buf_free(&items);
+	return rc;
+}
+
+static void
+fill_line(struct acct *a, const struct kx_fill *f)
+{
+	struct posn *p = posn_get(a, f->ticker);
+	bool bid = strcmp(f->book_side, "bid") == 0;
+	int64_t before = p->local;
+
+	p->local += bid ? f->count : -f->count;
+	msg_begin(&a->out, "fill", f->ts_ms);
+	jw_kstr(&a->out, "fill_id", f->fill_id);
+	jw_kstr(&a->out, "order_id", f->order_id);
+	jw_kstr(&a->out, "trade_id", f->trade_id);
+	jw_kstr(&a->out, "ticker", f->ticker);
+	jw_kstr(&a->out, "book_side", f->book_side);
+	jw_kstr(&a->out, "outcome_side", f->outcome_side);
+	/* what it did to the position held before it */
+	jw_kstr(&a->out, "side", bid ? (before < 0 ? "no" : "yes") : (before > 0 ? "yes" : "no"));
+	jw_kstr(&a->out, "action", bid ? (before < 0 ? "sell" : "buy") : (before > 0 ? "sell" : "buy"));
+	jw_ki64(&a->out, "count", f->count / 100);
+	jw_ki64(&a->out, "yes_price_cc", f->yes_price);
+	jw_ki64(&a->out, "fee_cc", f->fee);
+	jw_kbool(&a->out, "is_taker", f->is_taker);
+	msg_emit(&a->out);
+	trades_fill(&a->tt, f->ticker, f->order_id, bid, f->count, f->yes_price, f->fee, f->ts_ms);
+}
+
+static int
+ev_cmp(const void *x, const void *y)
+{
+	const struct ev *p = x, *q = y;
+
+	if (p->ts != q->ts)
+		return p->ts < q->ts ? -1 : 1;
+	if (p->is_order != q->is_order)         /* at the same time a fill goes first: an exit */
+		return p->is_order ? 1 : -1;    /* sent then must find the trade it closes */
+	return p->i < q->i ? -1 : p->i > q->i;
+}
+
+/* The orders and fills read this cycle, in time order: fill lines out,
+ * and the trades told. */
+static void
+process_events(struct acct *a)
+{
+	qsort(a->ev, a->nev, sizeof *a->ev, ev_cmp);
+	for (size_t i = 0; i < a->nev; i++) {
+		const struct ev *e = &a->ev[i];
+
+		if (e->is_order) {
+			const struct kx_order *o = &e->u.o;
+			struct trade_order to = {
+				o->ticker, o->order_id, o->client_order_id, strcmp(o->book_side, "bid") == 0,
+				strcmp(o->status, "resting") != 0, o->filled, e->ts
+			};
+
+			trades_order(&a->tt, &to);
+		} else
+			fill_line(a, &e->u.f);
+	}
+	a->nev = 0;
+}
+
+static int
 do_settlements(struct acct *a)
 {
-	struct buf items = { 0 }, key = { 0 };
+	struct buf items = { 0 }, key = { 0 }, path = { 0 };
 	struct json j = { 0 };
 	size_t n;
 	char err[KX_ERR_MAX];
 	int rc = -1;
 
-	if (read_all(a, "/portfolio/settlements?limit=200", "settlements", &items, &n) < 0)
+	int64_t newest = a->newest_settle_ms;
+
+	recent_path(&path, "/portfolio/settlements?limit=200", a->newest_settle_ms);
+	if (read_all(a, path.p, "settlements", &items, &n) < 0)
 		goto out;
 	for (char *l = items.p, *e; l && *l; l = e + 1) {
 		struct kx_settlement st;
@@ -362,6 +525,8 @@ do_settlements(struct acct *a)
 			snprintf(a->err, sizeof a->err, "GET /portfolio/settlements: %s", err);
 			goto out;
 		}
+		if (st.settled_ms > newest)
+			newest = st.settled_ms;
 		buf_reset(&key);
 		buf_printf(&key, "settlement|%s|%lld", st.ticker, (long long)st.settled_ms);
 		if (!seen_add(a, key.p))
@@ -379,15 +544,12 @@ do_settlements(struct acct *a)
 		jw_ki64(&a->out, "revenue_cc", st.revenue_cents * CC_PER_CENT);
 		jw_ki64(&a->out, "fee_cc", st.fee);
 		msg_emit(&a->out);
-		{
-			struct trade *t = trades_settle(&a->tt, st.ticker, st.revenue_cents * CC_PER_CENT, st.fee, st.settled_ms);
-
-			if (t)
-				emit_trade(a, t);
-		}
+		trades_settle(&a->tt, st.ticker, st.revenue_cents * CC_PER_CENT, st.fee, st.settled_ms);
 	}
+	a->newest_settle_ms = newest > 0 ? newest : 1;
 	rc = 0;
 out:
+	buf_free(&path);
 	buf_free(&key);
 	json_free(&j);
 	buf_free(&items);
@@ -441,6 +603,41 @@ out:
 	json_free(&j);
 	buf_free(&items);
 	return rc;
+}
+
+/* A trade still held when its market has closed is expired.  Each market
+ * is looked up once for its close time, and again once the exchange's
+ * clock has passed it (every cycle when that clock is not known). */
+static int
+do_expiry(struct acct *a)
+{
+	for (size_t i = 0; i < a->tt.n; i++) {
+		const struct trade *t = &a->tt.t[i];
+		struct posn *p;
+		struct kx_market m;
+		char err[KX_ERR_MAX];
+		int mt;
+
+		if (t->st != T_OPEN && t->st != T_CLOSING)
+			continue;
+		p = posn_get(a, t->ticker);
+		if (p->close_ms > 0 && a->exch_now_ms > 0 && a->exch_now_ms < p->close_ms)
+			continue;
+		buf_reset(&a->path);
+		buf_puts(&a->path, "/markets/");
+		http_qescape(&a->path, t->ticker);
+		if (get(a, a->path.p) < 0)
+			return -1;
+		if ((mt = json_get(&a->j, 0, "market")) < 0 || kx_market_decode(&a->j, mt, &m, err, sizeof err) < 0) {
+			snprintf(a->err, sizeof a->err, "GET %s: %s", a->path.p, mt < 0 ? "no market" : err);
+			return -1;
+		}
+		p->close_ms = m.close_ms;
+		if (strcmp(m.status, "closed") == 0 || strcmp(m.status, "determined") == 0 ||
+		    strcmp(m.status, "settled") == 0 || strcmp(m.status, "finalized") == 0)
+			trades_expire(&a->tt, m.ticker, m.close_ms > 0 ? m.close_ms : rt_now_ms());
+	}
+	return 0;
 }
 
 /* The fills must add up to the exchange's positions.  A market absent
@@ -508,9 +705,24 @@ health(struct acct *a, bool force)
 static void
 cycle(struct acct *a)
 {
-	/* fills before positions: a position read after its fills never shows
-	 * more than the fills; settlements before positions likewise */
-	if (do_fills(a) == 0 && do_settlements(a) == 0 && do_positions(a) == 0 && do_balance(a) == 0) {
+	/* orders and fills, then settlements, then positions: a position read
+	 * after its fills and settlements never shows more than they do.  What
+	 * was read is used even when a later step fails: it is marked seen. */
+	int rc = do_orders(a);
+
+	if (rc == 0)
+		rc = do_fills(a);
+	process_events(a);
+	if (rc == 0)
+		rc = do_settlements(a);
+	if (rc == 0)
+		rc = do_positions(a);
+	if (rc == 0)
+		rc = do_balance(a);
+	if (rc == 0)
+		rc = do_expiry(a);
+	flush_trades(a);
+	if (rc == 0) {
 		if (a->errors)
 			infox("recovered");
 		a->errors = 0;
@@ -603,6 +815,7 @@ main(int argc, char **argv)
 		free(a.seen[i]);
 	free(a.seen);
 	free(a.p);
+	free(a.ev);
 	trades_free(&a.tt);
 	return once && a.errors ? 1 : 0;
 }

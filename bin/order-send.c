@@ -41,14 +41,26 @@
 #define ORDERS_MAX 100000       /* journal records kept in memory */
 #define TICK_MS 250             /* periodic work: reconcile, kill switch */
 
+/* the risk rules, as named in refusals and counted in health lines */
+enum rule {
+	R_KILL, R_MISMATCH, R_MAX_PRICE, R_MIN_PRICE, R_MIN_TTC, R_MAX_PER_MARKET, R_MAX_PER_EVENT,
+	R_MAX_EXPOSURE, R_MAX_POSITIONS, R_DAILY_LOSS, R_RATE, R_UNKNOWN, R_NRULES
+};
+static const char *const rule_name[R_NRULES] = {
+	"kill_switch", "mismatch", "max_price", "min_price", "min_ttc", "max_per_market", "max_per_event",
+	"max_exposure", "max_positions", "daily_loss_limit", "max_orders_per_minute", "unknown_outcome"
+};
+
 static const char usage_text[] =
 "usage: order-send [-nv] [--paper] [-j JOURNAL] [-c FILE] [-s KEY=VALUE]... [-u URL]\n"
+"                  [-H SECONDS]\n"
 "\n"
 "Read signal lines (and market, position, settlement lines) on stdin; place\n"
 "each signal's order exactly once on Kalshi's V2 endpoint, inside the risk\n"
 "limits; write an order line for every state change: intent, sent, accepted,\n"
 "partial, filled, rejected, canceled, error (outcome unknown until\n"
-"reconciled), refused (a risk rule, named).\n"
+"reconciled), refused (the risk rule, named, and the reason); and a health line\n"
+"every -H seconds and at the end, with orders sent and refusals by rule.\n"
 "\n"
 "  -j, --journal FILE   the intent journal (default $RECIO_JOURNAL, else\n"
 "                       var/order-send.journal)\n"
@@ -56,6 +68,7 @@ static const char usage_text[] =
 "                       with Kalshi's fee\n"
 "  -c, --config FILE    risk settings (KEY=VALUE); -s KEY=VALUE overrides\n"
 "  -u, --url URL        API base (default $KALSHI_API_BASE, else the local simulator)\n"
+"  -H, --health S       seconds between health lines (default 10)\n"
 "  -n                   check the configuration and exit\n"
 "  -v                   more diagnostics on stderr\n"
 "  -h, --help           this text\n"
@@ -108,9 +121,10 @@ struct os {
 	size_t nrecent;
 	int64_t day, realized_cc;       /* UTC day of the realised P&L */
 	int64_t paper_seq;
-	unsigned long refused, sent;
-	char mismatch[16][RECIO_TICKER_MAX];    /* markets whose positions disagree */
-	int nmismatch;
+	unsigned long refused, sent, refused_by[R_NRULES];
+	char (*mismatch)[RECIO_TICKER_MAX];     /* markets whose positions disagree */
+	size_t nmismatch, cmismatch;
+	int64_t health_ms, last_health;
 };
 
 static volatile sig_atomic_t stop;
@@ -317,11 +331,13 @@ line(struct os *s, const struct ord *o, const char *status, int64_t ts)
 }
 
 static void
-refuse(struct os *s, const struct ord *o, const char *rule)
+refuse(struct os *s, const struct ord *o, enum rule rule, const char *why)
 {
 	s->refused++;
+	s->refused_by[rule]++;
 	line_begin(s, o, "refused", o->ts);
-	jw_kstr(&s->out, "rule", rule);
+	jw_kstr(&s->out, "rule", rule_name[rule]);
+	jw_kstr(&s->out, "reason", why);
 	msg_emit(&s->out);
 }
 
@@ -333,10 +349,10 @@ killed(const struct os *s)
 	return access(s->kill_path, F_OK) == 0;
 }
 
-/* The first rule this order breaks, or NULL.  Closes (sells) are only
+/* The first rule this order breaks (why says how), or -1.  Closes (sells) are only
  * held to the price band: getting out is never blocked by a limit on
  * getting in. */
-static const char *
+static int
 risk_check(struct os *s, const struct ord *o, int64_t ttc_s, char *why, size_t cap)
 {
 	const struct risk *r = &s->r;
@@ -345,20 +361,20 @@ risk_check(struct os *s, const struct ord *o, int64_t ttc_s, char *why, size_t c
 
 	if (!o->buy) {
 		if (o->price < r->min_price)
-			return snprintf(why, cap, "price %lld < min_price %lld", (long long)o->price, (long long)r->min_price), why;
-		return NULL;
+			return snprintf(why, cap, "price %lld < min_price %lld", (long long)o->price, (long long)r->min_price), R_MIN_PRICE;
+		return -1;
 	}
 	if (killed(s))
-		return snprintf(why, cap, "kill switch %s", s->kill_path), why;
+		return snprintf(why, cap, "kill switch %s", s->kill_path), R_KILL;
 	if (s->nmismatch)
-		return snprintf(why, cap, "positions disagree with the exchange on %s", s->mismatch[0]), why;
+		return snprintf(why, cap, "positions disagree with the exchange on %s", s->mismatch[0]), R_MISMATCH;
 	if (o->price > r->max_price)
-		return snprintf(why, cap, "price %lld > max_price %lld", (long long)o->price, (long long)r->max_price), why;
+		return snprintf(why, cap, "price %lld > max_price %lld", (long long)o->price, (long long)r->max_price), R_MAX_PRICE;
 	if (ttc_s >= 0 && ttc_s < r->min_ttc_s)
-		return snprintf(why, cap, "ttc %lld s < min_ttc %lld", (long long)ttc_s, (long long)r->min_ttc_s), why;
+		return snprintf(why, cap, "ttc %lld s < min_ttc %lld", (long long)ttc_s, (long long)r->min_ttc_s), R_MIN_TTC;
 	if (held + o->count > r->max_per_market)
 		return snprintf(why, cap, "market %lld + %lld > max_per_market %lld", (long long)held, (long long)o->count,
-		    (long long)r->max_per_market), why;
+		    (long long)r->max_per_market), R_MAX_PER_MARKET;
 	for (size_t i = 0; i < s->np; i++) {
 		int64_t h = s->p[i].count < 0 ? -s->p[i].count : s->p[i].count;
 
@@ -369,31 +385,31 @@ risk_check(struct os *s, const struct ord *o, int64_t ttc_s, char *why, size_t c
 	}
 	if (ev + o->count > r->max_per_event)
 		return snprintf(why, cap, "event %lld + %lld > max_per_event %lld", (long long)ev, (long long)o->count,
-		    (long long)r->max_per_event), why;
+		    (long long)r->max_per_event), R_MAX_PER_EVENT;
 	if (exposure + o->count * o->price * CC_PER_CENT > r->max_exposure_cc) {
 		char a[32], b[32];
 
 		money_fmt_dollars(a, sizeof a, exposure + o->count * o->price * CC_PER_CENT);
 		money_fmt_dollars(b, sizeof b, r->max_exposure_cc);
-		return snprintf(why, cap, "exposure $%s > max_exposure $%s", a, b), why;
+		return snprintf(why, cap, "exposure $%s > max_exposure $%s", a, b), R_MAX_EXPOSURE;
 	}
 	if (held == 0 && npos >= r->max_positions)
-		return snprintf(why, cap, "positions %lld >= max_positions %lld", (long long)npos, (long long)r->max_positions), why;
+		return snprintf(why, cap, "positions %lld >= max_positions %lld", (long long)npos, (long long)r->max_positions), R_MAX_POSITIONS;
 	if (s->day == o->ts / 86400000 && s->realized_cc <= -r->daily_loss_cc) {
 		char a[32];
 
 		money_fmt_dollars(a, sizeof a, -s->realized_cc);
-		return snprintf(why, cap, "daily loss $%s reached daily_loss_limit", a), why;
+		return snprintf(why, cap, "daily loss $%s reached daily_loss_limit", a), R_DAILY_LOSS;
 	}
 	for (size_t i = 0; i < s->nrecent; i++)
 		n += o->ts - s->recent[i] < 60000;
 	if (n >= r->max_orders_per_min)
 		return snprintf(why, cap, "%lld orders in a minute >= max_orders_per_minute %lld", (long long)n,
-		    (long long)r->max_orders_per_min), why;
+		    (long long)r->max_orders_per_min), R_RATE;
 	for (size_t i = 0; i < s->no; i++)
 		if (s->o[i].st == O_PENDING && strcmp(s->o[i].ticker, o->ticker) == 0)
-			return snprintf(why, cap, "an order of unknown outcome on %s", o->ticker), why;
-	return NULL;
+			return snprintf(why, cap, "an order of unknown outcome on %s", o->ticker), R_UNKNOWN;
+	return -1;
 }
 
 static void
@@ -619,7 +635,7 @@ static void
 on_signal_line(struct os *s, const struct json *j, const struct ndjson *r, int64_t ts)
 {
 	char id[RECIO_ID_MAX - 1], side[8], action[8], why[256];
-	const char *rule;
+	int rule;
 	struct ord o, *po;
 	int64_t ttc = -1;
 
@@ -645,8 +661,8 @@ on_signal_line(struct os *s, const struct json *j, const struct ndjson *r, int64
 		infox("%s: already handled (signal %s), not sent again", o.cid, id);
 		return;
 	}
-	if ((rule = risk_check(s, &o, ttc, why, sizeof why)) != NULL) {
-		refuse(s, &o, rule);
+	if ((rule = risk_check(s, &o, ttc, why, sizeof why)) >= 0) {
+		refuse(s, &o, (enum rule)rule, why);
 		return;
 	}
 	po = ord_add(s);
@@ -679,18 +695,22 @@ on_line(struct os *s, const struct json *j, const struct ndjson *r)
 		/* acct-sync's reconciliation: no opening order while any market's
 		 * fills and position disagree; closes still go */
 		char src[32], st[16];
-		int k;
+		size_t k;
 
 		if (json_get_str(j, 0, "src", src, sizeof src) < 0 || strcmp(src, "acct-sync") != 0 ||
 		    json_get_str(j, 0, "status", st, sizeof st) < 0)
 			return;
 		for (k = 0; k < s->nmismatch && strcmp(s->mismatch[k], t) != 0; k++)
 			;
-		if (strcmp(st, "mismatch") == 0 && k == s->nmismatch && s->nmismatch < 16) {
+		if (strcmp(st, "mismatch") == 0 && k == s->nmismatch) {
+			if (s->nmismatch == s->cmismatch) {
+				s->cmismatch = s->cmismatch ? s->cmismatch * 2 : 16;
+				s->mismatch = xrealloc(s->mismatch, s->cmismatch * sizeof *s->mismatch);
+			}
 			snprintf(s->mismatch[s->nmismatch++], RECIO_TICKER_MAX, "%s", t);
 			warnx_("%s: positions disagree: opening orders halted", t);
 		} else if (strcmp(st, "ok") == 0 && k < s->nmismatch) {
-			memmove(&s->mismatch[k], &s->mismatch[k + 1], (size_t)(s->nmismatch - k - 1) * sizeof s->mismatch[0]);
+			memmove(&s->mismatch[k], &s->mismatch[k + 1], (s->nmismatch - k - 1) * sizeof s->mismatch[0]);
 			s->nmismatch--;
 			if (s->nmismatch == 0)
 				warnx_("positions agree again: opening orders resume");
@@ -804,6 +824,35 @@ pending(const struct os *s)
 	return n;
 }
 
+/* What order-send has done and what holds it back, every -H seconds
+ * (force: now): status "ok", "halted" (kill switch, positions disagree:
+ * no opening orders) or "blocked" (orders of unknown outcome). */
+static void
+health(struct os *s, bool force)
+{
+	int64_t now = rt_mono_ms();
+	bool kill = killed(s);
+
+	if (!force && now - s->last_health < s->health_ms)
+		return;
+	s->last_health = now;
+	msg_begin(&s->out, "health", rt_now_ms());
+	jw_kstr(&s->out, "src", "order-send");
+	jw_kstr(&s->out, "status", kill || s->nmismatch ? "halted" : pending(s) ? "blocked" : "ok");
+	jw_kstr(&s->out, "mode", s->paper ? "paper" : "exchange");
+	jw_ki64(&s->out, "sent", (int64_t)s->sent);
+	jw_ki64(&s->out, "refused", (int64_t)s->refused);
+	jw_key(&s->out, "refused_by_rule");
+	jw_obj(&s->out);
+	for (int i = 0; i < R_NRULES; i++)
+		jw_ki64(&s->out, rule_name[i], (int64_t)s->refused_by[i]);
+	jw_obj_end(&s->out);
+	jw_ki64(&s->out, "unknown_outcome", (int64_t)pending(s));
+	jw_kbool(&s->out, "kill_switch", kill);
+	jw_ki64(&s->out, "mismatched_markets", (int64_t)s->nmismatch);
+	msg_emit(&s->out);
+}
+
 static int
 run(struct os *s)
 {
@@ -834,6 +883,7 @@ run(struct os *s)
 			if (k <= 0) {
 				if (!s->paper && pending(s))
 					reconcile(s);
+				health(s, false);
 				continue;
 			}
 		}
@@ -845,6 +895,7 @@ run(struct os *s)
 		/* the parse lives in s->j; copy it before handlers reuse s->j */
 		if (json_parse(&j, l, len) == 0)
 			on_line(s, &j, &r);
+		health(s, false);
 	}
 	/* end of input: settle what is still unknown (lookups, and sends
 	 * again of what never arrived) before leaving */
@@ -854,6 +905,7 @@ run(struct os *s)
 		if (pending(s))
 			rt_sleep_ms(TICK_MS);
 	}
+	health(s, true);
 	json_free(&j);
 	ndjson_free(&r);
 	return rc < 0 && !stop ? 1 : 0;
@@ -866,7 +918,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' }, { "journal", required_argument, NULL, 'j' },
 		{ "paper", no_argument, NULL, 'P' }, { "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' }, { "url", required_argument, NULL, 'u' },
-		{ NULL, 0, NULL, 0 }
+		{ "health", required_argument, NULL, 'H' }, { NULL, 0, NULL, 0 }
 	};
 	static struct os s;
 	const char *base = cfg_env("KALSHI_API_BASE", "http://127.0.0.1:8080/trade-api/v2");
@@ -880,7 +932,8 @@ main(int argc, char **argv)
 	s.kill_path = cfg_env("RECIO_KILL", "var/KILL");
 	s.key_id = cfg_env("KALSHI_KEY_ID", NULL);
 	s.r = (struct risk){ 100, 500, 500 * CC_PER_DOLLAR, 30, 100 * CC_PER_DOLLAR, 98, 1, 60, 20 };
-	while ((ch = getopt_long(argc, argv, "hj:Pc:s:u:nv", lo, NULL)) != -1) {
+	s.health_ms = 10000;
+	while ((ch = getopt_long(argc, argv, "hj:Pc:s:u:H:nv", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'j': s.journal_path = optarg; break;
@@ -892,6 +945,11 @@ main(int argc, char **argv)
 			s.sets[s.nsets++] = optarg;
 			break;
 		case 'u': base = optarg; break;
+		case 'H':
+			if (cfg_parse_i64(optarg, 1, 86400, &s.health_ms) < 0)
+				usage("-H: expected whole seconds from 1 to 86400");
+			s.health_ms *= 1000;
+			break;
 		case 'n': check = true; break;
 		case 'v': diag_verbose++; break;
 		default: usage(NULL);
@@ -942,6 +1000,7 @@ main(int argc, char **argv)
 	buf_free(&s.rec);
 	free(s.o);
 	free(s.p);
+	free(s.mismatch);
 	close(s.jfd);
 	return rc;
 }

@@ -1,99 +1,306 @@
 /* trade.c: see trade.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
 #include "trade.h"
 
-static struct trade *
-open_trade(struct trades *tt, const char *ticker)
+#define ENDED_KEPT 256          /* ended trades kept after they are reported */
+
+const char *const trade_state_name[] = {
+	"pending", "open", "closing", "closed", "expired", "settled", "canceled"
+};
+
+static bool
+ended(const struct trade *t)
+{
+	return t->st == T_CLOSED || t->st == T_SETTLED || t->st == T_CANCELED;
+}
+
+static bool
+holding(const struct trade *t)
+{
+	return t->st == T_OPEN || t->st == T_CLOSING || t->st == T_EXPIRED;
+}
+
+struct trade *
+trades_held(struct trades *tt, const char *ticker)
 {
 	for (size_t i = tt->n; i-- > 0; )
-		if (tt->t[i].st == T_OPEN && strcmp(tt->t[i].ticker, ticker) == 0)
+		if (holding(&tt->t[i]) && strcmp(tt->t[i].ticker, ticker) == 0)
 			return &tt->t[i];
 	return NULL;
 }
 
 static struct trade *
-new_trade(struct trades *tt, const char *ticker, bool yes, int64_t ts)
+pending_of(struct trades *tt, const char *ticker, const char *oid)
+{
+	if (!oid[0])
+		return NULL;
+	for (size_t i = tt->n; i-- > 0; )
+		if (tt->t[i].st == T_PENDING && strcmp(tt->t[i].entry.oid, oid) == 0 &&
+		    strcmp(tt->t[i].ticker, ticker) == 0)
+			return &tt->t[i];
+	return NULL;
+}
+
+static void
+leg_set(struct trade_leg *l, const char *oid)
+{
+	memset(l, 0, sizeof *l);
+	snprintf(l->oid, sizeof l->oid, "%s", oid);
+	l->filled = -1;
+}
+
+static void
+touch(struct trade *t, int64_t ts)
+{
+	t->changed = true;
+	if (ts > t->ts)
+		t->ts = ts;
+}
+
+static void
+finish(struct trade *t, enum trade_state st, int64_t ts)
+{
+	t->st = st;
+	t->end_ts = ts;
+	if (st != T_CANCELED)
+		t->pnl = t->exit_proceeds + t->revenue - t->entry_cost - t->fees;
+	touch(t, ts);
+}
+
+/* A new trade; its key is ticker|entry order id (|2, |3 for a later trade
+ * of the same order), or ticker|time when the order is not known. */
+static struct trade *
+new_trade(struct trades *tt, const char *ticker, const char *oid, bool yes, enum trade_state st, int64_t ts)
 {
 	struct trade *t;
+	int same = 0;
 
+	for (size_t i = 0; oid[0] && i < tt->n; i++)
+		if (strcmp(tt->t[i].entry.oid, oid) == 0 && strcmp(tt->t[i].ticker, ticker) == 0)
+			same++;
 	if (tt->n == tt->cap) {
 		tt->cap = tt->cap ? tt->cap * 2 : 64;
 		tt->t = xrealloc(tt->t, tt->cap * sizeof *tt->t);
 	}
 	t = &tt->t[tt->n++];
 	memset(t, 0, sizeof *t);
-	strncpy(t->ticker, ticker, sizeof t->ticker - 1);
+	snprintf(t->ticker, sizeof t->ticker, "%s", ticker);
+	if (!oid[0])
+		snprintf(t->key, sizeof t->key, "%s|%lld", ticker, (long long)ts);
+	else if (same == 0)
+		snprintf(t->key, sizeof t->key, "%s|%s", ticker, oid);
+	else
+		snprintf(t->key, sizeof t->key, "%s|%s|%d", ticker, oid, same + 1);
 	t->yes = yes;
-	t->st = T_OPEN;
+	t->st = st;
 	t->open_ts = ts;
+	leg_set(&t->entry, oid);
+	leg_set(&t->exit, "");
+	touch(t, ts);
 	return t;
 }
 
-struct trade *
-trades_fill(struct trades *tt, const char *ticker, bool bid, int64_t c100, int64_t yes_price_cc, int64_t fee_cc,
-    int64_t ts, struct trade **opened)
+/* The order behind a leg is done and every fill it made is seen. */
+static bool
+leg_spent(const struct trade_leg *l)
 {
-	struct trade *t = open_trade(tt, ticker), *ended = NULL;
+	return l->done && l->filled >= 0 && l->seen >= l->filled;
+}
+
+static void
+resolve(struct trade *t, int64_t ts)
+{
+	if (t->st == T_PENDING && leg_spent(&t->entry) && t->bought == 0)
+		finish(t, T_CANCELED, ts);
+	else if (t->st == T_CLOSING && leg_spent(&t->exit) && t->held > 0) {
+		t->st = T_OPEN;         /* the exit is over and something is still held */
+		touch(t, ts);
+	}
+}
+
+static bool
+leg_update(struct trade_leg *l, const struct trade_order *o)
+{
+	bool ch = l->filled != o->filled || l->done != o->done;
+
+	if (o->client_order_id && o->client_order_id[0] && strcmp(l->cid, o->client_order_id) != 0) {
+		snprintf(l->cid, sizeof l->cid, "%s", o->client_order_id);
+		ch = true;
+	}
+	l->filled = o->filled;
+	l->done = o->done;
+	return ch;
+}
+
+void
+trades_order(struct trades *tt, const struct trade_order *o)
+{
+	struct trade *h;
+	bool known = false;
+
+	if (!o->order_id || !o->order_id[0])
+		return;
+	/* an order already behind a trade (its entry, or an exit) */
+	for (size_t i = 0; i < tt->n; i++) {
+		struct trade *t = &tt->t[i];
+		bool ch = false;
+
+		if (strcmp(t->ticker, o->ticker) != 0)
+			continue;
+		if (strcmp(t->entry.oid, o->order_id) == 0) {
+			ch |= leg_update(&t->entry, o);
+			known = true;
+		}
+		if (strcmp(t->exit.oid, o->order_id) == 0) {
+			ch |= leg_update(&t->exit, o);
+			known = true;
+		}
+		if (ch && !ended(t))
+			touch(t, o->ts);
+		resolve(t, o->ts);
+	}
+	if (known)
+		return;
+	h = trades_held(tt, o->ticker);
+	if (h && h->yes != o->bid) {            /* an exit */
+		if (h->st == T_EXPIRED)
+			return;
+		leg_set(&h->exit, o->order_id);
+		leg_update(&h->exit, o);
+		if (h->st == T_OPEN)
+			h->st = T_CLOSING;
+		touch(h, o->ts);
+		resolve(h, o->ts);
+	} else if (h == NULL && !(o->done && o->filled == 0)) { /* an entry */
+		struct trade *t = new_trade(tt, o->ticker, o->order_id, o->bid, T_PENDING, o->ts);
+
+		leg_update(&t->entry, o);
+		resolve(t, o->ts);
+	}
+	/* else it adds to the trade held, or it never filled: no trade */
+}
+
+void
+trades_fill(struct trades *tt, const char *ticker, const char *order_id, bool bid, int64_t c100, int64_t yes_price_cc,
+    int64_t fee_cc, int64_t ts)
+{
+	struct trade *h = trades_held(tt, ticker), *t;
 	/* a bid buys YES at p or sells NO at 1 - p; an ask the reverse */
 	int64_t close_px = bid ? 10000 - yes_price_cc : yes_price_cc;     /* cc per contract, of the side sold */
 	int64_t open_px = bid ? yes_price_cc : 10000 - yes_price_cc;       /* of the side bought */
-	bool buys_yes = bid;
-	size_t idx;
+	int64_t whole = c100;
 
-	if (opened)
-		*opened = NULL;
-	if (t && t->yes != buys_yes) {          /* reduces the position held */
-		int64_t k = c100 < t->held ? c100 : t->held;
+	if (!order_id)
+		order_id = "";
+	if (h && h->yes != bid) {               /* reduces the position held */
+		int64_t k = c100 < h->held ? c100 : h->held;
 		/* the fee is split by contracts between what closes and what opens */
 		int64_t fee_close = fee_cc * k / c100;
 
-		t->exit_proceeds += k * close_px / 100;
-		t->fees += fee_close;
-		t->held -= k;
+		h->exit_proceeds += k * close_px / 100;
+		h->fees += fee_close;
+		h->held -= k;
 		c100 -= k;
 		fee_cc -= fee_close;
-		if (t->held == 0) {
-			t->st = T_CLOSED;
-			t->end_ts = ts;
-			t->pnl = t->exit_proceeds + t->revenue - t->entry_cost - t->fees;
-			ended = t;
+		if (strcmp(h->exit.oid, order_id) != 0)
+			leg_set(&h->exit, order_id);
+		h->exit.seen += whole;
+		if (h->held == 0)
+			finish(h, T_CLOSED, ts);
+		else {
+			if (h->st == T_OPEN)
+				h->st = T_CLOSING;
+			touch(h, ts);
+			resolve(h, ts);
 		}
-		t = NULL;
+		h = NULL;
 	}
-	if (c100 > 0) {
-		if (t == NULL) {
-			idx = ended ? (size_t)(ended - tt->t) : SIZE_MAX;
-			t = new_trade(tt, ticker, buys_yes, ts);
-			if (idx != SIZE_MAX)
-				ended = &tt->t[idx];    /* the array may have moved */
+	if (c100 <= 0)
+		return;
+	if (h) {                                /* adds to the position held */
+		t = h;
+		if (strcmp(t->entry.oid, order_id) == 0)
+			t->entry.seen += whole;
+		else if ((h = pending_of(tt, ticker, order_id)) != NULL) {
+			/* a pending entry whose fills went to the trade already held */
+			h->entry.seen += whole;
+			resolve(h, ts);
 		}
-		t->bought += c100;
-		t->held += c100;
-		t->entry_cost += c100 * open_px / 100;
-		t->fees += fee_cc;
-		if (opened)
-			*opened = t;
+	} else {
+		if ((t = pending_of(tt, ticker, order_id)) == NULL || t->yes != bid)
+			t = new_trade(tt, ticker, order_id, bid, T_OPEN, ts);
+		t->st = T_OPEN;
+		t->open_ts = ts;
+		t->entry.seen += whole;
 	}
-	return ended;
+	t->bought += c100;
+	t->held += c100;
+	t->entry_cost += c100 * open_px / 100;
+	t->fees += fee_cc;
+	touch(t, ts);
+}
+
+void
+trades_expire(struct trades *tt, const char *ticker, int64_t ts)
+{
+	struct trade *h = trades_held(tt, ticker);
+
+	if (h && h->st != T_EXPIRED) {
+		h->st = T_EXPIRED;
+		touch(h, ts);
+	}
+}
+
+void
+trades_settle(struct trades *tt, const char *ticker, int64_t revenue_cc, int64_t fee_cc, int64_t ts)
+{
+	struct trade *h = trades_held(tt, ticker);
+
+	if (h) {
+		h->revenue += revenue_cc;
+		h->fees += fee_cc;
+		h->held = 0;
+		finish(h, T_SETTLED, ts);
+	}
+	for (size_t i = 0; i < tt->n; i++)
+		if (tt->t[i].st == T_PENDING && strcmp(tt->t[i].ticker, ticker) == 0)
+			finish(&tt->t[i], T_CANCELED, ts);
 }
 
 struct trade *
-trades_settle(struct trades *tt, const char *ticker, int64_t revenue_cc, int64_t fee_cc, int64_t ts)
+trades_changed(struct trades *tt, size_t *it)
 {
-	struct trade *t = open_trade(tt, ticker);
+	for (size_t i = *it; i < tt->n; i++)
+		if (tt->t[i].changed) {
+			tt->t[i].changed = false;
+			*it = i + 1;
+			return &tt->t[i];
+		}
+	*it = tt->n;
+	return NULL;
+}
 
-	if (t == NULL)
-		return NULL;
-	t->revenue += revenue_cc;
-	t->fees += fee_cc;
-	t->held = 0;
-	t->st = T_SETTLED;
-	t->end_ts = ts;
-	t->pnl = t->exit_proceeds + t->revenue - t->entry_cost - t->fees;
-	return t;
+void
+trades_gc(struct trades *tt)
+{
+	size_t nended = 0, w = 0;
+
+	for (size_t i = 0; i < tt->n; i++)
+		nended += ended(&tt->t[i]) && !tt->t[i].changed;
+	for (size_t i = 0; i < tt->n; i++) {
+		if (nended > ENDED_KEPT && ended(&tt->t[i]) && !tt->t[i].changed) {
+			nended--;       /* the oldest ended trades go first */
+			continue;
+		}
+		if (w != i)
+			tt->t[w] = tt->t[i];
+		w++;
+	}
+	tt->n = w;
 }
 
 void

@@ -48,7 +48,7 @@ buy() {
 }
 
 @test "a running acct-sync writes only what is new; settlements arrive once" {
-	sim_start --start 2026-11-25T14:59:40Z --speed 20 --settle-delay 2
+	sim_start --start 2026-11-25T14:59:40Z --speed 20 --settle-delay 30
 	as_env
 	buy 20 1
 	acct-sync -i 0.2 -H 1 >"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/err" &
@@ -61,7 +61,64 @@ buy() {
 	s=$(grep '"type":"settlement"' "$BATS_TEST_TMPDIR/a")
 	[ "$(jq .revenue_cc <<<"$s")" -eq "$(simstate | jq '.accounts[0].revenue_cc')" ]
 	[ "$(jq -r .key <<<"$s")" = "settlement|$(jq -r .ticker <<<"$s")|$(jq -r '.ts' <<<"$s")" ]
+	# the trade: held through the close (expired), then settled
+	[ "$(jq -r 'select(.type=="trade") | .status' "$BATS_TEST_TMPDIR/a" | tr '\n' ' ')" = "open expired settled " ]
+	[ "$(jq 'select(.type=="trade" and .status=="settled") | .revenue_cc - .entry_cost_cc - .fees_cc == .pnl_cc' "$BATS_TEST_TMPDIR/a")" = true ]
 	! grep -q '"status":"mismatch"' "$BATS_TEST_TMPDIR/a"
+}
+
+# order SIDE PRICE COUNT CID [TIF]: a V2 order on market 20 through kalshi-fetch
+order() {
+	printf '{"ticker":"%s","client_order_id":"%s","side":"%s","count":"%s.00","price":"0.%02d","time_in_force":"%s","self_trade_prevention_type":"maker"}' \
+		"$(get '/markets?status=open' | jq -r '.markets[20].ticker')" "$4" "$1" "$3" "$2" "${5:-good_till_canceled}" |
+		kalshi-fetch POST /portfolio/events/orders | jq -r .order_id
+}
+
+# wait_trade JQ-FILTER: until acct-sync's output has a trade line it selects
+wait_trade() {
+	for i in $(seq 1 100); do
+		[ -n "$(jq -c "select(.type==\"trade\") | select($1)" "$BATS_TEST_TMPDIR/a")" ] && return 0
+		sleep 0.1
+	done
+	echo "no trade line with $1 in:"; grep '"type":"trade"' "$BATS_TEST_TMPDIR/a"; false
+}
+
+@test "the trade lifecycle: pending, canceled; open, closing, open again, closed; linked to orders by order_id" {
+	sim_start --start 2026-11-25T14:30:00Z
+	as_env
+	acct-sync -i 0.1 >"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	# an entry that rests, then is canceled unfilled
+	oid=$(order bid 1 2 rest-1)
+	wait_trade '.status=="pending" and .entry_client_order_id=="rest-1" and .entry_order_id=="'"$oid"'"'
+	kalshi-fetch DELETE "/portfolio/events/orders/$oid" >/dev/null
+	wait_trade '.status=="canceled" and .entry_order_id=="'"$oid"'"'
+	# an entry that fills (IOC through the ask): open
+	in=$(order bid 99 2 in-1 immediate_or_cancel)
+	wait_trade '.status=="open" and .entry_client_order_id=="in-1" and .held==2'
+	key=$(jq -r 'select(.type=="trade" and .status=="open") | .key' "$BATS_TEST_TMPDIR/a" | head -n 1)
+	[ "$key" = "$(get '/markets?status=open' | jq -r '.markets[20].ticker')|$in" ]
+	# an exit that rests: closing; canceled: open again
+	out=$(order ask 99 2 out-1)
+	wait_trade '.key=="'"$key"'" and .status=="closing" and .exit_client_order_id=="out-1"'
+	kalshi-fetch DELETE "/portfolio/events/orders/$out" >/dev/null
+	for i in $(seq 1 50); do
+		[ "$(jq -r 'select(.type=="trade" and .key=="'"$key"'") | .status' "$BATS_TEST_TMPDIR/a" | tail -n 1)" = open ] && break
+		sleep 0.1
+	done
+	[ "$(jq -r 'select(.type=="trade" and .key=="'"$key"'") | .status' "$BATS_TEST_TMPDIR/a" | tail -n 1)" = open ]
+	# an exit that fills: closed, P&L from the exchange's fills
+	order ask 1 2 out-2 immediate_or_cancel >/dev/null
+	wait_trade '.key=="'"$key"'" and .status=="closed"'
+	kill -TERM $pid; wait $pid
+	t=$(jq -c 'select(.type=="trade" and .status=="closed")' "$BATS_TEST_TMPDIR/a")
+	[ "$(jq -r .exit_client_order_id <<<"$t")" = out-2 ]
+	[ "$(jq '.exit_proceeds_cc - .entry_cost_cc - .fees_cc == .pnl_cc' <<<"$t")" = true ]
+	[ "$(jq .pnl_cc <<<"$t")" -eq "$(simstate | jq '.accounts[0] | .balance_cc - .deposits_cc')" ]
+	[ "$(jq .fees_cc <<<"$t")" -eq "$(simstate | jq '.accounts[0].fees_cc')" ]
+	# the states, in order, of the two keys
+	[ "$(jq -r 'select(.type=="trade" and .key=="'"$key"'") | .status' "$BATS_TEST_TMPDIR/a" | uniq | tr '\n' ' ')" = "open closing open closed " ]
+	[ "$(jq -r 'select(.type=="trade" and .entry_order_id=="'"$oid"'") | .status' "$BATS_TEST_TMPDIR/a" | tr '\n' ' ')" = "pending canceled " ]
 }
 
 @test "reconciliation: a fill the listing never shows is reported as a mismatch with both numbers" {

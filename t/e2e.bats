@@ -51,19 +51,27 @@ three_hours() {
 	acct-sync --once >"$d/final"
 	grep -v 'btc-tick: GET' "$d/pipeline.err" "$d/order-send.err" | head -5 >&3
 	echo "orders: $(jq -r 'select(.type=="order") | .status' "$d/orders" | sort | uniq -c | tr '\n' ' ')" >&3
-	echo "trades: $(jq -r 'select(.type=="trade") | .status' "$d/final" | sort | uniq -c | tr '\n' ' ')" >&3
-	[ "$(jq -r 'select(.type=="trade") | .key' "$d/final" | wc -l)" -ge 1 ]                        # opened
+	# a trade line per state change: the last one of each key is the trade
+	jq -c -s 'reduce (.[]|select(.type=="trade")) as $t ({}; .[$t.key] = $t) | .[]' "$d/final" >"$d/trades"
+	echo "trades: $(jq -r .status "$d/trades" | sort | uniq -c | tr '\n' ' ')" >&3
+	[ "$(jq -r 'select(.status!="canceled") | .key' "$d/trades" | wc -l)" -ge 1 ]                 # opened
 	if [ "$kinds" = all ]; then
-		[ "$(jq -r 'select(.type=="trade" and .status=="closed") | .key' "$d/final" | wc -l)" -ge 1 ]   # stopped
-		[ "$(jq -r 'select(.type=="trade" and .status=="settled") | .key' "$d/final" | wc -l)" -ge 1 ]  # settled
+		[ "$(jq -r 'select(.status=="closed") | .key' "$d/trades" | wc -l)" -ge 1 ]           # stopped
+		[ "$(jq -r 'select(.status=="settled") | .key' "$d/trades" | wc -l)" -ge 1 ]          # settled
 	fi
+	# every market settled: no trade is left pending, open, closing or expired
+	[ "$(jq -r 'select(.status!="closed" and .status!="settled" and .status!="canceled") | .key' "$d/trades" | wc -l)" -eq 0 ]
+	# every trade is linked, by the exchange's order_id, to an order order-send placed
+	jq -r 'select(.type=="order") | .client_order_id' "$d/orders" | sort -u >"$d/cids"
+	jq -r '.entry_client_order_id // "none"' "$d/trades" | sort -u >"$d/trade-cids"
+	[ -z "$(comm -23 "$d/trade-cids" "$d/cids")" ] || { comm -23 "$d/trade-cids" "$d/cids"; false; }
 	# total: the sum of the trades = balance - deposits
-	total=$(jq -s '[.[]|select(.type=="trade")|.pnl_cc]|add' "$d/final")
+	total=$(jq -s '[.[]|.pnl_cc // 0]|add' "$d/trades")
 	echo "P&L: local $total cc, exchange $(jq '.accounts[0] | .balance_cc - .deposits_cc' <<<"$st") cc" >&3
 	[ "$total" -eq "$(jq '.accounts[0] | .balance_cc - .deposits_cc' <<<"$st")" ]
 	# each market: its trades = the exchange's realised P&L there
 	jq -r '.accounts[0].positions[] | "\(.ticker) \(.realized_cc)"' <<<"$st" | while read -r t r; do
-		l=$(jq -s --arg t "$t" '[.[]|select(.type=="trade" and .ticker==$t)|.pnl_cc]|add // 0' "$d/final")
+		l=$(jq -s --arg t "$t" '[.[]|select(.ticker==$t)|.pnl_cc // 0]|add // 0' "$d/trades")
 		[ "$l" -eq "$r" ] || { echo "$t: local $l, exchange $r"; false; }
 	done
 	# the live acct-sync agreed with the exchange all along

@@ -91,34 +91,41 @@ sim_orders() {
 	read -r t ya na yb nb <<<"$(market 20)"
 	read -r t2 ya2 na2 _ _ <<<"$(market 21)"
 	# a fresh journal for each check: no position carried from the one before
-	refused() { order-send -j "$(mktemp "$BATS_TEST_TMPDIR/j.XXXXXX")" "$@" <"$BATS_TEST_TMPDIR/in" | jq -r 'select(.status=="refused") | .rule'; }
+	refused() { order-send -j "$(mktemp "$BATS_TEST_TMPDIR/j.XXXXXX")" "$@" <"$BATS_TEST_TMPDIR/in" | jq -r 'select(.status=="refused") | .rule + ": " + .reason'; }
 	sig p-1 "$t" yes buy 5 "$ya" >"$BATS_TEST_TMPDIR/in"
-	[[ "$(refused -s max_per_market=4)" == "market 0 + 5 > max_per_market 4" ]]
+	[[ "$(refused -s max_per_market=4)" == "max_per_market: market 0 + 5 > max_per_market 4" ]]
 	{ sig e-1 "$t" yes buy 2 "$ya"; sig e-2 "$t2" yes buy 2 "$ya2"; } >"$BATS_TEST_TMPDIR/in"
-	[[ "$(refused -s max_per_event=3)" == "event 2 + 2 > max_per_event 3" ]]
+	[[ "$(refused -s max_per_event=3)" == "max_per_event: event 2 + 2 > max_per_event 3" ]]
 	sig x-1 "$t" yes buy 10 "$ya" >"$BATS_TEST_TMPDIR/in"
-	[[ "$(refused -s max_exposure=1.00)" == "exposure \$"*" > max_exposure \$1.0000" ]]
+	[[ "$(refused -s max_exposure=1.00)" == "max_exposure: exposure \$"*" > max_exposure \$1.0000" ]]
 	sig b-1 "$t" yes buy 1 99 >"$BATS_TEST_TMPDIR/in"
-	[ "$(refused)" = "price 99 > max_price 98" ]
+	[ "$(refused)" = "max_price: price 99 > max_price 98" ]
 	sig c-1 "$t" yes buy 1 "$ya" 30 >"$BATS_TEST_TMPDIR/in"
-	[ "$(refused)" = "ttc 30 s < min_ttc 60" ]
+	[ "$(refused)" = "min_ttc: ttc 30 s < min_ttc 60" ]
 	{ sig n-1 "$t" yes buy 1 "$ya"; sig n-2 "$t2" yes buy 1 "$ya2"; } >"$BATS_TEST_TMPDIR/in"
-	[ "$(refused -s max_positions=1 -s max_per_event=1000)" = "positions 1 >= max_positions 1" ]
+	[ "$(refused -s max_positions=1 -s max_per_event=1000)" = "max_positions: positions 1 >= max_positions 1" ]
 	for i in 1 2 3; do sig r-$i "$t" yes buy 1 "$ya"; done >"$BATS_TEST_TMPDIR/in"
-	[[ "$(refused -s max_orders_per_minute=2)" == "2 orders in a minute >= max_orders_per_minute 2" ]]
+	[[ "$(refused -s max_orders_per_minute=2)" == "max_orders_per_minute: 2 orders in a minute >= max_orders_per_minute 2" ]]
 	# daily loss: a settlement below cost
 	{
 		sig l-0 "$t" yes buy 1 "$ya"
 		printf '{"type":"settlement","ts":1795617950000,"ticker":"%s","revenue_cc":0}\n' "$t"
 		TS=1795618000000 sig l-1 "$t2" yes buy 1 "$ya2"
 	} >"$BATS_TEST_TMPDIR/in"
-	[[ "$(refused -s daily_loss_limit=0.01)" == "daily loss \$"*" reached daily_loss_limit" ]]
+	[[ "$(refused -s daily_loss_limit=0.01)" == "daily_loss_limit: daily loss \$"*" reached daily_loss_limit" ]]
 	# the kill switch: opens refused, a close still sent
 	touch "$RECIO_KILL"
 	{ sig k-1 "$t2" yes buy 1 "$ya2"; sig k-2 "$t" yes sell 1 "$yb"; } >"$BATS_TEST_TMPDIR/in"
 	order-send -j "$J" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
-	[ "$(jq -r 'select(.client_order_id=="rk-1") | .status + " " + (.rule // "")' "$BATS_TEST_TMPDIR/out")" = "refused kill switch $RECIO_KILL" ]
+	[ "$(jq -r 'select(.client_order_id=="rk-1") | .status + " " + .rule + " " + .reason' "$BATS_TEST_TMPDIR/out")" = "refused kill_switch kill switch $RECIO_KILL" ]
 	[ "$(jq -r 'select(.client_order_id=="rk-2") | .status' "$BATS_TEST_TMPDIR/out" | tail -n 1)" = filled ]
+	# refusals are counted by rule: the health line at the end says so
+	h=$(jq -c 'select(.type=="health" and .src=="order-send")' "$BATS_TEST_TMPDIR/out" | tail -n 1)
+	[ "$(jq -r '[.status, .sent, .refused, .refused_by_rule.kill_switch, .refused_by_rule.max_price, .kill_switch] | join(" ")' <<<"$h")" = "halted 1 1 1 0 true" ]
+	rm -f "$RECIO_KILL"
+	{ sig m-1 "$t" yes buy 1 99; sig m-2 "$t" yes buy 1 99; sig m-3 "$t" yes buy 1 "$ya" 30; } >"$BATS_TEST_TMPDIR/in"
+	h=$(order-send -j "$(mktemp "$BATS_TEST_TMPDIR/j.XXXXXX")" <"$BATS_TEST_TMPDIR/in" | jq -c 'select(.type=="health")' | tail -n 1)
+	[ "$(jq -c '[.status, .sent, .refused, .refused_by_rule.max_price, .refused_by_rule.min_ttc, ([.refused_by_rule[]]|add)]' <<<"$h")" = '["ok",0,3,2,1,3]' ]
 }
 
 @test "a reply lost after the order was accepted: looked up by client_order_id, never sent twice" {
@@ -127,7 +134,7 @@ sim_orders() {
 	read -r t ya na yb nb <<<"$(market 20)"
 	sig s-1 "$t" yes buy 2 "$ya" >"$BATS_TEST_TMPDIR/in"
 	order-send -j "$J" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
-	[ "$(jq -r '.status' "$BATS_TEST_TMPDIR/out" | tr '\n' ' ')" = "intent sent error filled " ]
+	[ "$(jq -r 'select(.type=="order") | .status' "$BATS_TEST_TMPDIR/out" | tr '\n' ' ')" = "intent sent error filled " ]
 	[ "$(sim_orders | jq '.orders|length')" -eq 1 ]
 	[ "$(simstate | jq .counters.duplicate_client_order_id)" -eq 0 ]
 }
@@ -209,7 +216,7 @@ sim_orders() {
 		sig s-3 X-T1 yes buy 1 63
 	} >"$BATS_TEST_TMPDIR/in"
 	order-send --paper -j "$J" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
-	[ "$(jq -r 'select(.client_order_id=="rs-1") | .rule' "$BATS_TEST_TMPDIR/out")" = "positions disagree with the exchange on X-T9" ]
+	[ "$(jq -r 'select(.client_order_id=="rs-1") | .rule + ": " + .reason' "$BATS_TEST_TMPDIR/out")" = "mismatch: positions disagree with the exchange on X-T9" ]
 	[ "$(jq -r 'select(.client_order_id=="rs-2") | .status' "$BATS_TEST_TMPDIR/out" | tail -n 1)" != refused ]
 	[ "$(jq -r 'select(.client_order_id=="rs-3") | .status' "$BATS_TEST_TMPDIR/out" | tail -n 1)" = filled ]
 	grep -q 'opening orders halted' "$BATS_TEST_TMPDIR/err"
