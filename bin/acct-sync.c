@@ -26,6 +26,7 @@
 #include "rtime.h"
 #include "sign.h"
 #include "trade.h"
+#include "ws.h"
 
 #define SEEN_MAX 200000         /* fill and settlement keys remembered */
 #define PAGES_MAX 1000
@@ -35,6 +36,7 @@
 
 static const char usage_text[] =
 "usage: acct-sync [-v] [-u URL] [-i SECONDS] [-H SECONDS] [--once]\n"
+"                 [-w [--ws-url URL]]\n"
 "\n"
 "Follow the Kalshi account: write balance, fill, settlement and position lines\n"
 "(each fill and settlement once, by its key; positions and the balance when they\n"
@@ -48,6 +50,10 @@ static const char usage_text[] =
 "  -H, --health S       seconds between health lines (default 10)\n"
 "      --once           one complete cycle, then exit (cron, scripts); a cycle\n"
 "                       that fails is tried again, -i apart, up to 5 times\n"
+"  -w, --ws             also woken by Kalshi's fill and market_positions\n"
+"                       channels: a cycle right after every fill; -i stays the\n"
+"                       longest wait (and the pace while the socket is down)\n"
+"      --ws-url URL     the socket (default: beside the API base, /trade-api/ws/v2)\n"
 "  -v                   more diagnostics on stderr\n"
 "  -h, --help           this text\n"
 "\n"
@@ -737,6 +743,93 @@ cycle(struct acct *a)
 	health(a, false);
 }
 
+/* ---- woken by the socket ---- */
+
+struct waker {
+	struct acct *a;
+	struct ws_client *ws;
+	bool woken;
+	int64_t next_cycle, reconnect_at, backoff;
+};
+
+static void
+wk_open(void *arg)
+{
+	static const char sub[] = "{\"id\":1,\"cmd\":\"subscribe\",\"params\":{\"channels\":[\"fill\",\"market_positions\"]}}";
+	struct waker *w = arg;
+
+	infox("socket open: a cycle after every fill");
+	w->backoff = 1000;
+	w->woken = true;                /* whatever happened while it was down */
+	if (ws_send(w->ws, sub, sizeof sub - 1) < 0)
+		warnx_("socket: cannot subscribe");
+}
+
+static void
+wk_close(void *arg, const char *why)
+{
+	struct waker *w = arg;
+
+	if (stop)
+		return;
+	warnx_("socket: %s; polling every %lld ms until it is back (retry in %lld s)", why,
+	    (long long)w->a->interval_ms, (long long)(w->backoff / 1000));
+	w->reconnect_at = rt_mono_ms() + w->backoff;
+	w->backoff = w->backoff * 2 > 30000 ? 30000 : w->backoff * 2;
+}
+
+/* {"type":"fill"|"market_position"|"subscribed"|"error",...}: the first two wake */
+static void
+wk_text(void *arg, const char *text, size_t n)
+{
+	struct waker *w = arg;
+	struct json j = { 0 };
+	char type[24];
+
+	if (json_parse(&j, text, n) < 0 || json_get_str(&j, 0, "type", type, sizeof type) < 0)
+		warnx_("socket: a message that is not JSON with a type, skipped");
+	else if (strcmp(type, "fill") == 0 || strcmp(type, "market_position") == 0)
+		w->woken = true;
+	else if (strcmp(type, "error") == 0) {
+		char em[128] = "";
+
+		json_get_str(&j, json_get(&j, 0, "msg"), "msg", em, sizeof em);
+		warnx_("socket: error from the exchange: %s", em);
+	}
+	json_free(&j);
+}
+
+static void
+wk_tick(void *arg)
+{
+	struct waker *w = arg;
+	int64_t now = rt_mono_ms();
+
+	if (w->woken || now >= w->next_cycle) {
+		w->woken = false;
+		cycle(w->a);
+		w->next_cycle = rt_mono_ms() + w->a->interval_ms;
+	}
+	if ((ws_state(w->ws) == WS_CLOSED || ws_state(w->ws) == WS_IDLE) && now >= w->reconnect_at &&
+	    ws_connect(w->ws) < 0)
+		wk_close(w, "cannot start connecting");
+}
+
+static int
+run_ws(struct acct *a, const char *url, const char *key_id)
+{
+	static struct waker w;
+	struct ws_handlers h = { wk_open, wk_text, wk_close, wk_tick, &w, 50 };
+
+	w.a = a;
+	w.backoff = 1000;
+	if ((w.ws = ws_new(url, a->key, key_id, &h)) == NULL)
+		return 1;
+	ws_run(w.ws, &stop);
+	ws_free(w.ws);
+	return 0;
+}
+
 static int64_t
 seconds_ms(const char *opt, const char *s)
 {
@@ -758,31 +851,43 @@ main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' }, { "url", required_argument, NULL, 'u' },
 		{ "interval", required_argument, NULL, 'i' }, { "health", required_argument, NULL, 'H' },
-		{ "once", no_argument, NULL, 'O' }, { NULL, 0, NULL, 0 }
+		{ "once", no_argument, NULL, 'O' }, { "ws", no_argument, NULL, 'w' },
+		{ "ws-url", required_argument, NULL, 'W' }, { NULL, 0, NULL, 0 }
 	};
 	static struct acct a;
 	const char *base = cfg_env("KALSHI_API_BASE", "http://127.0.0.1:8080/trade-api/v2");
 	const char *key_id = cfg_env("KALSHI_KEY_ID", NULL), *key_file = cfg_env("KALSHI_KEY_FILE", NULL);
 	struct sigaction sa;
-	bool once = false;
-	int ch;
+	bool once = false, ws = false;
+	const char *ws_url = NULL;
+	char ws_buf[RECIO_PATH_MAX];
+	int ch, rc = 0;
 
 	diag_init(argv[0]);
 	a.interval_ms = 2000;
 	a.health_ms = 10000;
-	while ((ch = getopt_long(argc, argv, "hu:i:H:v", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hu:i:H:wv", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'u': base = optarg; break;
 		case 'i': a.interval_ms = seconds_ms("--interval", optarg); break;
 		case 'H': a.health_ms = seconds_ms("--health", optarg); break;
 		case 'O': once = true; break;
+		case 'w': ws = true; break;
+		case 'W': ws_url = optarg; break;
 		case 'v': diag_verbose++; break;
 		default: usage(NULL);
 		}
 	}
 	if (optind != argc)
 		usage("unexpected argument");
+	if (ws && once)
+		usage("-w and --once do not go together");
+	if (ws && ws_url == NULL) {
+		if (kx_ws_url(base, ws_buf, sizeof ws_buf) < 0)
+			usage("-w: cannot derive the socket URL from the API base; give --ws-url");
+		ws_url = ws_buf;
+	}
 	if (!key_id || !key_file)
 		die(1, "KALSHI_KEY_ID and KALSHI_KEY_FILE are needed to read the account");
 	if ((a.key = kx_key_load_private(key_file)) == NULL)
@@ -794,7 +899,9 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	for (int tries = 0; !stop;) {
+	if (ws)
+		rc = run_ws(&a, ws_url, key_id);
+	for (int tries = 0; !ws && !stop;) {
 		int64_t t0 = rt_mono_ms();
 
 		cycle(&a);
@@ -817,5 +924,5 @@ main(int argc, char **argv)
 	free(a.p);
 	free(a.ev);
 	trades_free(&a.tt);
-	return once && a.errors ? 1 : 0;
+	return rc ? rc : once && a.errors ? 1 : 0;
 }

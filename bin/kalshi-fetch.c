@@ -1158,20 +1158,12 @@ main(int argc, char **argv)
 		if (!c.ws)
 			return run_stream(&c);
 		if (c.ws_url == NULL) {
-			/* the socket beside the REST base: ws(s)://host/trade-api/ws/v2 */
+			/* the socket beside the REST base */
 			static char u[RECIO_PATH_MAX];
-			const char *h = strstr(c.base, "://");
-			const char *p = h ? strchr(h + 3, '/') : NULL;
 
-			if (strcmp(c.base, BASE_PROD) == 0)
-				c.ws_url = "wss://external-api-ws.kalshi.com/trade-api/ws/v2";
-			else if (h == NULL || p == NULL)
+			if (kx_ws_url(c.base, u, sizeof u) < 0)
 				usage("-w: cannot derive the socket URL from the API base; give --ws-url");
-			else {
-				snprintf(u, sizeof u, "%s://%.*s/trade-api/ws/v2", strncmp(c.base, "https", 5) == 0 ? "wss" : "ws",
-				    (int)(p - h - 3), h + 3);
-				c.ws_url = u;
-			}
+			c.ws_url = u;
 		}
 		return run_ws(&c);
 	}

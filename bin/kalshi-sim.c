@@ -233,6 +233,9 @@ struct wsconn {
 	enum ws_kind kind;
 	struct buf in;
 	int sid_ticker, sid_cfb, sid_cb;        /* subscription ids, 0 = none */
+	int sid_fill, sid_mpos;                 /* the account's fills and positions */
+	long acct;                              /* the account that signed the upgrade, -1 none */
+	size_t fill_next;                       /* the account's next fill to push */
 	char **tickers;                 /* ticker subscription filter (NULL: all) */
 	size_t ntickers;
 	int64_t seq, last_sec, last_ping;
@@ -2242,6 +2245,19 @@ ws_command(struct wsconn *w, const char *text, size_t n)
 				}
 				w->nsent = 0;   /* the next pass sends every subscribed market */
 				ws_subscribed(w, id, "ticker", w->sid_ticker);
+			} else if (json_streq(&j, t, "fill") || json_streq(&j, t, "market_positions")) {
+				bool fill = json_streq(&j, t, "fill");
+
+				if (w->acct < 0) {
+					ws_error(w, id, 9, "Authentication required");
+					continue;
+				}
+				if (fill)
+					w->sid_fill = next_sid++;
+				else
+					w->sid_mpos = next_sid++;
+				w->fill_next = S.acct[w->acct].nf;      /* from now on */
+				ws_subscribed(w, id, fill ? "fill" : "market_positions", fill ? w->sid_fill : w->sid_mpos);
 			} else if (json_streq(&j, t, "cfbenchmarks_value")) {
 				w->sid_cfb = next_sid++;
 				ws_subscribed(w, id, "cfbenchmarks_value", w->sid_cfb);
@@ -2336,6 +2352,60 @@ ws_wants(const struct wsconn *w, const char *ticker)
 }
 
 /* Push what changed to every subscriber (called once per loop pass). */
+/* Kalshi's private channels: a "fill" message per new fill of the
+ * account, and a "market_position" message with the position it left. */
+static void
+ws_push_account(struct wsconn *w, struct buf *b)
+{
+	struct account *a = &S.acct[w->acct];
+
+	for (; w->fill_next < a->nf; w->fill_next++) {
+		const struct fill *f = &a->f[w->fill_next];
+
+		if (w->sid_fill) {
+			buf_reset(b);
+			jw_obj(b);
+			jw_kstr(b, "type", "fill");
+			jw_ki64(b, "sid", w->sid_fill);
+			jw_ki64(b, "seq", ++w->seq);
+			jw_key(b, "msg");
+			jw_obj(b);
+			jw_kstr(b, "trade_id", f->trade_id);
+			jw_kstr(b, "order_id", f->order_id);
+			jw_kstr(b, "market_ticker", f->ticker);
+			jw_kbool(b, "is_taker", f->taker);
+			jw_kstr(b, "book_side", f->side == BID ? "bid" : "ask");
+			kdollars(b, "yes_price_dollars", f->price * CC_PER_CENT);
+			kfp(b, "count_fp", f->count);
+			kdollars(b, "fee_cost", f->fee);
+			jw_ki64(b, "ts", f->ts_ms / 1000);
+			jw_obj_end(b);
+			jw_obj_end(b);
+			ws_send_text(w, b);
+		}
+		const struct position *p = w->sid_mpos ? pos_get(a, f->ticker, NULL) : NULL;
+
+		if (p) {
+			buf_reset(b);
+			jw_obj(b);
+			jw_kstr(b, "type", "market_position");
+			jw_ki64(b, "sid", w->sid_mpos);
+			jw_ki64(b, "seq", ++w->seq);
+			jw_key(b, "msg");
+			jw_obj(b);
+			jw_kstr(b, "user_id", a->key_id);
+			jw_kstr(b, "market_ticker", p->ticker);
+			kfp(b, "position_fp", p->pos);
+			kdollars(b, "position_cost_dollars", p->basis);
+			kdollars(b, "realized_pnl_dollars", p->realized);
+			kdollars(b, "fees_paid_dollars", p->fees);
+			jw_obj_end(b);
+			jw_obj_end(b);
+			ws_send_text(w, b);
+		}
+	}
+}
+
 static void
 ws_push(void)
 {
@@ -2398,6 +2468,8 @@ ws_push(void)
 					ws_send_text(w, &b);
 				}
 		}
+		if ((w->sid_fill || w->sid_mpos) && w->acct >= 0)
+			ws_push_account(w, &b);
 		if ((w->sid_cfb || w->sid_cb) && w->last_sec != S.sec) {
 			int64_t c = px_at(S.sec);
 			char v[40], inner[96], iso[40];
@@ -2473,7 +2545,9 @@ ws_upgraded(void *cls, struct MHD_Connection *c, void *req_cls, const char *extr
 	w = xcalloc(1, sizeof *w);
 	w->fd = sock;
 	w->urh = urh;
-	w->kind = (enum ws_kind)(intptr_t)cls;
+	/* cls: the kind in the low 4 bits, the account's index + 1 above */
+	w->kind = (enum ws_kind)((intptr_t)cls & 0xf);
+	w->acct = (long)((intptr_t)cls >> 4) - 1;
 	w->last_ping = rt_mono_ms();
 	w->last_sec = -1;
 	if (extra_n)
@@ -2516,7 +2590,8 @@ ws_handshake(struct MHD_Connection *c, const char *url, const char *method, enum
 		return ret;
 	}
 	ws_accept_key(key, acc);
-	r = MHD_create_response_for_upgrade(ws_upgraded, (void *)(intptr_t)kind);
+	r = MHD_create_response_for_upgrade(ws_upgraded,
+	    (void *)(intptr_t)((intptr_t)kind | (q.acct ? (intptr_t)(q.acct_i + 1) << 4 : 0)));
 	MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
 	MHD_add_response_header(r, "Sec-WebSocket-Accept", acc);
 	ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, r);

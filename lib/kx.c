@@ -367,3 +367,20 @@ kx_v2_side(bool buy, bool yes, int64_t price_cents, const char **book_side, int6
 	*yes_price_cents = yes ? price_cents : 100 - price_cents;
 	return 0;
 }
+
+int
+kx_ws_url(const char *base, char *out, size_t cap)
+{
+	const char *h = strstr(base, "://");
+	const char *p = h ? strchr(h + 3, '/') : NULL;
+	int n;
+
+	if (h == NULL || p == NULL || p == h + 3)
+		return -1;
+	if (strncmp(base, "https://external-api.kalshi.com/", 32) == 0)
+		n = snprintf(out, cap, "wss://external-api-ws.kalshi.com/trade-api/ws/v2");
+	else
+		n = snprintf(out, cap, "%s://%.*s/trade-api/ws/v2", strncmp(base, "https", 5) == 0 ? "wss" : "ws",
+		    (int)(p - h - 3), h + 3);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}

@@ -97,4 +97,9 @@ int kx_error_decode(const struct json *j, char *code, size_t code_cap, char *msg
  * price outside 1..99 or a bad side/action. */
 int kx_v2_side(bool buy, bool yes, int64_t price_cents, const char **book_side, int64_t *yes_price_cents);
 
+/* The WebSocket URL beside a REST API base: ws(s)://HOST/trade-api/ws/v2
+ * (production's socket has its own host).  0, or -1 when base has no
+ * scheme://host/ form or out is too small. */
+int kx_ws_url(const char *base, char *out, size_t cap);
+
 #endif

@@ -121,6 +121,23 @@ wait_trade() {
 	[ "$(jq -r 'select(.type=="trade" and .entry_order_id=="'"$oid"'") | .status' "$BATS_TEST_TMPDIR/a" | tr '\n' ' ')" = "pending canceled " ]
 }
 
+@test "-w: woken by the fill and market_positions channels, a fill is written long before the next poll" {
+	sim_start --start 2026-11-25T14:30:00Z
+	as_env
+	acct-sync -v -w -i 60 >"$BATS_TEST_TMPDIR/a" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for i in $(seq 1 50); do grep -q 'socket open' "$BATS_TEST_TMPDIR/err" && grep -q '"type":"balance"' "$BATS_TEST_TMPDIR/a" && break; sleep 0.1; done
+	grep -q 'socket open' "$BATS_TEST_TMPDIR/err"
+	sleep 0.5
+	buy 20 2
+	# the next poll is 60 s away: only the socket can bring the fill this soon
+	for i in $(seq 1 50); do grep -q '"type":"fill"' "$BATS_TEST_TMPDIR/a" && break; sleep 0.1; done
+	kill -TERM $pid; wait $pid
+	[ "$(jq -s '[.[]|select(.type=="fill")|.count]|add' "$BATS_TEST_TMPDIR/a")" -eq 2 ]
+	[ "$(jq -r 'select(.type=="trade") | .status' "$BATS_TEST_TMPDIR/a" | tail -n 1)" = open ]
+	[ "$(simstate | jq .counters.ws_subscribes)" -ge 2 ]
+}
+
 @test "reconciliation: a fill the listing never shows is reported as a mismatch with both numbers" {
 	sim_start --start 2026-11-25T14:45:00Z --faults hidefill=1
 	as_env
