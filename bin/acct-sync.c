@@ -734,6 +734,7 @@ cycle(struct acct *a)
 		a->errors = 0;
 		a->last_ok_ms = rt_now_ms();
 		reconcile(a);
+		msg_ready();    /* a complete cycle */
 	} else {
 		a->errors++;
 		warnx_("%s (%lld in a row)", a->err, (long long)a->errors);

@@ -122,6 +122,7 @@ observe(struct ticker *t, int64_t ts, double price, double bid, double ask, bool
 		if (o.has_vol[v])
 			jw_kf64(&t->out, vname[v], o.vol[v], 10);
 	msg_emit(&t->out);
+	msg_ready();            /* the first tick is out */
 }
 
 /* ---- files: tick lines, "epoch,price", candles ---- */

@@ -805,6 +805,7 @@ db_up(struct sink *s, bool quiet)
 		s->db = NULL;
 		return rc;
 	}
+	msg_ready();            /* connected and migrated */
 	if (s->down_since)
 		warnx_("database: back after %lld ms; storing %lld spooled bytes", (long long)(rt_mono_ms() - s->down_since),
 		    (long long)(s->size - s->done));

@@ -433,6 +433,8 @@ stream_step(struct stream *s)
 
 		s->errors = 0;
 		s->last_ok_ms = rt_now_ms();
+		if (s->nfollow > 0)
+			msg_ready();    /* a ladder is out */
 		if (was) {
 			infox("recovered");
 			health(s, true);

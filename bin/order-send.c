@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "buf.h"
@@ -872,6 +873,7 @@ run(struct os *s)
 	if (pending(s))
 		warnx_("%zu order%s still of unknown outcome: their markets stay blocked", pending(s),
 		    pending(s) == 1 ? "" : "s");
+	msg_ready();
 	ndjson_init(&r, 0, "stdin");
 	while (!stop) {
 		if (!line_buffered(&r)) {
@@ -977,6 +979,9 @@ main(int argc, char **argv)
 	}
 	if ((s.jfd = open(s.journal_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		die(1, "%s: cannot open the journal:", s.journal_path);
+	/* one order-send per journal: a second one would send what the first did */
+	if (flock(s.jfd, LOCK_EX | LOCK_NB) < 0)
+		die(1, "%s: the journal is in use by another order-send:", s.journal_path);
 	if (journal_load(&s) < 0)
 		return 1;
 	if (check) {

@@ -1276,6 +1276,7 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	msg_ready();            /* settings and model loaded */
 
 	rc = run(&e, fd, argc - optind == 1 ? argv[optind] : "stdin");
 	free(e.m);

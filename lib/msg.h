@@ -15,6 +15,17 @@
 
 void msg_begin(struct buf *b, const char *type, int64_t ts_ms);
 void msg_emit(struct buf *b);
+/* Where lines go: stdout, unless RECIO_OUT lists destinations, separated
+ * by spaces: "-" (stdout, every line) or PATH[=TYPE,TYPE...] (a FIFO,
+ * opened read-write so that the writer never blocks on open nor gets
+ * SIGPIPE and the FIFO's buffer outlives a restart of its reader; or a
+ * file, appended to), taking only the lines of those types when given.
+ * Set up on the first line; a destination that cannot be opened is fatal.
+ * See s6/README. */
+/* Tell the supervisor this tool is ready: a newline to the descriptor
+ * named by RECIO_READY_FD (s6's notification-fd), once, then closed.  No
+ * effect without it. */
+void msg_ready(void);
 /* Write all of s[0..n) to fd, restarting after EINTR and short writes.
  * 0, or -1 with errno set. */
 int write_all(int fd, const char *s, size_t n);

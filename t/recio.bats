@@ -1,0 +1,185 @@
+#!/usr/bin/env bats
+# The running system: recio up/status/down on a real s6-svscan tree in sim
+# mode, and the chaos test (services killed with s6-svc -k for three
+# simulated hours; nothing lost, nothing twice, P&L to the centi-cent).
+
+load helper
+
+# a loopback port nothing listens on
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+
+# conf FILE [KEY=VALUE...]: a sim-mode configuration in the test's directory
+conf() {
+	local f=$1
+	shift
+	SIM_PORT=$(free_port)
+	{
+		echo "RECIO_MODE=sim"
+		echo "RECIO_STATE=$BATS_TEST_TMPDIR/state"
+		echo "SIM_PORT=$SIM_PORT"
+		for kv in "$@"; do echo "$kv"; done
+	} >"$f"
+	chmod 600 "$f"
+	mkdir -p "$BATS_TEST_TMPDIR/state"
+	export RECIO_CONF=$f SIM_URL="http://127.0.0.1:$SIM_PORT"
+	export KALSHI_API_BASE="$SIM_URL/trade-api/v2" KALSHI_KEY_ID=recio-sim
+	export KALSHI_KEY_FILE="$BATS_TEST_TMPDIR/state/private/recio-sim.key"
+}
+
+db() {
+	sqlite3 "$BATS_TEST_TMPDIR/state/recio.db" "$1"
+}
+
+# every process that runs in the scan directory (services, loggers, their children)
+in_scan() {
+	local scan=$BATS_TEST_TMPDIR/state/run/scan p
+	for p in /proc/[0-9]*; do
+		case $(readlink "$p/cwd" 2>/dev/null) in "$scan"/*) echo "${p#/proc/} $(cat "$p/comm")" ;; esac
+	done
+}
+
+teardown() {
+	[ -z "${RECIO_CONF:-}" ] || recio down >/dev/null 2>&1 || true
+}
+
+@test "recio: usage; a bad configuration is refused with its line" {
+	run recio -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"kill-switch"* ]]
+	run recio frobnicate
+	[ "$status" -eq 2 ]
+	printf 'RECIO_MODE=sim\nNOPE=1\n' >"$BATS_TEST_TMPDIR/bad.conf"
+	chmod 600 "$BATS_TEST_TMPDIR/bad.conf"
+	run recio -c "$BATS_TEST_TMPDIR/bad.conf" status
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"bad.conf:2: unknown key NOPE"* ]]
+	printf 'RECIO_MODE=prod\nKALSHI_KEY_ID=k\nKALSHI_KEY_FILE=/nonexistent\n' >"$BATS_TEST_TMPDIR/prod.conf"
+	chmod 600 "$BATS_TEST_TMPDIR/prod.conf"
+	run recio -c "$BATS_TEST_TMPDIR/prod.conf" up
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"RECIO_PROD_CONFIRM"* ]]
+	chmod 666 "$BATS_TEST_TMPDIR/bad.conf"
+	run recio -c "$BATS_TEST_TMPDIR/bad.conf" status
+	[[ "$output" == *"writable by others"* ]]
+}
+
+@test "recio up: every service up and ready; within a minute ticks, quotes, signals and trades in the database; up twice starts no second tree; down leaves nothing" {
+	conf "$BATS_TEST_TMPDIR/recio.conf" SIM_SPEED=60 "SIM_ARGS=--settle-delay 5" "BTC_TICK_ARGS=-i 0.1" \
+		"KALSHI_FETCH_ARGS=-i 0.2" "ACCT_SYNC_ARGS=-i 0.5"
+	printf 'auto_entry=on\nauto_stop=on\nmin_volume=0\n' >"$BATS_TEST_TMPDIR/state/settings.conf"
+	recio up
+	run recio status --json
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '"up":true,"ready":true' <<<"$output")" -eq 7 ]
+	grep -q '"service":"total"' <<<"$output"
+	# a second up: the same tree
+	pid=$(cat "$BATS_TEST_TMPDIR/state/run/svscan.pid")
+	run recio up
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"already up"* ]]
+	[ "$(pgrep -c -f "s6-svscan $BATS_TEST_TMPDIR/state/run/scan" || true)" -eq 1 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/state/run/svscan.pid")" = "$pid" ]
+	# within a minute: ticks, market quotes, signals and trades stored
+	for i in $(seq 1 120); do
+		[ "$(db 'select (select count(*) > 0 from ticks) + (select count(*) > 0 from market_quotes) +
+			(select count(*) > 0 from signals) + (select count(*) > 0 from trades)' 2>/dev/null)" = 4 ] && break
+		sleep 0.5
+	done
+	echo "$(db 'select count(*) from ticks') ticks, $(db 'select count(*) from market_quotes') quotes, $(db 'select count(*) from signals') signals, $(db 'select count(*) from trades') trades" >&3
+	[ "$(db 'select count(*) from trades')" -gt 0 ]
+	[ "$(db 'select count(*) from signals')" -gt 0 ]
+	# the table
+	run recio status
+	[ "$status" -eq 0 ]
+	[ "$(grep -c ' up  *yes ' <<<"$output")" -eq 7 ]
+	# the kill switch reaches order-send: its health line says halted
+	recio kill-switch on
+	[ "$(recio kill-switch status)" = on ]
+	# restart: a new pid, up again
+	old=$(recio status --json | jq -r 'select(.service=="signal-eval") | .pid')
+	recio restart signal-eval
+	for i in $(seq 1 50); do
+		new=$(recio status --json | jq -r 'select(.service=="signal-eval") | select(.up) | .pid')
+		[ -n "$new" ] && [ "$new" != "$old" ] && break
+		sleep 0.1
+	done
+	[ "$new" != "$old" ]
+	recio kill-switch off
+	# down: no process, no FIFO, no lock
+	recio down
+	[ -z "$(in_scan)" ] || { in_scan; false; }
+	! pgrep -f "s6-svscan $BATS_TEST_TMPDIR" >/dev/null
+	[ ! -e "$BATS_TEST_TMPDIR/state/run/scan" ]
+	[ ! -e "$BATS_TEST_TMPDIR/state/run/fifo" ]
+	[ ! -e "$BATS_TEST_TMPDIR/state/run/svscan.pid" ]
+	# and the logs stay: data (JSON lines) and diagnostics (timestamped)
+	grep -q '"type":"tick"' "$BATS_TEST_TMPDIR/state/run/log/btc-tick/data/current"
+	! grep -qv '^{' "$BATS_TEST_TMPDIR/state/run/log/btc-tick/data/current"
+	run recio status
+	[ "$status" -eq 3 ]
+}
+
+@test "chaos: services killed with s6-svc -k every few seconds for three simulated hours; all back up, no order twice, every fill and settlement stored once, P&L to the centi-cent" {
+	conf "$BATS_TEST_TMPDIR/recio.conf" SIM_SPEED=120 \
+		"SIM_ARGS=--start 2026-11-25T14:40:00Z --settle-delay 5 --vol 1.5 --rate-limit off --seed 4" \
+		"BTC_TICK_ARGS=-i 0.1" "KALSHI_FETCH_ARGS=-i 0.2" "ACCT_SYNC_ARGS=-i 0.3"
+	printf '%s\n' auto_entry=on auto_stop=on allow_re_entry=on min_volume=0 min_probability=80 \
+		min_differential=-10 stop_probability=95 min_hold=300 verify=0 cooldown=60 >"$BATS_TEST_TMPDIR/state/settings.conf"
+	printf '%s\n' max_positions=100 max_per_event=10000 max_orders_per_minute=256 max_exposure=900 min_ttc=0 \
+		>"$BATS_TEST_TMPDIR/state/risk.conf"
+	recio up
+	scan=$BATS_TEST_TMPDIR/state/run/scan
+	# 17:40 simulated: three hours; a random service killed every 1 to 3 s
+	# (not kalshi-sim: the exchange keeps its state in memory)
+	kills=0
+	while [ "$(simstate | jq .sim_sec)" -lt 1795628400 ]; do
+		set -- db-sink btc-tick kalshi-fetch signal-eval order-send acct-sync
+		shift $((RANDOM % 6))
+		s6-svc -k "$scan/$1"
+		kills=$((kills + 1))
+		sleep "$((1 + RANDOM % 3))"
+	done
+	echo "$kills kills" >&3
+	# no new entries; what is held settles at 18:00
+	recio kill-switch on
+	for i in $(seq 1 200); do
+		[ "$(simstate | jq '[.accounts[0].positions[]|select(.position_c100 != 0)]|length')" -eq 0 ] && break
+		sleep 0.2
+	done
+	st=$(simstate)
+	[ "$(jq '[.accounts[0].positions[]|select(.position_c100 != 0)]|length' <<<"$st")" -eq 0 ]
+	kalshi-fetch --all GET '/portfolio/fills?limit=1000' | jq -r '.fills[].fill_id' | sort >"$BATS_TEST_TMPDIR/x-fills"
+	kalshi-fetch --all GET '/portfolio/settlements?limit=200' | jq -r '.settlements[] | "\(.ticker) \(.revenue)"' | sort >"$BATS_TEST_TMPDIR/x-settlements"
+	# the database catches up: every fill and settlement of the exchange, once
+	for i in $(seq 1 150); do
+		db 'select fill_id from fills order by 1' >"$BATS_TEST_TMPDIR/db-fills"
+		db "select ticker || ' ' || (revenue_cc / 100) from settlements order by 1" | sort >"$BATS_TEST_TMPDIR/db-settlements"
+		cmp -s "$BATS_TEST_TMPDIR/x-fills" "$BATS_TEST_TMPDIR/db-fills" &&
+			cmp -s "$BATS_TEST_TMPDIR/x-settlements" "$BATS_TEST_TMPDIR/db-settlements" && break
+		sleep 0.2
+	done
+	echo "$(wc -l <"$BATS_TEST_TMPDIR/x-fills") fills, $(wc -l <"$BATS_TEST_TMPDIR/x-settlements") settlements" >&3
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/x-fills")" -gt 0 ]
+	diff "$BATS_TEST_TMPDIR/x-fills" "$BATS_TEST_TMPDIR/db-fills"
+	diff "$BATS_TEST_TMPDIR/x-settlements" "$BATS_TEST_TMPDIR/db-settlements"
+	# no order twice at the exchange
+	[ "$(curl -sS "$SIM_URL/sim/orders" | jq '[.orders[].client_order_id] | length == (unique|length)')" = true ]
+	# every trade has ended; their P&L is the account's, to the centi-cent
+	for i in $(seq 1 100); do
+		[ "$(db "select count(*) from trades where status not in ('closed','settled','canceled')")" -eq 0 ] && break
+		sleep 0.2
+	done
+	[ "$(db "select count(*) from trades where status not in ('closed','settled','canceled')")" -eq 0 ]
+	local_pnl=$(db "select coalesce(sum(pnl_cc), 0) from trades where status in ('closed','settled')")
+	echo "P&L: database $local_pnl cc, exchange $(jq '.accounts[0] | .balance_cc - .deposits_cc' <<<"$st") cc" >&3
+	[ "$local_pnl" -eq "$(jq '.accounts[0] | .balance_cc - .deposits_cc' <<<"$st")" ]
+	# and every service is up again
+	sleep 2
+	[ "$(recio status --json | grep -c '"up":true')" -eq 7 ]
+}
