@@ -5,7 +5,7 @@
 #   make check      unit tests + bats behaviour tests
 #   make check-asan the same, built with -fsanitize=address,undefined into build-asan/
 #   make check-valgrind  the unit tests under valgrind
-#   make lint       cppcheck
+#   make lint       cppcheck, shellcheck
 #   make install    PREFIX=/usr/local DESTDIR=
 
 B       ?= build
@@ -38,7 +38,8 @@ MANS    = $(wildcard man/*.[1-8])
 
 # Debian 12 packages: build, run and test.
 DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl-dev \
-       libssl-dev libwebsockets-dev libpq-dev libsqlite3-dev sqlite3 postgresql curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk
+       libssl-dev libwebsockets-dev libpq-dev libsqlite3-dev sqlite3 postgresql curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk \
+       s6 execline shellcheck
 
 all: $(TOOLS) $(B)/bin/.scripts
 
@@ -83,6 +84,8 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -Ilib -D__GNUC__ --suppress=missingIncludeSystem \
 	  lib bin t/unit
+	shellcheck -s sh $(SCRIPTS) s6/*/run s6/*/finish s6/.lib/log-run t/pg t/run
+	shellcheck .ci/run
 
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: needs root (apt-get)" >&2; exit 1; fi
@@ -96,6 +99,7 @@ install: all
 	for s in $(SCRIPTS); do install -m 755 $$s $(DESTDIR)$(BINDIR); done
 	for m in $(MANS); do s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; done
 	cp -R share/. $(DESTDIR)$(SHAREDIR)/
+	cp -R s6 $(DESTDIR)$(SHAREDIR)/
 
 clean:
 	rm -rf build build-asan t/artifacts

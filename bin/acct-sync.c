@@ -490,7 +490,8 @@ ev_cmp(const void *x, const void *y)
 static void
 process_events(struct acct *a)
 {
-	qsort(a->ev, a->nev, sizeof *a->ev, ev_cmp);
+	if (a->nev > 1)
+		qsort(a->ev, a->nev, sizeof *a->ev, ev_cmp);
 	for (size_t i = 0; i < a->nev; i++) {
 		const struct ev *e = &a->ev[i];
 

@@ -44,6 +44,11 @@ in_scan() {
 	done
 }
 
+# no service reported a sanitizer error (make check-asan) or a crash
+clean_logs() {
+	! grep -rE 'AddressSanitizer|runtime error:|LeakSanitizer' "$BATS_TEST_TMPDIR/state/run/log"/*/diag/
+}
+
 teardown() {
 	[ -z "${RECIO_CONF:-}" ] || recio down >/dev/null 2>&1 || true
 }
@@ -123,6 +128,7 @@ teardown() {
 	! grep -qv '^{' "$BATS_TEST_TMPDIR/state/run/log/btc-tick/data/current"
 	run recio status
 	[ "$status" -eq 3 ]
+	clean_logs
 }
 
 @test "chaos: services killed with s6-svc -k every few seconds for three simulated hours; all back up, no order twice, every fill and settlement stored once, P&L to the centi-cent" {
@@ -182,4 +188,5 @@ teardown() {
 	# and every service is up again
 	sleep 2
 	[ "$(recio status --json | grep -c '"up":true')" -eq 7 ]
+	clean_logs
 }
