@@ -271,6 +271,113 @@ db_query_i64(struct db *d, const char *sql, int64_t *out, int *isnull)
 	}
 }
 
+static void pg_params(struct db *d, const struct db_val *v, int n);
+static int lite_bind(sqlite3_stmt *st, const struct db_val *v, int n);
+
+/* '?' placeholders as $1, $2, ... */
+static void
+pg_dollars(struct buf *b, const char *sql)
+{
+	int k = 0;
+
+	for (const char *p = sql; *p; p++)
+		if (*p == '?')
+			buf_printf(b, "$%d", ++k);
+		else
+			buf_putc(b, *p);
+}
+
+static enum db_vtype
+pg_kind(Oid t)
+{
+	switch (t) {
+	case 20: case 21: case 23: case 16:     /* int8, int2, int4, bool */
+		return DBV_INT;
+	case 700: case 701: case 1700:          /* float4, float8, numeric */
+		return DBV_REAL;
+	default:
+		return DBV_TEXT;
+	}
+}
+
+int
+db_query(struct db *d, const char *sql, const struct db_val *v, int n, db_row_fn fn, void *arg)
+{
+	int rc = DB_OK, ncol;
+	const char **names, **vals;
+	enum db_vtype *kinds;
+
+	if (d->pg) {
+		struct buf q = { 0 };
+		PGresult *r;
+
+		pg_dollars(&q, sql);
+		pg_params(d, v, n);
+		r = PQexecParams(d->conn, q.p, n, NULL, d->pv, NULL, NULL, 0);
+		buf_free(&q);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+			rc = pg_fail(d, r, "query");
+			PQclear(r);
+			return rc;
+		}
+		ncol = PQnfields(r);
+		names = xcalloc((size_t)ncol + 1, sizeof *names);
+		vals = xcalloc((size_t)ncol + 1, sizeof *vals);
+		kinds = xcalloc((size_t)ncol + 1, sizeof *kinds);
+		for (int c = 0; c < ncol; c++)
+			names[c] = PQfname(r, c);
+		for (int row = 0; row < PQntuples(r); row++) {
+			for (int c = 0; c < ncol; c++) {
+				int null = PQgetisnull(r, row, c);
+
+				vals[c] = null ? NULL : PQgetvalue(r, row, c);
+				kinds[c] = null ? DBV_NULL : pg_kind(PQftype(r, c));
+				if (kinds[c] == DBV_INT && PQftype(r, c) == 16)
+					vals[c] = vals[c][0] == 't' ? "1" : "0";
+			}
+			if (fn && fn(arg, ncol, names, vals, kinds))
+				break;
+		}
+		PQclear(r);
+	} else {
+		sqlite3_stmt *st;
+		int e = sqlite3_prepare_v2(d->lite, sql, -1, &st, NULL);
+
+		if (e != SQLITE_OK)
+			return lite_fail(d, e, "query");
+		if ((e = lite_bind(st, v, n)) != SQLITE_OK) {
+			sqlite3_finalize(st);
+			return lite_fail(d, e, "query");
+		}
+		ncol = sqlite3_column_count(st);
+		names = xcalloc((size_t)ncol + 1, sizeof *names);
+		vals = xcalloc((size_t)ncol + 1, sizeof *vals);
+		kinds = xcalloc((size_t)ncol + 1, sizeof *kinds);
+		for (int c = 0; c < ncol; c++)
+			names[c] = sqlite3_column_name(st, c);
+		while ((e = sqlite3_step(st)) == SQLITE_ROW) {
+			for (int c = 0; c < ncol; c++) {
+				int t = sqlite3_column_type(st, c);
+
+				kinds[c] = t == SQLITE_NULL ? DBV_NULL : t == SQLITE_INTEGER ? DBV_INT :
+				    t == SQLITE_FLOAT ? DBV_REAL : DBV_TEXT;
+				vals[c] = t == SQLITE_NULL ? NULL : (const char *)sqlite3_column_text(st, c);
+			}
+			if (fn && fn(arg, ncol, names, vals, kinds)) {
+				e = SQLITE_DONE;
+				break;
+			}
+		}
+		if (e != SQLITE_DONE)
+			rc = lite_fail(d, e, "query");
+		sqlite3_finalize(st);
+	}
+	free(names);
+	free(vals);
+	free(kinds);
+	return rc;
+}
+
 /* ---- prepared statements and batches ---- */
 
 int
@@ -287,13 +394,9 @@ db_prepare(struct db *d, int id, const char *sql)
 		struct buf b = { 0 };
 		char name[16];
 		PGresult *r;
-		int rc = DB_OK, k = 0;
+		int rc = DB_OK;
 
-		for (const char *p = sql; *p; p++)
-			if (*p == '?')
-				buf_printf(&b, "$%d", ++k);
-			else
-				buf_putc(&b, *p);
+		pg_dollars(&b, sql);
 		snprintf(name, sizeof name, "s%d", id);
 		r = PQprepare(d->conn, name, b.p, 0, NULL);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -337,11 +440,10 @@ db_begin(struct db *d)
 	}
 }
 
-static int
-add_pg(struct db *d, int id, const struct db_val *v, int n)
+/* The parameters as libpq's texts, in d->pv. */
+static void
+pg_params(struct db *d, const struct db_val *v, int n)
 {
-	char name[16];
-
 	if (n > d->pcap) {
 		d->pcap = n;
 		d->pv = xrealloc(d->pv, (size_t)n * sizeof *d->pv);
@@ -360,6 +462,14 @@ add_pg(struct db *d, int id, const struct db_val *v, int n)
 			d->pv[i] = v[i].s;
 			break;
 		}
+}
+
+static int
+add_pg(struct db *d, int id, const struct db_val *v, int n)
+{
+	char name[16];
+
+	pg_params(d, v, n);
 	snprintf(name, sizeof name, "s%d", id);
 	if (!PQsendQueryPrepared(d->conn, name, n, d->pv, NULL, NULL, 0))
 		return pg_fail(d, NULL, "send");
@@ -368,9 +478,8 @@ add_pg(struct db *d, int id, const struct db_val *v, int n)
 }
 
 static int
-add_lite(struct db *d, int id, const struct db_val *v, int n)
+lite_bind(sqlite3_stmt *st, const struct db_val *v, int n)
 {
-	sqlite3_stmt *st = d->st[id];
 	int e = SQLITE_OK;
 
 	for (int i = 0; i < n && e == SQLITE_OK; i++)
@@ -388,6 +497,15 @@ add_lite(struct db *d, int id, const struct db_val *v, int n)
 			e = sqlite3_bind_text(st, i + 1, v[i].s, (int)v[i].n, SQLITE_STATIC);
 			break;
 		}
+	return e;
+}
+
+static int
+add_lite(struct db *d, int id, const struct db_val *v, int n)
+{
+	sqlite3_stmt *st = d->st[id];
+	int e = lite_bind(st, v, n);
+
 	if (e == SQLITE_OK) {
 		e = sqlite3_step(st);
 		if (e == SQLITE_DONE) {

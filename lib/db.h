@@ -58,6 +58,15 @@ int db_exec(struct db *d, const char *sql);
 /* Run a query returning one integer (NULL gives *isnull = 1). */
 int db_query_i64(struct db *d, const char *sql, int64_t *out, int *isnull);
 
+/* Run a statement with '?' parameters (a query, or an INSERT, UPDATE,
+ * DELETE: no rows; fn may then be NULL); fn gets each row: ncol columns, their
+ * names, their values as text (NULL for SQL NULL) and kinds (DBV_NULL,
+ * DBV_INT, DBV_REAL, DBV_TEXT; booleans are 0/1 integers).  A nonzero
+ * return from fn stops.  Pointers are valid during the call only. */
+typedef int (*db_row_fn)(void *arg, int ncol, const char *const *names, const char *const *vals,
+                         const enum db_vtype *kinds);
+int db_query(struct db *d, const char *sql, const struct db_val *v, int n, db_row_fn fn, void *arg);
+
 int db_prepare(struct db *d, int id, const char *sql);
 int db_begin(struct db *d);
 /* Queue one execution of statement id.  An error is kept and returned by

@@ -8,6 +8,7 @@
 
 #include "cfg.h"
 #include "diag.h"
+#include "json.h"
 #include "settings.h"
 
 void
@@ -200,4 +201,22 @@ settings_load(struct settings *s, const char *path)
 	}
 	*s = tmp;
 	return 0;
+}
+
+void
+settings_json(const struct settings *s, struct buf *b)
+{
+	jw_obj(b);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const struct key *k = &keys[i];
+		const char *p = (const char *)s + k->off;
+
+		switch (k->kind) {
+		case B: jw_kbool(b, k->name, *(const bool *)(const void *)p); break;
+		case I: jw_ki64(b, k->name, *(const int64_t *)(const void *)p); break;
+		case D: jw_kf64(b, k->name, *(const double *)(const void *)p, 4); break;
+		case S: jw_kstr(b, k->name, p); break;
+		}
+	}
+	jw_obj_end(b);
 }

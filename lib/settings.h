@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "buf.h"
 
 struct settings {
 	/* auto entry */
@@ -38,5 +39,7 @@ int settings_set(struct settings *s, const char *key, const char *val, char *why
 int settings_check(const struct settings *s, char *why, size_t cap);
 /* Load a file over *s: all or nothing.  0, or -1 with a message printed. */
 int settings_load(struct settings *s, const char *path);
+/* Every setting as one JSON object, by its file name (auto_entry, ...). */
+void settings_json(const struct settings *s, struct buf *b);
 
 #endif

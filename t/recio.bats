@@ -19,10 +19,12 @@ conf() {
 	local f=$1
 	shift
 	SIM_PORT=$(free_port)
+	HS_PORT=$(free_port)
 	{
 		echo "RECIO_MODE=sim"
 		echo "RECIO_STATE=$BATS_TEST_TMPDIR/state"
 		echo "SIM_PORT=$SIM_PORT"
+		echo "HS_PORT=$HS_PORT"
 		for kv in "$@"; do echo "$kv"; done
 	} >"$f"
 	chmod 600 "$f"
@@ -81,7 +83,7 @@ teardown() {
 	recio up
 	run recio status --json
 	[ "$status" -eq 0 ]
-	[ "$(grep -c '"up":true,"ready":true' <<<"$output")" -eq 7 ]
+	[ "$(grep -c '"up":true,"ready":true' <<<"$output")" -eq 8 ]
 	grep -q '"service":"total"' <<<"$output"
 	# a second up: the same tree
 	pid=$(cat "$BATS_TEST_TMPDIR/state/run/svscan.pid")
@@ -99,10 +101,12 @@ teardown() {
 	echo "$(db 'select count(*) from ticks') ticks, $(db 'select count(*) from market_quotes') quotes, $(db 'select count(*) from signals') signals, $(db 'select count(*) from trades') trades" >&3
 	[ "$(db 'select count(*) from trades')" -gt 0 ]
 	[ "$(db 'select count(*) from signals')" -gt 0 ]
+	# the dashboard's server is part of the tree: /health sees every service
+	curl -s "http://127.0.0.1:$HS_PORT/health" | jq -e '(.services | length) == 8 and all(.services[]; .up) and .database.ok'
 	# the table
 	run recio status
 	[ "$status" -eq 0 ]
-	[ "$(grep -c ' up  *yes ' <<<"$output")" -eq 7 ]
+	[ "$(grep -c ' up  *yes ' <<<"$output")" -eq 8 ]
 	# the kill switch reaches order-send: its health line says halted
 	recio kill-switch on
 	[ "$(recio kill-switch status)" = on ]
@@ -145,8 +149,8 @@ teardown() {
 	# (not kalshi-sim: the exchange keeps its state in memory)
 	kills=0
 	while [ "$(simstate | jq .sim_sec)" -lt 1795628400 ]; do
-		set -- db-sink btc-tick kalshi-fetch signal-eval order-send acct-sync
-		shift $((RANDOM % 6))
+		set -- db-sink btc-tick kalshi-fetch signal-eval order-send acct-sync health-serve
+		shift $((RANDOM % 7))
 		s6-svc -k "$scan/$1"
 		kills=$((kills + 1))
 		sleep "$((1 + RANDOM % 3))"
@@ -187,6 +191,6 @@ teardown() {
 	[ "$local_pnl" -eq "$(jq '.accounts[0] | .balance_cc - .deposits_cc' <<<"$st")" ]
 	# and every service is up again
 	sleep 2
-	[ "$(recio status --json | grep -c '"up":true')" -eq 7 ]
+	[ "$(recio status --json | grep -c '"up":true')" -eq 8 ]
 	clean_logs
 }

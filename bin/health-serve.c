@@ -1,0 +1,2342 @@
+/* health-serve: /health, /metrics, the JSON API, live updates (Server-Sent
+ * Events) and the dashboard, behind a login.  See man/health-serve.1.
+ *
+ * One thread.  libmicrohttpd runs in epoll mode under our own poll loop,
+ * which also follows the services' data logs (RUN/log/SVC/data/current,
+ * the same files db-sink stores) into the live state and the event ring
+ * that /events serves.  Event streams are suspended connections, resumed
+ * when there is something to send.  History comes from the database. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "db.h"
+#include "diag.h"
+#include "json.h"
+#include "money.h"
+#include "msg.h"
+#include "rlimits.h"
+#include "rtime.h"
+#include "settings.h"
+
+#define BODY_MAX        16384           /* largest request body (JSON) */
+#define RING            4096            /* events kept for Last-Event-ID */
+#define PBKDF2_ITER     600000
+#define SESSION_MS      (24LL * 3600 * 1000)
+#define REMEMBER_MS     (30LL * 24 * 3600 * 1000)
+#define LOGIN_BURST     5               /* failed logins per address ... */
+#define LOGIN_REFILL_MS 60000           /* ... then one more a minute */
+#define ADDRS           512             /* addresses remembered for that */
+#define SCACHE          64              /* sessions cached */
+#define PING_MS         15000           /* event-stream keep-alive */
+#define PRICES          90000           /* one-second prices kept: a day and more */
+#define TRADES_KEPT     400
+#define ORDERS_KEPT     200
+#define SERVICES_MAX    16
+
+static const char usage_text[] =
+"usage: health-serve [-v] [-b ADDR] [-p PORT] [-d DB] [-w DIR] [-r RUN] [--no-login]\n"
+"                    [--secure-cookies]\n"
+"       health-serve --user-add NAME [-d DB]      (the password on stdin)\n"
+"       health-serve --user-passwd NAME [-d DB]   (the new password on stdin)\n"
+"\n"
+"Serve /health, /metrics, the JSON API (/api/...), live updates (/events) and\n"
+"the dashboard (DIR) over HTTP, behind a login.\n"
+"\n"
+"  -b, --bind ADDR      address (default 127.0.0.1)\n"
+"  -p, --port PORT      port (default 8081; 0: any, said on stderr)\n"
+"  -d, --db URL         the database (default $RECIO_DB, else sqlite:var/recio.db)\n"
+"  -w, --www DIR        the dashboard's files (default: the installed ones)\n"
+"  -r, --run DIR        the run directory: logs, scan directory (default $RECIO_RUN,\n"
+"                       else var/run)\n"
+"      --no-login       no login: only when bound to a loopback address\n"
+"      --secure-cookies cookies marked Secure (behind a TLS proxy)\n"
+"      --port-file FILE write the bound port to FILE once listening\n"
+"  -v                   more diagnostics on stderr\n"
+"  -h, --help           this text\n"
+"\n"
+"Environment: RECIO_DB, RECIO_RUN, RECIO_STATE, RECIO_KILL, SIGNAL_SETTINGS,\n"
+"RECIO_ACCOUNT.\n";
+
+/* ---- state ---- */
+
+struct flog {                           /* one followed data log */
+	char svc[64];
+	char *path;
+	int fd;
+	dev_t dev;
+	ino_t ino;
+	struct buf part;                /* a line not yet complete */
+};
+
+struct ev {                             /* an event for the streams */
+	int64_t id;
+	char type[16];
+	char *data;
+};
+
+struct client {                         /* one /events stream */
+	struct MHD_Connection *c;
+	int64_t next;                   /* the next event id it wants */
+	int64_t last_ping;
+	bool suspended, gone;
+	struct buf out;
+	size_t off;
+	struct client *nx;
+};
+
+struct svc {
+	char name[64];
+	bool up, ready;
+	long pid, uptime, restarts, last_line_s;
+};
+
+struct sess {
+	char hash[65], user[64];
+	int64_t expires;
+};
+
+struct addr_bucket {
+	char addr[INET6_ADDRSTRLEN];
+	double tokens;
+	int64_t at;
+};
+
+struct latest {                         /* the last line of a key */
+	char key[RECIO_TICKER_MAX + RECIO_ID_MAX + 32];
+	char *line;
+	bool ended;
+};
+
+struct hs {
+	/* options */
+	const char *bind, *www, *run, *db_url, *state, *kill_path, *settings_path, *account, *port_file;
+	int port;
+	bool no_login, secure;
+	/* the server */
+	struct MHD_Daemon *d;
+	/* the database */
+	struct db *db;
+	int64_t db_retry;
+	char db_err[256];
+	/* followed logs */
+	struct flog *logs;
+	int nlogs;
+	int64_t logs_scanned;
+	/* live state */
+	char *tick, *strike, *balance, *entry_status, *stop_status, *order_send_health;
+	struct latest *trades, *positions, *healths;
+	int ntrades, npositions, nhealths;
+	char *orders[ORDERS_KEPT];
+	int norders, order_head;
+	int64_t tick_wall;              /* when the last tick arrived (ms) */
+	struct { int64_t ts, price_c; } *prices;      /* cents */
+	int nprices, price_head;
+	/* events */
+	struct ev ring[RING];
+	int64_t next_id;
+	struct client *clients;
+	int nclients;
+	/* services */
+	struct svc svcs[SERVICES_MAX];
+	int nsvcs;
+	int64_t svcs_at;
+	/* auth */
+	struct sess scache[SCACHE];
+	struct addr_bucket addrs[ADDRS];
+	/* metrics */
+	int64_t requests, req_by_class[6], lat_buckets[9], lat_sum_us, messages_by_type[16], malformed;
+	int64_t orders_by_status[10], logins_ok, logins_failed, logins_limited;
+};
+
+static const char *const msg_types[] = {
+	"tick", "event", "market", "position", "balance", "fill", "settlement", "strike", "signal",
+	"order", "status", "health", "trade", "other"
+};
+#define NTYPES (int)(sizeof msg_types / sizeof msg_types[0])
+static const char *const order_statuses[] = {
+	"intent", "sent", "accepted", "partial", "filled", "rejected", "canceled", "error", "refused", "other"
+};
+static const double lat_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5 };
+
+static volatile sig_atomic_t stop;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+usage(const char *why)
+{
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+static void
+set_str(char **p, const char *s, size_t n)
+{
+	free(*p);
+	*p = xmalloc(n + 1);
+	memcpy(*p, s, n);
+	(*p)[n] = '\0';
+}
+
+/* ---- small crypto ---- */
+
+static void
+hex(const unsigned char *p, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[p[i] >> 4];
+		out[2 * i + 1] = d[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+unhex(const char *s, unsigned char *out, size_t n)
+{
+	if (strlen(s) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char c = s[2 * i + k];
+
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v |= (unsigned)(c - 'a' + 10);
+			else
+				return -1;
+		}
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+static void
+sha256_hex(const char *s, char out[65])
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+
+	EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
+	hex(md, 32, out);
+}
+
+/* The anti-CSRF token of a session: derived from its secret token, so it
+ * needs no storage and is useless without the cookie. */
+static void
+csrf_of(const char *token, char out[65])
+{
+	struct buf b = { 0 };
+
+	buf_printf(&b, "recio-csrf:%s", token);
+	sha256_hex(b.p, out);
+	buf_free(&b);
+}
+
+static int
+pbkdf2(const char *pw, const unsigned char *salt, size_t saltn, int64_t iter, unsigned char out[32])
+{
+	return PKCS5_PBKDF2_HMAC(pw, (int)strlen(pw), salt, (int)saltn, (int)iter, EVP_sha256(), 32, out) == 1 ? 0 : -1;
+}
+
+/* ---- the database ---- */
+
+static bool
+db_ready(struct hs *h)
+{
+	char err[256];
+	int rc, applied;
+	const char *sql = cfg_env("RECIO_SQL", NULL);
+	static char dir[PATH_MAX + 32];
+
+	if (h->db)
+		return true;
+	if (rt_mono_ms() < h->db_retry)
+		return false;
+	h->db_retry = rt_mono_ms() + 2000;
+	if ((h->db = db_open(h->db_url, err, sizeof err, &rc)) == NULL) {
+		snprintf(h->db_err, sizeof h->db_err, "%s", err);
+		return false;
+	}
+	if (!sql) {             /* beside the tools: ../../share/sql or ../share/recio/sql */
+		char exe[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+		if (n > 0) {
+			struct stat st;
+
+			exe[n] = '\0';
+			*strrchr(exe, '/') = '\0';
+			snprintf(dir, sizeof dir, "%s/../../share/sql", exe);
+			if (stat(dir, &st) != 0)
+				snprintf(dir, sizeof dir, "%s/../share/recio/sql", exe);
+			sql = dir;
+		}
+	}
+	if (sql && db_migrate(h->db, sql, &applied) != DB_OK) {
+		snprintf(h->db_err, sizeof h->db_err, "migrations: %s", db_error(h->db));
+		db_close(h->db);
+		h->db = NULL;
+		return false;
+	}
+	h->db_err[0] = '\0';
+	return true;
+}
+
+static void
+db_failed(struct hs *h, int rc)
+{
+	snprintf(h->db_err, sizeof h->db_err, "%s", db_error(h->db));
+	warnx_("database: %s", h->db_err);
+	if (rc == DB_TRANSIENT) {
+		db_close(h->db);
+		h->db = NULL;
+	}
+}
+
+/* rows as a JSON array: each row's "raw" column as is, else an object */
+struct rows {
+	struct buf *b;
+	int n;
+};
+
+static int
+row_json(void *arg, int ncol, const char *const *names, const char *const *vals, const enum db_vtype *kinds)
+{
+	struct rows *r = arg;
+
+	r->n++;
+	if (ncol == 1 && strcmp(names[0], "raw") == 0 && vals[0]) {
+		jw_raw(r->b, vals[0], strlen(vals[0]));
+		return 0;
+	}
+	jw_obj(r->b);
+	for (int i = 0; i < ncol; i++) {
+		jw_key(r->b, names[i]);
+		if (kinds[i] == DBV_NULL)
+			jw_null(r->b);
+		else if (kinds[i] == DBV_INT || kinds[i] == DBV_REAL)
+			jw_raw(r->b, vals[i], strlen(vals[i]));
+		else
+			jw_str(r->b, vals[i]);
+	}
+	jw_obj_end(r->b);
+	return 0;
+}
+
+static int
+row_first(void *arg, int ncol, const char *const *names, const char *const *vals, const enum db_vtype *kinds)
+{
+	struct buf *b = arg;
+
+	(void)names;
+	(void)kinds;
+	buf_reset(b);
+	for (int i = 0; i < ncol; i++) {
+		buf_puts(b, vals[i] ? vals[i] : "");
+		buf_putc(b, '\0');
+	}
+	return 1;
+}
+
+/* ---- following the data logs ---- */
+
+static void event_add(struct hs *h, const char *type, const char *data, size_t n);
+
+static struct latest *
+latest_put(struct latest **arr, int *n, const char *key, const char *line, size_t len, bool ended, int keep)
+{
+	struct latest *l = NULL;
+
+	for (int i = 0; i < *n; i++)
+		if (strcmp((*arr)[i].key, key) == 0) {
+			l = &(*arr)[i];
+			break;
+		}
+	if (l == NULL) {
+		if (*n >= keep) {       /* forget the oldest ended one, else the oldest */
+			int k = 0;
+
+			for (int i = 0; i < *n; i++)
+				if ((*arr)[i].ended) {
+					k = i;
+					break;
+				}
+			free((*arr)[k].line);
+			memmove(&(*arr)[k], &(*arr)[k + 1], (size_t)(*n - k - 1) * sizeof **arr);
+			(*n)--;
+		}
+		*arr = xrealloc(*arr, (size_t)(*n + 1) * sizeof **arr);
+		l = &(*arr)[(*n)++];
+		memset(l, 0, sizeof *l);
+		snprintf(l->key, sizeof l->key, "%s", key);
+	}
+	set_str(&l->line, line, len);
+	l->ended = ended;
+	return l;
+}
+
+static void
+price_add(struct hs *h, int64_t ts, int64_t c)
+{
+	int i;
+
+	if (h->nprices > 0) {
+		int last = (h->price_head + h->nprices - 1) % PRICES;
+
+		if (h->prices[last].ts / 1000 == ts / 1000) {
+			h->prices[last].price_c = c;
+			return;
+		}
+	}
+	i = (h->price_head + h->nprices) % PRICES;
+	if (h->nprices == PRICES)
+		h->price_head = (h->price_head + 1) % PRICES;
+	else
+		h->nprices++;
+	h->prices[i].ts = ts;
+	h->prices[i].price_c = c;
+}
+
+static int
+type_index(const char *t)
+{
+	for (int i = 0; i < NTYPES - 1; i++)
+		if (strcmp(msg_types[i], t) == 0)
+			return i;
+	return NTYPES - 1;
+}
+
+static void
+on_line(struct hs *h, const char *svc, const char *l, size_t n)
+{
+	struct json j = { 0 };
+	char type[16], s[RECIO_TICKER_MAX + RECIO_ID_MAX + 16];
+	int64_t ts;
+
+	if (json_parse(&j, l, n) < 0 || json_get_str(&j, 0, "type", type, sizeof type) < 0 ||
+	    json_get_i64(&j, 0, "ts", &ts) < 0) {
+		h->malformed++;
+		debugx("%s: a data line that is not a message, skipped", svc);
+		goto out;
+	}
+	h->messages_by_type[type_index(type)]++;
+	if (strcmp(type, "tick") == 0) {
+		int t = json_get(&j, 0, "price");
+		size_t pl;
+		const char *p = t >= 0 ? json_raw(&j, t, &pl) : NULL;
+		int64_t cc;
+
+		set_str(&h->tick, l, n);
+		h->tick_wall = rt_now_ms();
+		if (p && money_parse_dollars(p, pl, &cc) == 0)
+			price_add(h, ts, cc / CC_PER_CENT);
+		event_add(h, "tick", l, n);
+	} else if (strcmp(type, "strike") == 0) {
+		set_str(&h->strike, l, n);
+		event_add(h, "strike", l, n);
+	} else if (strcmp(type, "status") == 0) {
+		char what[16] = "";
+
+		json_get_str(&j, 0, "what", what, sizeof what);
+		set_str(strcmp(what, "stop") == 0 ? &h->stop_status : &h->entry_status, l, n);
+		event_add(h, "status", l, n);
+	} else if (strcmp(type, "trade") == 0 && json_get_str(&j, 0, "key", s, sizeof s) == 0) {
+		char st[16] = "";
+
+		json_get_str(&j, 0, "status", st, sizeof st);
+		latest_put(&h->trades, &h->ntrades, s, l, n,
+		    !strcmp(st, "closed") || !strcmp(st, "settled") || !strcmp(st, "canceled"), TRADES_KEPT);
+		event_add(h, "trade", l, n);
+	} else if (strcmp(type, "position") == 0 && json_get_str(&j, 0, "ticker", s, sizeof s) == 0) {
+		int64_t pos = 0;
+
+		json_get_i64(&j, 0, "position", &pos);
+		latest_put(&h->positions, &h->npositions, s, l, n, pos == 0, 200);
+		event_add(h, "position", l, n);
+	} else if (strcmp(type, "balance") == 0) {
+		set_str(&h->balance, l, n);
+		event_add(h, "balance", l, n);
+	} else if (strcmp(type, "order") == 0) {
+		char st[16] = "";
+		int k;
+
+		json_get_str(&j, 0, "status", st, sizeof st);
+		for (k = 0; k < 9 && strcmp(order_statuses[k], st) != 0; k++)
+			;
+		h->orders_by_status[k]++;
+		if (h->norders < ORDERS_KEPT)
+			h->norders++;
+		else
+			free(h->orders[h->order_head]);
+		h->orders[h->order_head] = NULL;
+		set_str(&h->orders[h->order_head], l, n);
+		h->order_head = (h->order_head + 1) % ORDERS_KEPT;
+		event_add(h, "order", l, n);
+	} else if (strcmp(type, "health") == 0 && json_get_str(&j, 0, "src", s, sizeof s) == 0) {
+		char tk[RECIO_TICKER_MAX] = "", st[16] = "";
+
+		json_get_str(&j, 0, "status", st, sizeof st);
+		if (json_get_str(&j, 0, "ticker", tk, sizeof tk) == 0) {
+			size_t sl = strlen(s);
+
+			snprintf(s + sl, sizeof s - sl, "|%s", tk);
+		}
+		if (strcmp(s, "order-send") == 0)
+			set_str(&h->order_send_health, l, n);
+		latest_put(&h->healths, &h->nhealths, s, l, n, strcmp(st, "ok") == 0, 200);
+		event_add(h, "health", l, n);
+	}
+out:
+	json_free(&j);
+}
+
+/* Find the services' data logs (new services appear as they first log). */
+static void
+logs_scan(struct hs *h)
+{
+	struct buf p = { 0 };
+
+	h->logs_scanned = rt_mono_ms();
+	for (int i = 0; i < SERVICES_MAX; i++) {
+		static const char *const names[] = {
+			"kalshi-sim", "db-sink", "btc-tick", "kalshi-fetch", "signal-eval", "order-send", "acct-sync",
+			"health-serve"
+		};
+		bool have = false;
+
+		if (i >= (int)(sizeof names / sizeof names[0]))
+			break;
+		for (int k = 0; k < h->nlogs; k++)
+			have |= strcmp(h->logs[k].svc, names[i]) == 0;
+		if (have || strcmp(names[i], "health-serve") == 0)
+			continue;
+		buf_reset(&p);
+		buf_printf(&p, "%s/log/%s/data/current", h->run, names[i]);
+		h->logs = xrealloc(h->logs, (size_t)(h->nlogs + 1) * sizeof *h->logs);
+		memset(&h->logs[h->nlogs], 0, sizeof h->logs[0]);
+		snprintf(h->logs[h->nlogs].svc, sizeof h->logs[0].svc, "%s", names[i]);
+		h->logs[h->nlogs].path = xstrdup(p.p);
+		h->logs[h->nlogs].fd = -1;
+		h->nlogs++;
+	}
+	buf_free(&p);
+}
+
+static void
+log_read(struct hs *h, struct flog *f)
+{
+	char tmp[65536];
+	ssize_t n;
+
+	while ((n = read(f->fd, tmp, sizeof tmp)) > 0) {
+		size_t start = 0;
+
+		for (size_t i = 0; i < (size_t)n; i++) {
+			if (tmp[i] != '\n')
+				continue;
+			if (f->part.len) {
+				buf_add(&f->part, tmp + start, i - start);
+				on_line(h, f->svc, f->part.p, f->part.len);
+				buf_reset(&f->part);
+			} else
+				on_line(h, f->svc, tmp + start, i - start);
+			start = i + 1;
+		}
+		if (start < (size_t)n) {
+			if (f->part.len + ((size_t)n - start) > RECIO_LINE_MAX) {
+				warnx_("%s: a line longer than %d bytes, skipped", f->path, RECIO_LINE_MAX);
+				buf_reset(&f->part);
+			} else
+				buf_add(&f->part, tmp + start, (size_t)n - start);
+		}
+	}
+}
+
+/* New lines of every data log; a rotated log is read to its end, then the
+ * new one from its start. */
+static void
+logs_follow(struct hs *h)
+{
+	if (rt_mono_ms() - h->logs_scanned > 5000)
+		logs_scan(h);
+	for (int i = 0; i < h->nlogs; i++) {
+		struct flog *f = &h->logs[i];
+		struct stat st;
+
+		if (f->fd < 0) {
+			if ((f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0)
+				continue;
+			if (fstat(f->fd, &st) == 0) {
+				f->dev = st.st_dev;
+				f->ino = st.st_ino;
+			}
+		}
+		log_read(h, f);
+		if (stat(f->path, &st) == 0 && (st.st_ino != f->ino || st.st_dev != f->dev)) {
+			log_read(h, f);         /* the rest of the rotated one */
+			close(f->fd);
+			f->fd = -1;
+			buf_reset(&f->part);
+		}
+	}
+}
+
+/* ---- events and streams ---- */
+
+static void
+event_add(struct hs *h, const char *type, const char *data, size_t n)
+{
+	struct ev *e = &h->ring[h->next_id % RING];
+
+	free(e->data);
+	e->id = h->next_id++;
+	snprintf(e->type, sizeof e->type, "%s", type);
+	e->data = xmalloc(n + 1);
+	memcpy(e->data, data, n);
+	e->data[n] = '\0';
+}
+
+static void
+clients_wake(struct hs *h, bool ping)
+{
+	int64_t now = rt_mono_ms();
+
+	for (struct client *c = h->clients; c; c = c->nx)
+		if (c->suspended && !c->gone && (c->next < h->next_id || (ping && now - c->last_ping >= PING_MS))) {
+			c->suspended = false;
+			MHD_resume_connection(c->c);
+		}
+}
+
+static struct hs *the_hs;        /* for the stream callbacks */
+
+/* A stream's next bytes: what it has not sent yet, else the events it has
+ * not seen, else (every PING_MS) a comment; nothing: suspended until
+ * clients_wake. */
+static ssize_t
+sse_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct client *c = cls;
+	size_t n;
+
+	(void)pos;
+	if (c->off >= c->out.len) {
+		buf_reset(&c->out);
+		c->off = 0;
+	}
+	if (c->out.len == 0) {
+		struct hs *s = the_hs;
+		int64_t oldest = s->next_id > RING ? s->next_id - RING : 0;
+
+		if (c->next < oldest)
+			c->next = oldest;       /* what fell out of the ring is gone: the client reloads state */
+		for (; c->next < s->next_id && c->out.len < 65536; c->next++) {
+			const struct ev *e = &s->ring[c->next % RING];
+
+			buf_printf(&c->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->id, e->type, e->data);
+		}
+		if (c->out.len == 0 && rt_mono_ms() - c->last_ping >= PING_MS)
+			buf_puts(&c->out, ": ping\n\n");
+		if (c->out.len)
+			c->last_ping = rt_mono_ms();
+	}
+	if (c->out.len == 0) {
+		c->suspended = true;
+		MHD_suspend_connection(c->c);
+		return 0;
+	}
+	n = c->out.len - c->off < max ? c->out.len - c->off : max;
+	memcpy(out, c->out.p + c->off, n);
+	c->off += n;
+	return (ssize_t)n;
+}
+
+static void
+sse_free(void *cls)
+{
+	struct client *c = cls;
+
+	c->gone = true;
+}
+
+static void
+clients_reap(struct hs *h)
+{
+	for (struct client **pp = &h->clients; *pp; ) {
+		struct client *c = *pp;
+
+		if (c->gone) {
+			*pp = c->nx;
+			buf_free(&c->out);
+			free(c);
+			h->nclients--;
+		} else
+			pp = &c->nx;
+	}
+}
+
+/* ---- services (s6) ---- */
+
+/* Run argv, its stdout into out (when not NULL); the exit status, or -1. */
+static int
+spawn(const char *const argv[], struct buf *out)
+{
+	int p[2], st;
+	pid_t pid;
+
+	if (pipe(p) < 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+
+		dup2(p[1], 1);
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 2);
+		}
+		close(p[0]);
+		execvp(argv[0], (char *const *)(void *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		char tmp[512];
+		ssize_t n = read(p[0], tmp, sizeof tmp);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (out)
+			buf_add(out, tmp, (size_t)n);
+	}
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void
+services_refresh(struct hs *h, bool force)
+{
+	struct buf dir = { 0 }, out = { 0 };
+	static const char *const names[] = {
+		"kalshi-sim", "db-sink", "btc-tick", "kalshi-fetch", "signal-eval", "order-send", "acct-sync", "health-serve"
+	};
+	struct svc old[SERVICES_MAX];
+	int nold = h->nsvcs;
+	bool changed = false;
+
+	if (!force && rt_mono_ms() - h->svcs_at < 2000)
+		return;
+	h->svcs_at = rt_mono_ms();
+	memcpy(old, h->svcs, sizeof old);
+	h->nsvcs = 0;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		struct svc *s = &h->svcs[h->nsvcs];
+		struct stat st;
+		const char *argv[] = { "s6-svstat", "-o", "up,ready,pid,updownfor", NULL, NULL };
+		char up[8] = "", rd[8] = "";
+		long pid = -1, upfor = 0;
+
+		buf_reset(&dir);
+		buf_printf(&dir, "%s/scan/%s", h->run, names[i]);
+		if (stat(dir.p, &st) != 0)
+			continue;
+		memset(s, 0, sizeof *s);
+		snprintf(s->name, sizeof s->name, "%s", names[i]);
+		argv[3] = dir.p;
+		buf_reset(&out);
+		if (spawn(argv, &out) == 0 && out.p &&
+		    sscanf(out.p, "%7s %7s %ld %ld", up, rd, &pid, &upfor) == 4) {
+			s->up = strcmp(up, "true") == 0;
+			s->ready = strcmp(rd, "true") == 0;
+			s->pid = pid;
+			s->uptime = upfor;
+		}
+		{
+			const char *dt[] = { "s6-svdt", NULL, NULL };
+			long lines = 0;
+
+			dt[1] = dir.p;
+			buf_reset(&out);
+			if (spawn(dt, &out) == 0 && out.p)
+				for (const char *q = out.p; *q; q++)
+					lines += *q == '\n';
+			s->restarts = lines;
+		}
+		buf_reset(&dir);
+		buf_printf(&dir, "%s/log/%s/data/current", h->run, names[i]);
+		if (stat(dir.p, &st) != 0) {
+			buf_reset(&dir);
+			buf_printf(&dir, "%s/log/%s/diag/current", h->run, names[i]);
+		}
+		s->last_line_s = stat(dir.p, &st) == 0 ? (long)(time(NULL) - st.st_mtime) : -1;
+		h->nsvcs++;
+	}
+	if (h->nsvcs != nold)
+		changed = true;
+	for (int i = 0; i < h->nsvcs && !changed; i++)
+		changed = old[i].up != h->svcs[i].up || old[i].ready != h->svcs[i].ready || old[i].pid != h->svcs[i].pid;
+	if (changed) {
+		struct buf b = { 0 };
+
+		jw_obj(&b);
+		jw_kstr(&b, "type", "services");
+		jw_key(&b, "services");
+		jw_arr(&b);
+		for (int i = 0; i < h->nsvcs; i++) {
+			jw_obj(&b);
+			jw_kstr(&b, "name", h->svcs[i].name);
+			jw_kbool(&b, "up", h->svcs[i].up);
+			jw_kbool(&b, "ready", h->svcs[i].ready);
+			jw_ki64(&b, "pid", h->svcs[i].pid);
+			jw_obj_end(&b);
+		}
+		jw_arr_end(&b);
+		jw_obj_end(&b);
+		event_add(h, "services", b.p, b.len);
+		buf_free(&b);
+	}
+	buf_free(&dir);
+	buf_free(&out);
+}
+
+static void
+services_json(struct hs *h, struct buf *b)
+{
+	jw_arr(b);
+	for (int i = 0; i < h->nsvcs; i++) {
+		const struct svc *s = &h->svcs[i];
+		char path[64];
+		long rss = 0;
+		FILE *f;
+
+		snprintf(path, sizeof path, "/proc/%ld/status", s->pid);
+		if (s->pid > 0 && (f = fopen(path, "r")) != NULL) {
+			char line[256];
+
+			while (fgets(line, sizeof line, f))
+				if (sscanf(line, "VmRSS: %ld", &rss) == 1)
+					break;
+			fclose(f);
+		}
+		jw_obj(b);
+		jw_kstr(b, "name", s->name);
+		jw_kbool(b, "up", s->up);
+		jw_kbool(b, "ready", s->ready);
+		jw_ki64(b, "pid", s->pid);
+		jw_ki64(b, "uptime_s", s->uptime);
+		jw_ki64(b, "restarts", s->restarts);
+		jw_key(b, "last_line_s");
+		if (s->last_line_s < 0)
+			jw_null(b);
+		else
+			jw_i64(b, s->last_line_s);
+		jw_ki64(b, "rss_kb", rss);
+		jw_obj_end(b);
+	}
+	jw_arr_end(b);
+}
+
+/* ---- responses ---- */
+
+struct req {
+	struct buf body;
+	bool too_big;
+	int64_t t0;                     /* monotonic us */
+	int klass;                      /* metrics: 0 health, 1 metrics, 2 api, 3 events, 4 static, 5 other */
+	bool counted;
+};
+
+static enum MHD_Result
+reply(struct MHD_Connection *c, unsigned status, const char *ctype, const char *body, size_t n,
+    const char *cache, const char *cookie)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, "Content-Type", ctype);
+	MHD_add_response_header(r, "Cache-Control", cache ? cache : "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+	    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+	if (cookie)
+		MHD_add_response_header(r, "Set-Cookie", cookie);
+	if (status == 429)
+		MHD_add_response_header(r, "Retry-After", "60");
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+reply_json(struct MHD_Connection *c, unsigned status, const struct buf *b)
+{
+	return reply(c, status, "application/json", b->p ? b->p : "{}", b->p ? b->len : 2, NULL, NULL);
+}
+
+static enum MHD_Result
+reply_error(struct MHD_Connection *c, unsigned status, const char *why)
+{
+	struct buf b = { 0 };
+	enum MHD_Result r;
+
+	jw_obj(&b);
+	jw_kstr(&b, "error", why);
+	jw_obj_end(&b);
+	r = reply_json(c, status, &b);
+	buf_free(&b);
+	return r;
+}
+
+/* ---- auth ---- */
+
+static void
+client_addr(struct MHD_Connection *c, char *out, size_t cap, bool *loopback)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(out, cap, "?");
+	*loopback = false;
+	if (sa && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, out, (socklen_t)cap);
+		*loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	} else if (sa && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)cap);
+		*loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+	}
+}
+
+/* A failed login costs a token of the address's bucket; none left: 429. */
+static struct addr_bucket *
+bucket_of(struct hs *h, const char *addr)
+{
+	struct addr_bucket *oldest = &h->addrs[0];
+	int64_t now = rt_mono_ms();
+
+	for (int i = 0; i < ADDRS; i++) {
+		struct addr_bucket *b = &h->addrs[i];
+
+		if (strcmp(b->addr, addr) == 0) {
+			b->tokens += (double)(now - b->at) / LOGIN_REFILL_MS;
+			if (b->tokens > LOGIN_BURST)
+				b->tokens = LOGIN_BURST;
+			b->at = now;
+			return b;
+		}
+		if (b->at < oldest->at)
+			oldest = b;
+	}
+	snprintf(oldest->addr, sizeof oldest->addr, "%s", addr);
+	oldest->tokens = LOGIN_BURST;
+	oldest->at = now;
+	return oldest;
+}
+
+/* The user of the request's session, or NULL.  *token gets the cookie. */
+static const char *
+session_user(struct hs *h, struct MHD_Connection *c, const char **token)
+{
+	const char *tok = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "recio_session");
+	char hash[65];
+	int64_t now = rt_now_ms();
+	static struct buf row;
+	struct sess *slot = &h->scache[0];
+	struct db_val v[2];
+	int rc;
+
+	*token = tok;
+	if (h->no_login) {
+		*token = "local";
+		return "local";
+	}
+	if (tok == NULL || strlen(tok) != 64)
+		return NULL;
+	sha256_hex(tok, hash);
+	for (int i = 0; i < SCACHE; i++) {
+		struct sess *s = &h->scache[i];
+
+		if (s->expires > now && CRYPTO_memcmp(s->hash, hash, 64) == 0)
+			return s->user;
+		if (s->expires < slot->expires)
+			slot = s;
+	}
+	if (!db_ready(h))
+		return NULL;
+	v[0] = (struct db_val){ DBV_TEXT, 0, hash, 64 };
+	v[1] = (struct db_val){ DBV_INT, now, NULL, 0 };
+	buf_reset(&row);
+	if ((rc = db_query(h->db, "SELECT username, expires_ms FROM sessions WHERE token_hash = ? AND expires_ms > ?",
+	    v, 2, row_first, &row)) != DB_OK) {
+		db_failed(h, rc);
+		return NULL;
+	}
+	if (row.len == 0)
+		return NULL;
+	snprintf(slot->hash, sizeof slot->hash, "%s", hash);
+	snprintf(slot->user, sizeof slot->user, "%s", row.p);
+	slot->expires = strtoll(row.p + strlen(row.p) + 1, NULL, 10);
+	return slot->user;
+}
+
+static void
+session_forget(struct hs *h, const char *hash)
+{
+	for (int i = 0; i < SCACHE; i++)
+		if (strcmp(h->scache[i].hash, hash) == 0)
+			memset(&h->scache[i], 0, sizeof h->scache[i]);
+}
+
+/* 0 when user/pw match; -1 otherwise (-2: the database is down) */
+static int
+check_password(struct hs *h, const char *user, const char *pw)
+{
+	struct buf row = { 0 };
+	struct db_val v = { DBV_TEXT, 0, user, strlen(user) };
+	unsigned char salt[16], want[32], got[32];
+	const char *salt_hex, *hash_hex, *iter_s;
+	int64_t iter;
+	int rc;
+
+	if (!db_ready(h))
+		return -2;
+	if ((rc = db_query(h->db, "SELECT salt, hash, iterations FROM users WHERE username = ?", &v, 1, row_first,
+	    &row)) != DB_OK) {
+		db_failed(h, rc);
+		buf_free(&row);
+		return -2;
+	}
+	if (row.len == 0) {             /* no such user: spend the same time anyway */
+		unsigned char z[16] = { 0 };
+
+		pbkdf2(pw, z, sizeof z, PBKDF2_ITER, got);
+		buf_free(&row);
+		return -1;
+	}
+	salt_hex = row.p;
+	hash_hex = salt_hex + strlen(salt_hex) + 1;
+	iter_s = hash_hex + strlen(hash_hex) + 1;
+	iter = strtoll(iter_s, NULL, 10);
+	rc = unhex(salt_hex, salt, sizeof salt) == 0 && unhex(hash_hex, want, sizeof want) == 0 && iter > 0 &&
+	    iter <= 100000000 && pbkdf2(pw, salt, sizeof salt, iter, got) == 0 &&
+	    CRYPTO_memcmp(want, got, sizeof got) == 0 ? 0 : -1;
+	buf_free(&row);
+	return rc;
+}
+
+static int
+set_password(struct db *db, const char *user, const char *pw, bool create, char *err, size_t cap)
+{
+	unsigned char salt[16], hash[32];
+	char salt_hex[33], hash_hex[65];
+	int64_t now = rt_now_ms();
+	struct db_val v[6];
+	int rc;
+
+	if (strlen(pw) < 8) {
+		snprintf(err, cap, "the password must have at least 8 characters");
+		return -1;
+	}
+	if (RAND_bytes(salt, sizeof salt) != 1 || pbkdf2(pw, salt, sizeof salt, PBKDF2_ITER, hash) < 0) {
+		snprintf(err, cap, "OpenSSL: cannot derive the password hash");
+		return -1;
+	}
+	hex(salt, sizeof salt, salt_hex);
+	hex(hash, sizeof hash, hash_hex);
+	v[0] = (struct db_val){ DBV_TEXT, 0, salt_hex, 32 };
+	v[1] = (struct db_val){ DBV_TEXT, 0, hash_hex, 64 };
+	v[2] = (struct db_val){ DBV_INT, PBKDF2_ITER, NULL, 0 };
+	v[3] = (struct db_val){ DBV_INT, now, NULL, 0 };
+	v[4] = (struct db_val){ DBV_TEXT, 0, user, strlen(user) };
+	v[5] = (struct db_val){ DBV_INT, now, NULL, 0 };
+	if (create)
+		rc = db_query(db, "INSERT INTO users (salt, hash, iterations, updated_ms, username, created_ms) "
+		    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET salt = excluded.salt, "
+		    "hash = excluded.hash, iterations = excluded.iterations, updated_ms = excluded.updated_ms",
+		    v, 6, NULL, NULL);
+	else
+		rc = db_query(db, "UPDATE users SET salt = ?, hash = ?, iterations = ?, updated_ms = ? WHERE username = ?",
+		    v, 5, NULL, NULL);
+	if (rc != DB_OK) {
+		snprintf(err, cap, "database: %s", db_error(db));
+		return -1;
+	}
+	if (!create) {          /* every other session of the user ends */
+		struct db_val u = { DBV_TEXT, 0, user, strlen(user) };
+
+		db_query(db, "DELETE FROM sessions WHERE username = ?", &u, 1, NULL, NULL);
+	}
+	return 0;
+}
+
+/* ---- the API ---- */
+
+static bool
+body_json(struct req *rq, struct json *j)
+{
+	return rq->body.len > 0 && json_parse(j, rq->body.p, rq->body.len) == 0 && json_type(j, 0) == JSON_OBJECT;
+}
+
+static enum MHD_Result
+api_login(struct hs *h, struct MHD_Connection *c, struct req *rq)
+{
+	struct json j = { 0 };
+	char user[64], pw[256], addr[INET6_ADDRSTRLEN], token[65], hash[65], csrf[65], cookie[256];
+	unsigned char rnd[32];
+	bool remember = false, lo;
+	struct addr_bucket *b;
+	struct buf out = { 0 };
+	int64_t now = rt_now_ms(), exp;
+	struct db_val v[4];
+	enum MHD_Result r;
+	int rc;
+
+	client_addr(c, addr, sizeof addr, &lo);
+	b = bucket_of(h, addr);
+	if (b->tokens < 1) {
+		h->logins_limited++;
+		return reply_error(c, 429, "too many failed logins from this address: wait a minute");
+	}
+	if (!body_json(rq, &j) || json_get_str(&j, 0, "username", user, sizeof user) < 0 ||
+	    json_get_str(&j, 0, "password", pw, sizeof pw) < 0) {
+		json_free(&j);
+		return reply_error(c, 400, "expected {\"username\":...,\"password\":...}");
+	}
+	json_get_bool(&j, 0, "remember", &remember);
+	json_free(&j);
+	rc = check_password(h, user, pw);
+	OPENSSL_cleanse(pw, sizeof pw);
+	if (rc == -2)
+		return reply_error(c, 503, "the database is unavailable");
+	if (rc < 0) {
+		b->tokens -= 1;
+		h->logins_failed++;
+		warnx_("login: %s from %s: wrong user name or password", user, addr);
+		return reply_error(c, 401, "wrong user name or password");
+	}
+	if (RAND_bytes(rnd, sizeof rnd) != 1)
+		return reply_error(c, 500, "no randomness for a session token");
+	hex(rnd, sizeof rnd, token);
+	OPENSSL_cleanse(rnd, sizeof rnd);
+	sha256_hex(token, hash);
+	exp = now + (remember ? REMEMBER_MS : SESSION_MS);
+	v[0] = (struct db_val){ DBV_TEXT, 0, hash, 64 };
+	v[1] = (struct db_val){ DBV_TEXT, 0, user, strlen(user) };
+	v[2] = (struct db_val){ DBV_INT, now, NULL, 0 };
+	v[3] = (struct db_val){ DBV_INT, exp, NULL, 0 };
+	if ((rc = db_query(h->db, "INSERT INTO sessions (token_hash, username, created_ms, expires_ms) VALUES (?, ?, ?, ?)",
+	    v, 4, NULL, NULL)) != DB_OK) {
+		db_failed(h, rc);
+		return reply_error(c, 503, "the database is unavailable");
+	}
+	h->logins_ok++;
+	csrf_of(token, csrf);
+	if (remember)
+		snprintf(cookie, sizeof cookie, "recio_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", token,
+		    (long long)(REMEMBER_MS / 1000), h->secure ? "; Secure" : "");
+	else
+		snprintf(cookie, sizeof cookie, "recio_session=%s; Path=/; HttpOnly; SameSite=Strict%s", token,
+		    h->secure ? "; Secure" : "");
+	OPENSSL_cleanse(token, sizeof token);
+	infox("login: %s from %s", user, addr);
+	jw_obj(&out);
+	jw_kstr(&out, "user", user);
+	jw_kstr(&out, "csrf", csrf);
+	jw_ki64(&out, "expires_ms", exp);
+	jw_obj_end(&out);
+	r = reply(c, 200, "application/json", out.p, out.len, NULL, cookie);
+	buf_free(&out);
+	return r;
+}
+
+static int
+settings_pair(const char *k, const char *v, void *arg)
+{
+	struct buf *b = arg;
+
+	buf_printf(b, "%s=%s\n", k, v);
+	return 0;
+}
+
+/* The settings now: the defaults, then the file. */
+static int
+settings_now(struct hs *h, struct settings *s, struct buf *file)
+{
+	struct stat st;
+
+	settings_default(s);
+	if (file)
+		buf_reset(file);
+	if (stat(h->settings_path, &st) != 0)
+		return 0;
+	if (file && cfg_read_file(h->settings_path, settings_pair, file) < 0)
+		return -1;
+	return settings_load(s, h->settings_path);
+}
+
+static enum MHD_Result
+api_settings_put(struct hs *h, struct MHD_Connection *c, struct req *rq)
+{
+	struct json j = { 0 };
+	struct settings s;
+	struct buf file = { 0 }, out = { 0 }, tmp = { 0 };
+	char why[256] = "";
+	int fd = -1;
+	enum MHD_Result r;
+
+	if (!body_json(rq, &j)) {
+		json_free(&j);
+		return reply_error(c, 400, "expected a JSON object of settings");
+	}
+	if (settings_now(h, &s, &file) < 0) {
+		json_free(&j);
+		buf_free(&file);
+		return reply_error(c, 500, "the settings file cannot be read");
+	}
+	for (int i = 0, t = 1; i < json_size(&j, 0); i++) {
+		char k[64], v[1024];
+		size_t n;
+		const char *raw;
+		int vt = json_skip(&j, t);
+
+		if (json_str(&j, t, k, sizeof k) < 0) {
+			snprintf(why, sizeof why, "a setting's name is too long");
+			break;
+		}
+		raw = json_raw(&j, vt, &n);
+		if (json_type(&j, vt) == JSON_STRING) {
+			if (json_str(&j, vt, v, sizeof v) < 0 || strchr(v, '\n') || strchr(v, '\r')) {
+				snprintf(why, sizeof why, "%s: not a one-line value", k);
+				break;
+			}
+		} else if (n < sizeof v && json_type(&j, vt) != JSON_OBJECT && json_type(&j, vt) != JSON_ARRAY) {
+			memcpy(v, raw, n);
+			v[n] = '\0';
+			if (!strcmp(v, "true"))
+				snprintf(v, sizeof v, "on");
+			else if (!strcmp(v, "false"))
+				snprintf(v, sizeof v, "off");
+		} else {
+			snprintf(why, sizeof why, "%s: not a string, number or boolean", k);
+			break;
+		}
+		if (!strcmp(k, "fingerprints") || !strcmp(k, "model")) {
+			snprintf(why, sizeof why, "%s: set in the configuration, not from the dashboard", k);
+			break;
+		}
+		if (settings_set(&s, k, v, why, sizeof why) < 0)
+			break;
+		buf_printf(&file, "%s=%s\n", k, v);   /* the last one of a key wins on load */
+		why[0] = '\0';
+		t = json_skip(&j, vt);
+	}
+	json_free(&j);
+	if (!why[0])
+		settings_check(&s, why, sizeof why);
+	if (why[0]) {
+		buf_free(&file);
+		return reply_error(c, 400, why);
+	}
+	/* atomically: a temporary file beside it, fsync'd, renamed over */
+	buf_printf(&tmp, "%s.tmp%ld", h->settings_path, (long)getpid());
+	if ((fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
+	    write_all(fd, file.p ? file.p : "", file.len) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
+	    rename(tmp.p, h->settings_path) < 0) {
+		snprintf(why, sizeof why, "%s: %s", h->settings_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp.p);
+		buf_free(&tmp);
+		buf_free(&file);
+		warnx_("settings: %s", why);
+		return reply_error(c, 500, why);
+	}
+	buf_free(&tmp);
+	buf_free(&file);
+	{       /* signal-eval reloads */
+		struct buf svc = { 0 };
+		struct stat st;
+		const char *argv[] = { "s6-svc", "-h", NULL, NULL };
+
+		buf_printf(&svc, "%s/scan/signal-eval", h->run);
+		argv[2] = svc.p;
+		if (stat(svc.p, &st) == 0 && spawn(argv, NULL) != 0)
+			warnx_("settings: s6-svc -h %s failed", svc.p);
+		buf_free(&svc);
+	}
+	infox("settings: written to %s", h->settings_path);
+	settings_json(&s, &out);
+	r = reply_json(c, 200, &out);
+	buf_free(&out);
+	return r;
+}
+
+static void
+raw_or_null(struct buf *b, const char *k, const char *raw)
+{
+	jw_key(b, k);
+	if (raw)
+		jw_raw(b, raw, strlen(raw));
+	else
+		jw_null(b);
+}
+
+static void
+latest_array(struct buf *b, const char *k, const struct latest *l, int n, bool open_only)
+{
+	jw_key(b, k);
+	jw_arr(b);
+	for (int i = 0; i < n; i++)
+		if (!open_only || !l[i].ended)
+			jw_raw(b, l[i].line, strlen(l[i].line));
+	jw_arr_end(b);
+}
+
+/* price changes over 1 h, 3 h, 1 d: cents, from the one-second prices */
+static void
+changes(struct hs *h, struct buf *b)
+{
+	static const struct { const char *k; int64_t ms; } w[] = { { "1h", 3600000 }, { "3h", 10800000 }, { "1d", 86400000 } };
+
+	jw_key(b, "change_c");
+	jw_obj(b);
+	if (h->nprices > 0) {
+		int last = (h->price_head + h->nprices - 1) % PRICES;
+		int64_t now = h->prices[last].ts, p = h->prices[last].price_c;
+
+		for (size_t k = 0; k < sizeof w / sizeof w[0]; k++) {
+			int64_t then = -1;
+
+			for (int i = 0; i < h->nprices; i++) {
+				int x = (h->price_head + i) % PRICES;
+
+				if (h->prices[x].ts >= now - w[k].ms) {
+					then = h->prices[x].price_c;
+					break;
+				}
+			}
+			jw_key(b, w[k].k);
+			if (then < 0 || h->prices[h->price_head].ts > now - w[k].ms + 60000)
+				jw_null(b);     /* not that much history */
+			else
+				jw_i64(b, p - then);
+		}
+	}
+	jw_obj_end(b);
+}
+
+static void
+state_json(struct hs *h, struct buf *b)
+{
+	struct settings s;
+
+	jw_obj(b);
+	raw_or_null(b, "tick", h->tick);
+	jw_ki64(b, "tick_age_ms", h->tick_wall ? rt_now_ms() - h->tick_wall : -1);
+	changes(h, b);
+	raw_or_null(b, "strike", h->strike);
+	raw_or_null(b, "entry_status", h->entry_status);
+	raw_or_null(b, "stop_status", h->stop_status);
+	raw_or_null(b, "balance", h->balance);
+	raw_or_null(b, "order_send", h->order_send_health);
+	latest_array(b, "open_trades", h->trades, h->ntrades, true);
+	latest_array(b, "positions", h->positions, h->npositions, true);
+	latest_array(b, "health", h->healths, h->nhealths, false);
+	jw_key(b, "services");
+	services_json(h, b);
+	jw_kbool(b, "kill_switch", access(h->kill_path, F_OK) == 0);
+	jw_key(b, "settings");
+	if (settings_now(h, &s, NULL) == 0)
+		settings_json(&s, b);
+	else
+		jw_null(b);
+	jw_ki64(b, "last_event_id", h->next_id - 1);
+	jw_obj_end(b);
+}
+
+/* the recent one-second prices, for the chart: [[ts, cents], ...] */
+static void
+prices_json(struct hs *h, struct buf *b, int64_t since)
+{
+	jw_arr(b);
+	for (int i = 0; i < h->nprices; i++) {
+		int x = (h->price_head + i) % PRICES;
+
+		if (h->prices[x].ts < since)
+			continue;
+		jw_arr(b);
+		jw_i64(b, h->prices[x].ts);
+		jw_i64(b, h->prices[x].price_c);
+		jw_arr_end(b);
+	}
+	jw_arr_end(b);
+}
+
+static int64_t
+qint(struct MHD_Connection *c, const char *k, int64_t def, int64_t lo, int64_t hi, bool *bad)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, k);
+	int64_t x;
+
+	if (!v || !*v)
+		return def;
+	if (cfg_parse_i64(v, lo, hi, &x) < 0) {
+		*bad = true;
+		return def;
+	}
+	return x;
+}
+
+/* GET /api/trades: ended trades from the database, filtered, sorted, paged */
+static enum MHD_Result
+api_trades(struct hs *h, struct MHD_Connection *c, bool summary)
+{
+	bool bad = false;
+	int64_t from = qint(c, "from", 0, 0, INT64_MAX / 2, &bad), to = qint(c, "to", INT64_MAX / 2, 0, INT64_MAX / 2, &bad);
+	int64_t hour = qint(c, "hour", -1, 0, 23, &bad), limit = qint(c, "limit", 100, 1, 1000, &bad);
+	int64_t offset = qint(c, "offset", 0, 0, 100000000, &bad);
+	const char *result = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "result");
+	const char *sort = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort");
+	const char *order = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "order");
+	static const char *const sorts[] = { "ts", "open_ts", "pnl_cc", "fees_cc", "ticker", "count", NULL };
+	struct buf sql = { 0 }, out = { 0 };
+	struct db_val v[5];
+	int nv = 0, rc;
+	struct rows rows = { &out, 0 };
+	enum MHD_Result r;
+
+	if (result && *result && strcmp(result, "win") && strcmp(result, "loss"))
+		bad = true;
+	if (sort && *sort) {
+		int k;
+
+		for (k = 0; sorts[k] && strcmp(sorts[k], sort) != 0; k++)
+			;
+		if (!sorts[k])
+			bad = true;
+	} else
+		sort = "ts";
+	if (order && *order && strcmp(order, "asc") && strcmp(order, "desc"))
+		bad = true;
+	if (bad)
+		return reply_error(c, 400, "bad filter: from, to (ms), hour (0-23), result (win|loss), "
+		    "sort (ts|open_ts|pnl_cc|fees_cc|ticker|count), order (asc|desc), limit (1-1000), offset");
+	if (!db_ready(h))
+		return reply_error(c, 503, "the database is unavailable");
+	if (summary)
+		buf_puts(&sql, "SELECT count(*) AS trades, coalesce(sum(win), 0) AS wins, coalesce(sum(pnl_cc), 0) AS pnl_cc, "
+		    "coalesce(sum(fees_cc), 0) AS fees_cc, coalesce(sum(entry_cost_cc), 0) AS entry_cost_cc, "
+		    "coalesce(sum(count), 0) AS contracts FROM trades");
+	else
+		buf_puts(&sql, "SELECT raw FROM trades");
+	buf_puts(&sql, " WHERE account = ? AND status IN ('closed', 'settled') AND ts >= ? AND ts < ?");
+	v[nv++] = (struct db_val){ DBV_TEXT, 0, h->account, strlen(h->account) };
+	v[nv++] = (struct db_val){ DBV_INT, from, NULL, 0 };
+	v[nv++] = (struct db_val){ DBV_INT, to, NULL, 0 };
+	if (result && *result)
+		buf_printf(&sql, " AND win = %d", strcmp(result, "win") == 0);
+	if (hour >= 0) {        /* the contract's hour, UTC, from when it was opened */
+		buf_puts(&sql, " AND (open_ts / 3600000) % 24 = ?");
+		v[nv++] = (struct db_val){ DBV_INT, hour, NULL, 0 };
+	}
+	if (!summary)
+		buf_printf(&sql, " ORDER BY %s %s, key LIMIT %lld OFFSET %lld", sort,
+		    order && !strcmp(order, "asc") ? "ASC" : "DESC", (long long)limit, (long long)offset);
+	if (!summary) {
+		jw_obj(&out);
+		jw_key(&out, "trades");
+		jw_arr(&out);
+	}
+	rc = db_query(h->db, sql.p, v, nv, row_json, &rows);
+	buf_free(&sql);
+	if (rc != DB_OK) {
+		db_failed(h, rc);
+		buf_free(&out);
+		return reply_error(c, 503, "the database is unavailable");
+	}
+	if (!summary) {
+		jw_arr_end(&out);
+		jw_ki64(&out, "count", rows.n);
+		jw_obj_end(&out);
+	}
+	r = reply_json(c, 200, &out);
+	buf_free(&out);
+	return r;
+}
+
+/* GET /api/{fills,settlements,orders,signals}: the newest rows of a table */
+static enum MHD_Result
+api_table(struct hs *h, struct MHD_Connection *c, const char *table)
+{
+	bool bad = false;
+	int64_t limit = qint(c, "limit", 100, 1, 1000, &bad), offset = qint(c, "offset", 0, 0, 100000000, &bad);
+	struct buf sql = { 0 }, out = { 0 };
+	struct db_val v = { DBV_TEXT, 0, h->account, strlen(h->account) };
+	struct rows rows = { &out, 0 };
+	enum MHD_Result r;
+	int rc;
+
+	if (bad)
+		return reply_error(c, 400, "bad limit (1-1000) or offset");
+	if (!db_ready(h))
+		return reply_error(c, 503, "the database is unavailable");
+	buf_printf(&sql, "SELECT raw FROM %s WHERE account = ? ORDER BY ts DESC LIMIT %lld OFFSET %lld", table,
+	    (long long)limit, (long long)offset);
+	jw_obj(&out);
+	jw_key(&out, table);
+	jw_arr(&out);
+	rc = db_query(h->db, sql.p, &v, 1, row_json, &rows);
+	buf_free(&sql);
+	if (rc != DB_OK) {
+		db_failed(h, rc);
+		buf_free(&out);
+		return reply_error(c, 503, "the database is unavailable");
+	}
+	jw_arr_end(&out);
+	jw_obj_end(&out);
+	r = reply_json(c, 200, &out);
+	buf_free(&out);
+	return r;
+}
+
+/* POST /api/order {ticker, side, action, count, price}: a manual order, as
+ * a signal line into order-send's FIFO, so that it goes through the same
+ * risk limits and the same exactly-once journal as the automatic ones. */
+static enum MHD_Result
+api_order(struct hs *h, struct MHD_Connection *c, struct req *rq, const char *user, const char *addr)
+{
+	struct json j = { 0 }, t = { 0 };
+	char ticker[RECIO_TICKER_MAX], side[8], action[8], event[RECIO_TICKER_MAX] = "", id[40];
+
+	unsigned char rnd[8];
+	int64_t count, price, ts = rt_now_ms(), close_ts = -1;
+	struct buf line = { 0 }, path = { 0 }, out = { 0 };
+	int fd;
+	enum MHD_Result r;
+
+	if (!body_json(rq, &j) || json_get_str(&j, 0, "ticker", ticker, sizeof ticker) < 0 ||
+	    json_get_str(&j, 0, "side", side, sizeof side) < 0 || json_get_str(&j, 0, "action", action, sizeof action) < 0 ||
+	    json_get_i64(&j, 0, "count", &count) < 0 || json_get_i64(&j, 0, "price", &price) < 0 ||
+	    (strcmp(side, "yes") && strcmp(side, "no")) || (strcmp(action, "buy") && strcmp(action, "sell")) ||
+	    count < 1 || count > 100000 || price < 1 || price > 99 || strspn(ticker,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._") != strlen(ticker)) {
+		json_free(&j);
+		return reply_error(c, 400, "expected {\"ticker\", \"side\": yes|no, \"action\": buy|sell, "
+		    "\"count\": 1-100000, \"price\": 1-99 cents}");
+	}
+	json_free(&j);
+	/* message time: the last tick's (the exchange's clock), and the event of the ladder */
+	if (h->tick && json_parse(&t, h->tick, strlen(h->tick)) == 0)
+		json_get_i64(&t, 0, "ts", &ts);
+	json_free(&t);
+	if (h->strike && json_parse(&t, h->strike, strlen(h->strike)) == 0) {
+		json_get_str(&t, 0, "event_ticker", event, sizeof event);
+		json_get_i64(&t, 0, "close_ts", &close_ts);
+		if (strncmp(ticker, event, strlen(event)) != 0)
+			event[0] = '\0', close_ts = -1;
+	}
+	json_free(&t);
+	if (RAND_bytes(rnd, sizeof rnd) != 1)
+		return reply_error(c, 500, "no randomness for an order id");
+	id[0] = 'm';
+	hex(rnd, sizeof rnd, id + 1);
+	msg_begin(&line, "signal", ts);
+	jw_kstr(&line, "id", id);
+	jw_kstr(&line, "intent", strcmp(action, "buy") == 0 ? "open" : "close");
+	jw_kstr(&line, "ticker", ticker);
+	if (event[0])
+		jw_kstr(&line, "event_ticker", event);
+	jw_kstr(&line, "side", side);
+	jw_kstr(&line, "action", action);
+	jw_ki64(&line, "count", count);
+	jw_ki64(&line, "price", price);
+	if (close_ts > 0)
+		jw_ki64(&line, "ttc", (close_ts - ts) / 1000);
+	jw_kstr(&line, "reason", "manual");
+	jw_kstr(&line, "user", user);
+	jw_obj_end(&line);
+	buf_putc(&line, '\n');
+	buf_printf(&path, "%s/fifo/order-send.in", h->run);
+	/* non-blocking: a full FIFO (order-send stopped) is an answer, not a hang */
+	fd = open(path.p, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || write(fd, line.p, line.len) != (ssize_t)line.len) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		warnx_("manual order: %s: %s", path.p, strerror(e));
+		buf_free(&line);
+		buf_free(&path);
+		return reply_error(c, 503, "order-send is not taking orders now");
+	}
+	close(fd);
+	infox("manual order %s by %s from %s: %s %lld %s %s at %lld", id, user, addr, action, (long long)count, side,
+	    ticker, (long long)price);
+	buf_free(&line);
+	buf_free(&path);
+	jw_obj(&out);
+	jw_kstr(&out, "signal_id", id);
+	memmove(id + 1, id, strlen(id) + 1);    /* order-send's client order id: "r" + the signal id */
+	id[0] = 'r';
+	jw_kstr(&out, "client_order_id", id);
+	jw_obj_end(&out);
+	r = reply_json(c, 200, &out);
+	buf_free(&out);
+	return r;
+}
+
+/* ---- /health and /metrics ---- */
+
+static bool
+health_json(struct hs *h, struct buf *b)
+{
+	bool ok = true, db_ok = db_ready(h);
+	int64_t age = h->tick_wall ? rt_now_ms() - h->tick_wall : -1;
+	int mism = 0;
+
+	if (db_ok) {
+		int64_t x;
+		int isnull, rc = db_query_i64(h->db, "SELECT 1", &x, &isnull);
+
+		if (rc != DB_OK) {
+			db_failed(h, rc);
+			db_ok = false;
+		}
+	}
+	jw_obj(b);
+	jw_key(b, "services");
+	services_json(h, b);
+	for (int i = 0; i < h->nsvcs; i++)
+		ok &= h->svcs[i].up;
+	jw_key(b, "database");
+	jw_obj(b);
+	jw_kbool(b, "ok", db_ok);
+	if (!db_ok)
+		jw_kstr(b, "error", h->db_err[0] ? h->db_err : "not connected");
+	jw_obj_end(b);
+	jw_key(b, "feed");
+	jw_obj(b);
+	jw_key(b, "tick_age_ms");
+	if (age < 0)
+		jw_null(b);
+	else
+		jw_i64(b, age);
+	jw_obj_end(b);
+	jw_key(b, "mismatches");
+	jw_arr(b);
+	for (int i = 0; i < h->nhealths; i++)
+		if (!h->healths[i].ended && strstr(h->healths[i].line, "\"status\":\"mismatch\"") &&
+		    strchr(h->healths[i].key, '|')) {
+			jw_raw(b, h->healths[i].line, strlen(h->healths[i].line));
+			mism++;
+		}
+	jw_arr_end(b);
+	ok = ok && db_ok && age >= 0 && age < 30000 && mism == 0;
+	jw_kstr(b, "status", ok ? "ok" : "unhealthy");
+	jw_obj_end(b);
+	return ok;
+}
+
+static void
+metric(struct buf *b, const char *name, const char *help, const char *type)
+{
+	buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+metrics_text(struct hs *h, struct buf *b)
+{
+	static const char *const classes[] = { "health", "metrics", "api", "events", "static", "other" };
+	int64_t exposure = 0, pnl_today = 0, day = rt_now_ms() / 86400000, cum = 0;
+	struct stat st;
+	struct buf p = { 0 };
+
+	metric(b, "recio_messages_total", "Message lines read from the services' data logs, by type.", "counter");
+	for (int i = 0; i < NTYPES; i++)
+		buf_printf(b, "recio_messages_total{type=\"%s\"} %lld\n", msg_types[i], (long long)h->messages_by_type[i]);
+	metric(b, "recio_malformed_lines_total", "Data log lines that were not messages.", "counter");
+	buf_printf(b, "recio_malformed_lines_total %lld\n", (long long)h->malformed);
+	metric(b, "recio_orders_total", "Order lines by status.", "counter");
+	for (int i = 0; i < 10; i++)
+		buf_printf(b, "recio_orders_total{status=\"%s\"} %lld\n", order_statuses[i], (long long)h->orders_by_status[i]);
+	metric(b, "recio_refusals_total", "Orders refused by order-send, by risk rule.", "counter");
+	if (h->order_send_health) {
+		struct json j = { 0 };
+		int o;
+
+		if (json_parse(&j, h->order_send_health, strlen(h->order_send_health)) == 0 &&
+		    (o = json_get(&j, 0, "refused_by_rule")) >= 0 && json_type(&j, o) == JSON_OBJECT)
+			for (int i = 0, t = o + 1; i < json_size(&j, o); i++) {
+				char k[48];
+				int64_t v = 0;
+				int vt = json_skip(&j, t);
+
+				json_str(&j, t, k, sizeof k);
+				json_i64(&j, vt, &v);
+				buf_printf(b, "recio_refusals_total{rule=\"%s\"} %lld\n", k, (long long)v);
+				t = json_skip(&j, vt);
+			}
+		json_free(&j);
+	}
+	metric(b, "recio_errors_total", "Health lines that were not ok, by service.", "gauge");
+	for (int i = 0; i < h->nhealths; i++)
+		if (!h->healths[i].ended && !strchr(h->healths[i].key, '|'))
+			buf_printf(b, "recio_errors_total{src=\"%s\"} 1\n", h->healths[i].key);
+	for (int i = 0; i < h->npositions; i++) {
+		struct json j = { 0 };
+		int64_t x = 0;
+
+		if (!h->positions[i].ended && json_parse(&j, h->positions[i].line, strlen(h->positions[i].line)) == 0 &&
+		    json_get_i64(&j, 0, "exposure_cc", &x) == 0)
+			exposure += x;
+		json_free(&j);
+	}
+	for (int i = 0; i < h->ntrades; i++) {
+		struct json j = { 0 };
+		int64_t x = 0, ts = 0;
+
+		if (h->trades[i].ended && json_parse(&j, h->trades[i].line, strlen(h->trades[i].line)) == 0 &&
+		    json_get_i64(&j, 0, "pnl_cc", &x) == 0 && json_get_i64(&j, 0, "ts", &ts) == 0 && ts / 86400000 == day)
+			pnl_today += x;
+		json_free(&j);
+	}
+	metric(b, "recio_open_exposure_dollars", "Cost of the positions held.", "gauge");
+	buf_printf(b, "recio_open_exposure_dollars %lld.%04lld\n", (long long)(exposure / 10000), (long long)llabs(exposure % 10000));
+	metric(b, "recio_pnl_today_dollars", "P&L of the trades ended today (UTC), as far as this server has seen.", "gauge");
+	buf_printf(b, "recio_pnl_today_dollars %s%lld.%04lld\n", pnl_today < 0 ? "-" : "", llabs(pnl_today) / 10000,
+	    llabs(pnl_today) % 10000);
+	metric(b, "recio_feed_age_seconds", "Seconds since the last tick.", "gauge");
+	if (h->tick_wall)
+		buf_printf(b, "recio_feed_age_seconds %.3f\n", (double)(rt_now_ms() - h->tick_wall) / 1000.0);
+	metric(b, "recio_spool_bytes", "db-sink's spool file size.", "gauge");
+	buf_printf(&p, "%s/db-sink.spool", h->state);
+	buf_printf(b, "recio_spool_bytes %lld\n", stat(p.p, &st) == 0 ? (long long)st.st_size : 0LL);
+	buf_free(&p);
+	metric(b, "recio_service_up", "1 when the service is up.", "gauge");
+	for (int i = 0; i < h->nsvcs; i++)
+		buf_printf(b, "recio_service_up{service=\"%s\"} %d\n", h->svcs[i].name, h->svcs[i].up);
+	metric(b, "recio_http_requests_total", "HTTP requests, by kind.", "counter");
+	for (int i = 0; i < 6; i++)
+		buf_printf(b, "recio_http_requests_total{kind=\"%s\"} %lld\n", classes[i], (long long)h->req_by_class[i]);
+	metric(b, "recio_http_request_seconds", "HTTP request latency.", "histogram");
+	for (int i = 0; i < 8; i++) {
+		cum += h->lat_buckets[i];
+		buf_printf(b, "recio_http_request_seconds_bucket{le=\"%g\"} %lld\n", lat_bounds[i], (long long)cum);
+	}
+	cum += h->lat_buckets[8];
+	buf_printf(b, "recio_http_request_seconds_bucket{le=\"+Inf\"} %lld\n", (long long)cum);
+	buf_printf(b, "recio_http_request_seconds_sum %.6f\nrecio_http_request_seconds_count %lld\n",
+	    (double)h->lat_sum_us / 1e6, (long long)cum);
+	metric(b, "recio_event_streams", "Connected /events clients.", "gauge");
+	buf_printf(b, "recio_event_streams %d\n", h->nclients);
+	metric(b, "recio_logins_total", "Logins, by outcome.", "counter");
+	buf_printf(b, "recio_logins_total{outcome=\"ok\"} %lld\nrecio_logins_total{outcome=\"failed\"} %lld\n"
+	    "recio_logins_total{outcome=\"limited\"} %lld\n", (long long)h->logins_ok, (long long)h->logins_failed,
+	    (long long)h->logins_limited);
+}
+
+/* ---- static files ---- */
+
+static const char *
+mime(const char *path)
+{
+	static const struct { const char *ext, *type; } m[] = {
+		{ ".html", "text/html; charset=utf-8" }, { ".js", "text/javascript; charset=utf-8" },
+		{ ".css", "text/css; charset=utf-8" }, { ".svg", "image/svg+xml" }, { ".png", "image/png" },
+		{ ".ico", "image/x-icon" }, { ".json", "application/json" }, { ".wav", "audio/wav" },
+		{ ".mp3", "audio/mpeg" }, { ".txt", "text/plain; charset=utf-8" }, { ".woff2", "font/woff2" },
+	};
+	const char *dot = strrchr(path, '.');
+
+	for (size_t i = 0; dot && i < sizeof m / sizeof m[0]; i++)
+		if (strcmp(dot, m[i].ext) == 0)
+			return m[i].type;
+	return "application/octet-stream";
+}
+
+static enum MHD_Result
+serve_file(struct hs *h, struct MHD_Connection *c, const char *url)
+{
+	struct buf p = { 0 };
+	char real[PATH_MAX], root[PATH_MAX];
+	struct stat st;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	int fd;
+
+	/* no "..", no backslash, no NUL, no hidden file: then the real path
+	 * must still be under the root (symlinks) */
+	if (strstr(url, "..") || strchr(url, '\\') || strstr(url, "/."))
+		return reply_error(c, 404, "not found");
+	buf_printf(&p, "%s%s", h->www, strcmp(url, "/") == 0 ? "/index.html" : url);
+	if (!realpath(h->www, root) || !realpath(p.p, real) || strncmp(real, root, strlen(root)) != 0 ||
+	    (real[strlen(root)] != '/' && real[strlen(root)] != '\0') || stat(real, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    (fd = open(real, O_RDONLY | O_CLOEXEC)) < 0) {
+		buf_free(&p);
+		return reply_error(c, 404, "not found");
+	}
+	buf_free(&p);
+	r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
+	MHD_add_response_header(r, "Content-Type", mime(real));
+	/* vendor files never change under their name; the app is revalidated */
+	MHD_add_response_header(r, "Cache-Control", strncmp(url, "/vendor/", 8) == 0 ? "public, max-age=86400" : "no-cache");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+	    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+	ret = MHD_queue_response(c, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* ---- routing ---- */
+
+static enum MHD_Result
+route(struct hs *h, struct MHD_Connection *c, const char *url, const char *method, struct req *rq)
+{
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	bool post = strcmp(method, "POST") == 0, put = strcmp(method, "PUT") == 0;
+	const char *user, *token;
+	char addr[INET6_ADDRSTRLEN], csrf[65];
+	bool lo;
+	struct buf out = { 0 };
+	enum MHD_Result r;
+
+	client_addr(c, addr, sizeof addr, &lo);
+	if (strcmp(url, "/health") == 0) {
+		bool ok;
+
+		rq->klass = 0;
+		if (!get)
+			return reply_error(c, 405, "GET only");
+		ok = health_json(h, &out);
+		r = reply_json(c, ok ? 200 : 503, &out);
+		buf_free(&out);
+		return r;
+	}
+	if (rq->too_big)
+		return reply_error(c, 413, "the request body is larger than 16 KiB");
+	user = session_user(h, c, &token);
+	if (strcmp(url, "/metrics") == 0) {
+		rq->klass = 1;
+		if (!lo && !user)
+			return reply_error(c, 401, "log in, or scrape from the machine itself");
+		metrics_text(h, &out);
+		r = reply(c, 200, "text/plain; version=0.0.4", out.p, out.len, NULL, NULL);
+		buf_free(&out);
+		return r;
+	}
+	if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/events") == 0) {
+		rq->klass = strcmp(url, "/events") == 0 ? 3 : 2;
+		if (strcmp(url, "/api/login") == 0) {
+			if (!post)
+				return reply_error(c, 405, "POST only");
+			return api_login(h, c, rq);
+		}
+		if (!user)
+			return reply_error(c, 401, "log in first");
+		/* every state-changing request carries the session's anti-CSRF token */
+		if (!get) {
+			const char *x = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
+
+			if (h->no_login)
+				snprintf(csrf, sizeof csrf, "local");
+			else
+				csrf_of(token, csrf);
+			if (!x || strlen(x) != strlen(csrf) || CRYPTO_memcmp(x, csrf, strlen(csrf)) != 0)
+				return reply_error(c, 403, "missing or wrong X-CSRF-Token header");
+		}
+		if (strcmp(url, "/events") == 0) {
+			struct client *cl;
+			const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
+			struct MHD_Response *resp;
+			int64_t id;
+
+			if (!get)
+				return reply_error(c, 405, "GET only");
+			cl = xcalloc(1, sizeof *cl);
+			cl->c = c;
+			cl->next = last && cfg_parse_i64(last, 0, INT64_MAX / 2, &id) == 0 ? id + 1 : h->next_id;
+			cl->last_ping = rt_mono_ms();
+			buf_puts(&cl->out, "retry: 2000\n\n");
+			cl->nx = h->clients;
+			h->clients = cl;
+			h->nclients++;
+			resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, sse_read, cl, sse_free);
+			MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+			MHD_add_response_header(resp, "Cache-Control", "no-store");
+			MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+			r = MHD_queue_response(c, 200, resp);
+			MHD_destroy_response(resp);
+			return r;
+		}
+		if (strcmp(url, "/api/session") == 0 && get) {
+			jw_obj(&out);
+			jw_kstr(&out, "user", user);
+			if (h->no_login)
+				jw_kstr(&out, "csrf", "local");
+			else {
+				csrf_of(token, csrf);
+				jw_kstr(&out, "csrf", csrf);
+			}
+			jw_kbool(&out, "no_login", h->no_login);
+			jw_obj_end(&out);
+		} else if (strcmp(url, "/api/logout") == 0 && post) {
+			char hash[65];
+
+			if (!h->no_login) {
+				struct db_val v = { DBV_TEXT, 0, hash, 64 };
+
+				sha256_hex(token, hash);
+				session_forget(h, hash);
+				if (db_ready(h))
+					db_query(h->db, "DELETE FROM sessions WHERE token_hash = ?", &v, 1, NULL, NULL);
+			}
+			return reply(c, 200, "application/json", "{}", 2, NULL,
+			    "recio_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+		} else if (strcmp(url, "/api/password") == 0 && post) {
+			struct json j = { 0 };
+			char old[256], nw[256], why[256];
+			int rc;
+
+			if (h->no_login)
+				return reply_error(c, 400, "no users in no-login mode");
+			if (!body_json(rq, &j) || json_get_str(&j, 0, "old", old, sizeof old) < 0 ||
+			    json_get_str(&j, 0, "new", nw, sizeof nw) < 0) {
+				json_free(&j);
+				return reply_error(c, 400, "expected {\"old\":...,\"new\":...}");
+			}
+			json_free(&j);
+			rc = check_password(h, user, old);
+			if (rc == 0 && set_password(h->db, user, nw, false, why, sizeof why) < 0)
+				rc = -3;
+			OPENSSL_cleanse(old, sizeof old);
+			OPENSSL_cleanse(nw, sizeof nw);
+			if (rc == -2)
+				return reply_error(c, 503, "the database is unavailable");
+			if (rc == -1)
+				return reply_error(c, 403, "the old password is wrong");
+			if (rc == -3)
+				return reply_error(c, 400, why);
+			memset(h->scache, 0, sizeof h->scache);
+			infox("password changed for %s; every session of the user ended", user);
+			return reply(c, 200, "application/json", "{}", 2, NULL,
+			    "recio_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+		} else if (strcmp(url, "/api/state") == 0 && get)
+			state_json(h, &out);
+		else if (strcmp(url, "/api/prices") == 0 && get) {
+			bool bad = false;
+			int64_t since = qint(c, "since", 0, 0, INT64_MAX / 2, &bad);
+
+			if (bad)
+				return reply_error(c, 400, "since: milliseconds");
+			prices_json(h, &out, since);
+		} else if (strcmp(url, "/api/strikes") == 0 && get) {
+			if (h->strike)
+				buf_puts(&out, h->strike);
+			else
+				buf_puts(&out, "null");
+		} else if (strcmp(url, "/api/services") == 0 && get)
+			services_json(h, &out);
+		else if (strcmp(url, "/api/open-trades") == 0 && get) {
+			jw_obj(&out);
+			latest_array(&out, "trades", h->trades, h->ntrades, true);
+			jw_obj_end(&out);
+		} else if (strcmp(url, "/api/positions") == 0 && get) {
+			jw_obj(&out);
+			latest_array(&out, "positions", h->positions, h->npositions, true);
+			jw_obj_end(&out);
+		} else if (strcmp(url, "/api/balance") == 0 && get)
+			buf_puts(&out, h->balance ? h->balance : "null");
+		else if (strcmp(url, "/api/trades") == 0 && get)
+			return api_trades(h, c, false);
+		else if (strcmp(url, "/api/trades/summary") == 0 && get)
+			return api_trades(h, c, true);
+		else if (strcmp(url, "/api/fills") == 0 && get)
+			return api_table(h, c, "fills");
+		else if (strcmp(url, "/api/settlements") == 0 && get)
+			return api_table(h, c, "settlements");
+		else if (strcmp(url, "/api/orders") == 0 && get)
+			return api_table(h, c, "orders");
+		else if (strcmp(url, "/api/settings") == 0 && get) {
+			struct settings s;
+
+			if (settings_now(h, &s, NULL) < 0)
+				return reply_error(c, 500, "the settings file does not load");
+			settings_json(&s, &out);
+		} else if (strcmp(url, "/api/settings") == 0 && put)
+			return api_settings_put(h, c, rq);
+		else if (strcmp(url, "/api/kill-switch") == 0 && post) {
+			struct json j = { 0 };
+			bool on;
+
+			if (!body_json(rq, &j) || json_get_bool(&j, 0, "on", &on) < 0) {
+				json_free(&j);
+				return reply_error(c, 400, "expected {\"on\":true|false}");
+			}
+			json_free(&j);
+			if (on) {
+				int fd = open(h->kill_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+				if (fd < 0 || close(fd) < 0)
+					return reply_error(c, 500, "cannot create the kill-switch file");
+			} else if (unlink(h->kill_path) < 0 && errno != ENOENT)
+				return reply_error(c, 500, "cannot remove the kill-switch file");
+			infox("kill switch %s by %s from %s", on ? "on" : "off", user, addr);
+			jw_obj(&out);
+			jw_kbool(&out, "kill_switch", on);
+			jw_obj_end(&out);
+		} else if (strcmp(url, "/api/order") == 0 && post)
+			return api_order(h, c, rq, user, addr);
+		else if (strncmp(url, "/api/services/", 14) == 0 && post) {
+			char name[64];
+			const char *sl = strchr(url + 14, '/');
+			struct buf dir = { 0 };
+			struct stat st;
+			const char *argv[] = { "s6-svc", "-r", NULL, NULL };
+			bool known = false;
+
+			if (!sl || strcmp(sl, "/restart") != 0 || (size_t)(sl - url - 14) >= sizeof name)
+				return reply_error(c, 404, "POST /api/services/NAME/restart");
+			snprintf(name, sizeof name, "%.*s", (int)(sl - url - 14), url + 14);
+			for (int i = 0; i < h->nsvcs; i++)
+				known |= strcmp(h->svcs[i].name, name) == 0;
+			buf_printf(&dir, "%s/scan/%s", h->run, name);
+			if (!known || stat(dir.p, &st) != 0) {
+				buf_free(&dir);
+				return reply_error(c, 404, "no such service");
+			}
+			argv[2] = dir.p;
+			if (spawn(argv, NULL) != 0) {
+				buf_free(&dir);
+				return reply_error(c, 500, "s6-svc -r failed");
+			}
+			buf_free(&dir);
+			infox("service %s restarted by %s from %s", name, user, addr);
+			jw_obj(&out);
+			jw_kstr(&out, "restarted", name);
+			jw_obj_end(&out);
+		} else
+			return reply_error(c, get || post || put ? 404 : 405, "no such API route");
+		r = reply_json(c, 200, &out);
+		buf_free(&out);
+		return r;
+	}
+	rq->klass = 4;
+	if (!get)
+		return reply_error(c, 405, "GET only");
+	return serve_file(h, c, url);
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
+    const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct hs *h = cls;
+	struct req *rq = *con_cls;
+
+	(void)version;
+	if (rq == NULL) {
+		rq = xcalloc(1, sizeof *rq);
+		rq->t0 = (rt_mono_ns() / 1000);
+		rq->klass = 5;
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (rq->body.len + *upload_size > BODY_MAX)
+			rq->too_big = true;
+		else
+			buf_add(&rq->body, upload, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	return route(h, c, url, method, rq);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct hs *h = cls;
+	struct req *rq = *con_cls;
+
+	(void)c;
+	(void)toe;
+	if (rq == NULL)
+		return;
+	if (rq->klass != 3) {   /* streams are not requests with a latency */
+		double s = (double)((rt_mono_ns() / 1000) - rq->t0) / 1e6;
+		int b;
+
+		for (b = 0; b < 8 && s > lat_bounds[b]; b++)
+			;
+		h->lat_buckets[b]++;
+		h->lat_sum_us += (rt_mono_ns() / 1000) - rq->t0;
+	}
+	h->requests++;
+	h->req_by_class[rq->klass]++;
+	buf_free(&rq->body);
+	free(rq);
+	*con_cls = NULL;
+}
+
+/* ---- users from the command line ---- */
+
+static int
+user_cmd(const char *db_url, const char *name, bool create)
+{
+	char pw[512], err[256];
+	struct db *db;
+	int rc, applied;
+	size_t n;
+	const char *sql = cfg_env("RECIO_SQL", NULL);
+
+	if (!*name || strlen(name) > 63 || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+	    strlen(name))
+		die(2, "%s: a user name is 1 to 63 letters, digits, '.', '_' or '-'", name);
+	if (fgets(pw, sizeof pw, stdin) == NULL)
+		die(1, "no password on stdin");
+	n = strlen(pw);
+	while (n > 0 && (pw[n - 1] == '\n' || pw[n - 1] == '\r'))
+		pw[--n] = '\0';
+	if ((db = db_open(db_url, err, sizeof err, &rc)) == NULL)
+		die(1, "database: %s", err);
+	if (sql && db_migrate(db, sql, &applied) != DB_OK)
+		die(1, "database: migrations: %s", db_error(db));
+	if (!create) {
+		struct buf row = { 0 };
+		struct db_val v = { DBV_TEXT, 0, name, strlen(name) };
+
+		if (db_query(db, "SELECT username FROM users WHERE username = ?", &v, 1, row_first, &row) != DB_OK)
+			die(1, "database: %s", db_error(db));
+		if (row.len == 0)
+			die(1, "%s: no such user (health-serve --user-add %s)", name, name);
+		buf_free(&row);
+	}
+	if (set_password(db, name, pw, create, err, sizeof err) < 0) {
+		OPENSSL_cleanse(pw, sizeof pw);
+		die(1, "%s: %s", name, err);
+	}
+	OPENSSL_cleanse(pw, sizeof pw);
+	db_close(db);
+	printf("%s: user %s %s\n", diag_prog, name, create ? "added" : "given a new password");
+	return 0;
+}
+
+/* ---- main ---- */
+
+static bool
+loopback_bind(const char *a)
+{
+	return strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0 || strcmp(a, "localhost") == 0;
+}
+
+static void
+options_defaults(struct hs *h)
+{
+	static char settings[PATH_MAX], kill[PATH_MAX], www[PATH_MAX + 32];
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	h->bind = "127.0.0.1";
+	h->port = 8081;
+	h->state = cfg_env("RECIO_STATE", "var");
+	h->run = cfg_env("RECIO_RUN", NULL);
+	h->db_url = cfg_env("RECIO_DB", "sqlite:var/recio.db");
+	h->account = cfg_env("RECIO_ACCOUNT", "default");
+	snprintf(kill, sizeof kill, "%s/KILL", h->state);
+	h->kill_path = cfg_env("RECIO_KILL", kill);
+	snprintf(settings, sizeof settings, "%s/settings.conf", h->state);
+	h->settings_path = cfg_env("SIGNAL_SETTINGS", settings);
+	h->www = NULL;
+	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
+		struct stat st;
+
+		exe[n] = '\0';
+		*strrchr(exe, '/') = '\0';
+		snprintf(www, sizeof www, "%s/../../share/www", exe);
+		if (stat(www, &st) != 0)
+			snprintf(www, sizeof www, "%s/../share/recio/www", exe);
+		h->www = www;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	enum { O_NOLOGIN = 256, O_SECURE, O_USERADD, O_PASSWD, O_PORTFILE };
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' }, { "bind", required_argument, NULL, 'b' },
+		{ "port", required_argument, NULL, 'p' }, { "db", required_argument, NULL, 'd' },
+		{ "www", required_argument, NULL, 'w' }, { "run", required_argument, NULL, 'r' },
+		{ "no-login", no_argument, NULL, O_NOLOGIN }, { "secure-cookies", no_argument, NULL, O_SECURE },
+		{ "user-add", required_argument, NULL, O_USERADD }, { "user-passwd", required_argument, NULL, O_PASSWD },
+		{ "port-file", required_argument, NULL, O_PORTFILE }, { NULL, 0, NULL, 0 }
+	};
+	static struct hs h;
+	static char runbuf[PATH_MAX];
+	const char *user_add = NULL, *user_passwd = NULL;
+	struct sigaction sa;
+	int ch;
+	int64_t port, last_wake = 0;
+
+	diag_init(argv[0]);
+	options_defaults(&h);
+	while ((ch = getopt_long(argc, argv, "hb:p:d:w:r:v", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'b': h.bind = optarg; break;
+		case 'p':
+			if (cfg_parse_i64(optarg, 0, 65535, &port) < 0)
+				usage("-p: a port from 0 to 65535");
+			h.port = (int)port;
+			break;
+		case 'd': h.db_url = optarg; break;
+		case 'w': h.www = optarg; break;
+		case 'r': h.run = optarg; break;
+		case O_NOLOGIN: h.no_login = true; break;
+		case O_SECURE: h.secure = true; break;
+		case O_USERADD: user_add = optarg; break;
+		case O_PASSWD: user_passwd = optarg; break;
+		case O_PORTFILE: h.port_file = optarg; break;
+		case 'v': diag_verbose++; break;
+		default: usage(NULL);
+		}
+	}
+	if (optind != argc)
+		usage("unexpected argument");
+	if (user_add || user_passwd)
+		return user_cmd(h.db_url, user_add ? user_add : user_passwd, user_add != NULL);
+	if (h.no_login && !loopback_bind(h.bind))
+		die(2, "--no-login: only with a loopback address (-b 127.0.0.1), not %s", h.bind);
+	if (!h.run) {
+		snprintf(runbuf, sizeof runbuf, "%s/run", h.state);
+		h.run = runbuf;
+	}
+	if (!h.www)
+		die(1, "cannot find the dashboard's files: give -w DIR");
+	h.prices = xcalloc(PRICES, sizeof *h.prices);
+	the_hs = &h;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (!db_ready(&h))
+		warnx_("database: %s (retrying every 2 s)", h.db_err);
+	logs_scan(&h);
+	logs_follow(&h);        /* what the logs hold now: the state to start from */
+	services_refresh(&h, true);
+	{
+		struct sockaddr_in sin;
+		const union MHD_DaemonInfo *di;
+
+		memset(&sin, 0, sizeof sin);
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)h.port);
+		if (inet_pton(AF_INET, strcmp(h.bind, "localhost") == 0 ? "127.0.0.1" : h.bind, &sin.sin_addr) != 1)
+			die(2, "-b: \"%s\" is not an IPv4 address", h.bind);
+		h.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		    on_request, &h,
+		    MHD_OPTION_SOCK_ADDR, &sin,
+		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, &h,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1100,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+		    MHD_OPTION_END);
+		if (h.d == NULL)
+			die(1, "cannot listen on %s:%d: %s", h.bind, h.port, strerror(errno));
+		di = MHD_get_daemon_info(h.d, MHD_DAEMON_INFO_BIND_PORT);
+		if (di)
+			h.port = di->port;
+		if (h.port_file) {
+			FILE *f = fopen(h.port_file, "w");
+
+			if (!f || fprintf(f, "%d\n", h.port) < 0 || fclose(f) != 0)
+				die(1, "%s: cannot write the port:", h.port_file);
+		}
+		infox("listening on http://%s:%d/%s", h.bind, h.port, h.no_login ? " (no login)" : "");
+	}
+	msg_ready();
+	while (!stop) {
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(h.d, MHD_DAEMON_INFO_EPOLL_FD);
+		struct pollfd pfd = { di ? di->epoll_fd : -1, POLLIN, 0 };
+		int64_t before = h.next_id;
+
+		if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
+			die(1, "poll:");
+		MHD_run(h.d);
+		logs_follow(&h);
+		services_refresh(&h, false);
+		if (h.next_id != before || rt_mono_ms() - last_wake >= 1000) {
+			clients_wake(&h, rt_mono_ms() - last_wake >= 1000);
+			if (rt_mono_ms() - last_wake >= 1000)
+				last_wake = rt_mono_ms();
+			MHD_run(h.d);
+		}
+		clients_reap(&h);
+	}
+	/* every stream resumed before the daemon stops */
+	for (struct client *c = h.clients; c; c = c->nx)
+		if (c->suspended && !c->gone) {
+			c->suspended = false;
+			MHD_resume_connection(c->c);
+		}
+	MHD_stop_daemon(h.d);
+	clients_reap(&h);
+	if (h.db)
+		db_close(h.db);
+	return 0;
+}

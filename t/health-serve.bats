@@ -1,0 +1,241 @@
+#!/usr/bin/env bats
+# health-serve over real HTTP on loopback: the login, sessions, CSRF, every
+# API route refused without a session, settings validation, static files
+# without traversal, live events resumed with Last-Event-ID, /health and
+# /metrics.  The data logs it follows are written by the test.
+
+load helper
+
+PASS='correct horse battery'
+
+setup() {
+	export RECIO_STATE="$BATS_TEST_TMPDIR/state" RECIO_RUN="$BATS_TEST_TMPDIR/state/run"
+	export RECIO_DB="sqlite:$BATS_TEST_TMPDIR/state/recio.db" RECIO_SQL="$RECIO_TOP/share/sql"
+	mkdir -p "$RECIO_RUN/log/btc-tick/data" "$RECIO_RUN/log/acct-sync/data" "$RECIO_RUN/fifo"
+	: >"$RECIO_RUN/log/btc-tick/data/current"
+	echo "$PASS" | health-serve --user-add admin >/dev/null
+}
+
+hs_start() {
+	health-serve -p 0 --port-file "$BATS_TEST_TMPDIR/port" -w "$RECIO_TOP/share/www" "$@" \
+		2>"$BATS_TEST_TMPDIR/hs.err" &
+	HS_PID=$!
+	for i in $(seq 1 100); do [ -s "$BATS_TEST_TMPDIR/port" ] && break; sleep 0.05; done
+	H="http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port")"
+}
+
+teardown() {
+	if [ -n "${HS_PID:-}" ]; then
+		kill -TERM "$HS_PID" 2>/dev/null || true
+		wait "$HS_PID" || { echo "health-serve exited $?"; cat "$BATS_TEST_TMPDIR/hs.err"; return 1; }
+	fi
+}
+
+# code METHOD PATH [curl args]: the HTTP status
+code() {
+	local m=$1 p=$2
+	shift 2
+	curl -s -o /dev/null -w '%{http_code}' -X "$m" "$@" "$H$p"
+}
+
+login() {
+	curl -s -c "$BATS_TEST_TMPDIR/cj" -H 'Content-Type: application/json' \
+		-d "{\"username\":\"admin\",\"password\":\"$PASS\"}" "$H/api/login" >"$BATS_TEST_TMPDIR/login"
+	CSRF=$(jq -r .csrf "$BATS_TEST_TMPDIR/login")
+	[ ${#CSRF} -eq 64 ]
+}
+
+tick() {        # tick TS PRICE: a tick line in btc-tick's data log
+	printf '{"type":"tick","ts":%s,"src":"rest","price":%s,"mom_bp":3}\n' "$1" "$2" >>"$RECIO_RUN/log/btc-tick/data/current"
+}
+
+@test "health-serve: usage; no login only on loopback; a short password is refused" {
+	run health-serve -h
+	[ "$status" -eq 0 ]
+	run health-serve --no-login -b 0.0.0.0
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"only with a loopback address"* ]]
+	run sh -c 'echo short | health-serve --user-add bob'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"at least 8 characters"* ]]
+	run sh -c 'echo longenough1 | health-serve --user-passwd nobody'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no such user"* ]]
+}
+
+@test "every API route refuses without a session (401); with one they answer" {
+	hs_start
+	routes="GET /api/session GET /api/state GET /api/prices GET /api/strikes GET /api/services
+		GET /api/open-trades GET /api/positions GET /api/balance GET /api/trades GET /api/trades/summary
+		GET /api/fills GET /api/settlements GET /api/orders GET /api/settings PUT /api/settings
+		POST /api/kill-switch POST /api/order POST /api/services/btc-tick/restart POST /api/logout
+		POST /api/password GET /events"
+	set -- $routes
+	n=0
+	while [ $# -gt 0 ]; do
+		c=$(code "$1" "$2" -H 'X-CSRF-Token: x' -d '{}')
+		[ "$c" = 401 ] || { echo "$1 $2: $c without a session"; false; }
+		n=$((n + 1))
+		shift 2
+	done
+	[ "$n" -eq 21 ]
+	# a forged cookie is no session either
+	[ "$(code GET /api/state -b 'recio_session=0000000000000000000000000000000000000000000000000000000000000000')" = 401 ]
+	login
+	for p in /api/session /api/state /api/prices /api/strikes /api/services /api/open-trades /api/positions \
+		/api/balance /api/trades /api/trades/summary /api/fills /api/settlements /api/orders /api/settings; do
+		c=$(code GET "$p" -b "$BATS_TEST_TMPDIR/cj")
+		[ "$c" = 200 ] || { echo "GET $p: $c with a session"; false; }
+	done
+	# the cookie: HttpOnly, SameSite=Strict
+	curl -s -D - -o /dev/null -H 'Content-Type: application/json' -d "{\"username\":\"admin\",\"password\":\"$PASS\"}" \
+		"$H/api/login" | grep -i '^set-cookie: recio_session=' | grep -q 'HttpOnly; SameSite=Strict'
+	# logout ends the session
+	[ "$(code POST /api/logout -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF")" = 200 ]
+	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 401 ]
+}
+
+@test "login: wrong password 401, then the address is rate limited (429) even with the right one" {
+	hs_start
+	for i in 1 2 3 4 5; do
+		[ "$(code POST /api/login -d '{"username":"admin","password":"wrong password"}')" = 401 ]
+	done
+	[ "$(code POST /api/login -d "{\"username\":\"admin\",\"password\":\"$PASS\"}")" = 429 ]
+	[ "$(code POST /api/login -d '{"username":"nobody","password":"whatever1"}')" = 429 ]
+	grep -q 'login: admin from 127.0.0.1: wrong user name or password' "$BATS_TEST_TMPDIR/hs.err"
+	! grep -q 'wrong password' "$BATS_TEST_TMPDIR/hs.err"        # the password is never logged
+	curl -s "$H/metrics" | grep -q 'recio_logins_total{outcome="limited"} 2'
+}
+
+@test "CSRF: every state-changing request needs the session's X-CSRF-Token" {
+	hs_start
+	login
+	[ "$(code POST /api/kill-switch -b "$BATS_TEST_TMPDIR/cj" -d '{"on":true}')" = 403 ]
+	[ "$(code POST /api/kill-switch -b "$BATS_TEST_TMPDIR/cj" -H 'X-CSRF-Token: 1234' -d '{"on":true}')" = 403 ]
+	[ ! -e "$RECIO_STATE/KILL" ]
+	[ "$(code POST /api/kill-switch -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d '{"on":true}')" = 200 ]
+	[ -e "$RECIO_STATE/KILL" ]
+	[ "$(code POST /api/kill-switch -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d '{"on":false}')" = 200 ]
+	[ ! -e "$RECIO_STATE/KILL" ]
+}
+
+@test "settings: validated, written atomically, bad values change nothing" {
+	hs_start
+	login
+	put() { curl -s -w ' %{http_code}' -X PUT -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d "$1" "$H/api/settings"; }
+	run put '{"auto_entry":true,"min_probability":90.5,"position_size":3}'
+	[[ "$output" == *" 200" ]]
+	[ "$(jq -r '[.auto_entry, .min_probability, .position_size] | join(" ")' <<<"${output% *}")" = "true 90.5 3" ]
+	grep -qx 'min_probability=90.5' "$RECIO_STATE/settings.conf"
+	before=$(cat "$RECIO_STATE/settings.conf")
+	run put '{"min_probability":190}'
+	[[ "$output" == *'"min_probability: \"190\" is not a number of percent from 0 to 100"'*" 400" ]]
+	run put '{"min_time":800,"max_time":600}'
+	[[ "$output" == *"min_time 800 > max_time 600"*" 400" ]]
+	run put '{"no_such_thing":1}'
+	[[ "$output" == *"unknown setting"*" 400" ]]
+	run put '{"fingerprints":"/etc"}'
+	[[ "$output" == *" 400" ]]
+	run put '{"auto_entry":"on\nauto_stop=on"}'
+	[[ "$output" == *" 400" ]]
+	run put 'not json'
+	[[ "$output" == *" 400" ]]
+	[ "$(cat "$RECIO_STATE/settings.conf")" = "$before" ]
+	[ "$(curl -s -b "$BATS_TEST_TMPDIR/cj" "$H/api/settings" | jq .position_size)" = 3 ]
+}
+
+@test "static files: types, caching, security headers, no path traversal" {
+	ln -s /etc "$BATS_TEST_TMPDIR/www-etc"
+	cp -R "$RECIO_TOP/share/www" "$BATS_TEST_TMPDIR/www"
+	ln -s /etc/passwd "$BATS_TEST_TMPDIR/www/passwd"
+	ln -s /etc "$BATS_TEST_TMPDIR/www/etc"
+	health-serve -p 0 --port-file "$BATS_TEST_TMPDIR/port" -w "$BATS_TEST_TMPDIR/www" 2>"$BATS_TEST_TMPDIR/hs.err" &
+	HS_PID=$!
+	for i in $(seq 1 100); do [ -s "$BATS_TEST_TMPDIR/port" ] && break; sleep 0.05; done
+	H="http://127.0.0.1:$(cat "$BATS_TEST_TMPDIR/port")"
+	hdr=$(curl -s -D - -o /dev/null "$H/")
+	grep -qi '^content-type: text/html' <<<"$hdr"
+	grep -qi "^content-security-policy: default-src 'self'; script-src 'self'" <<<"$hdr"
+	grep -qi '^x-content-type-options: nosniff' <<<"$hdr"
+	grep -qi '^x-frame-options: DENY' <<<"$hdr"
+	[ "$(curl -s -o /dev/null -w '%{content_type}' "$H/app.js")" = "text/javascript; charset=utf-8" ]
+	[ "$(curl -s -o /dev/null -w '%{content_type}' "$H/style.css")" = "text/css; charset=utf-8" ]
+	[ "$(curl -s "$H/login.html" | grep -c '<script')" -eq 1 ]
+	! grep -q '<script>' "$RECIO_TOP/share/www"/*.html         # no inline script: the CSP forbids it
+	for p in '/../../../etc/passwd' '/%2e%2e/%2e%2e/etc/passwd' '/passwd' '/etc/passwd' '/..%2f..%2fetc/passwd' \
+		'/.hidden' '/nonexistent.js' '/%2e%2e%2f%2e%2e%2fetc%2fpasswd'; do
+		c=$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$H$p")
+		[ "$c" = 404 ] || { echo "$p: $c"; false; }
+	done
+	[ "$(code POST /index.html)" = 405 ]
+}
+
+@test "events: live ticks with ids; a reconnect with Last-Event-ID gets what it missed" {
+	tick 1796000000000 100000.00
+	hs_start
+	login
+	curl -s -N -b "$BATS_TEST_TMPDIR/cj" "$H/events" >"$BATS_TEST_TMPDIR/ev1" &
+	c1=$!
+	sleep 0.5
+	for i in 1 2 3; do tick "$((1796000000000 + i * 1000))" "10000$i.00"; done
+	for i in $(seq 1 50); do [ "$(grep -c '^event: tick' "$BATS_TEST_TMPDIR/ev1")" -ge 3 ] && break; sleep 0.1; done
+	kill $c1
+	[ "$(grep -c '^event: tick' "$BATS_TEST_TMPDIR/ev1")" -eq 3 ]
+	first=$(grep '^id:' "$BATS_TEST_TMPDIR/ev1" | head -n 1 | cut -d' ' -f2)
+	# while disconnected: two more
+	tick 1796000004000 100004.00
+	tick 1796000005000 100005.00
+	sleep 0.4
+	timeout 2 curl -s -N -b "$BATS_TEST_TMPDIR/cj" -H "Last-Event-ID: $first" "$H/events" >"$BATS_TEST_TMPDIR/ev2" || true
+	# everything after $first: the 2nd and 3rd ticks, then the two missed, in order
+	[ "$(grep '^id:' "$BATS_TEST_TMPDIR/ev2" | cut -d' ' -f2 | tr '\n' ' ')" = "$((first + 1)) $((first + 2)) $((first + 3)) $((first + 4)) " ]
+	[ "$(grep '^data:' "$BATS_TEST_TMPDIR/ev2" | sed 's/^data: //' | jq -r .price | tr '\n' ' ')" = "100002 100003 100004 100005 " ]
+	# the state has the last tick
+	[ "$(curl -s -b "$BATS_TEST_TMPDIR/cj" "$H/api/state" | jq .tick.price)" = 100005 ]
+}
+
+@test "/health: 503 without a fresh feed, 200 with one; /metrics from loopback; oversized requests get 4xx" {
+	hs_start
+	run curl -s -w ' %{http_code}' "$H/health"
+	[[ "$output" == *'"status":"unhealthy"'*" 503" ]]
+	tick "$(date +%s%3N)" 100000.00
+	for i in $(seq 1 20); do [ "$(code GET /health)" = 200 ] && break; sleep 0.1; done
+	[ "$(code GET /health)" = 200 ]
+	curl -s "$H/health" | jq -e '.database.ok and .feed.tick_age_ms < 30000'
+	# a mismatch from acct-sync makes it unhealthy, and is shown
+	printf '{"type":"health","ts":1,"src":"acct-sync","status":"mismatch","ticker":"X-T1","local":0,"exchange":2}\n' \
+		>>"$RECIO_RUN/log/acct-sync/data/current"
+	for i in $(seq 1 20); do [ "$(code GET /health)" = 503 ] && break; sleep 0.1; done
+	curl -s "$H/health" | jq -e '.mismatches[0].ticker == "X-T1"'
+	m=$(curl -s "$H/metrics")
+	grep -q '^recio_messages_total{type="tick"} 1$' <<<"$m"
+	grep -q '^# TYPE recio_http_request_seconds histogram' <<<"$m"
+	grep -q '^recio_http_request_seconds_bucket{le="+Inf"}' <<<"$m"
+	# a 20 KiB body: 413; 100 KiB of headers: refused
+	login
+	head -c 20000 /dev/zero | tr '\0' 'a' >"$BATS_TEST_TMPDIR/big"
+	[ "$(code PUT /api/settings -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" --data-binary @"$BATS_TEST_TMPDIR/big")" = 413 ]
+	c=$(code GET /health -H "X-Big: $(head -c 100000 /dev/zero | tr '\0' 'a')")
+	[ "$c" -ge 400 ] && [ "$c" -lt 500 ]
+}
+
+@test "a manual order goes into order-send's FIFO as a signal; the password change ends sessions" {
+	mkfifo "$RECIO_RUN/fifo/order-send.in"
+	exec 7<>"$RECIO_RUN/fifo/order-send.in"
+	tick 1796000000000 100000.00
+	hs_start 7>&-
+	login
+	run curl -s -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" \
+		-d '{"ticker":"KXBTCD-26NOV3003-T100249.99","side":"yes","action":"buy","count":2,"price":61}' "$H/api/order"
+	cid=$(jq -r .client_order_id <<<"$output")
+	read -r -t 2 line <&7
+	exec 7<&-
+	[ "$(jq -r '[.type, .ts, .side, .action, .count, .price, .reason, ("r" + .id)] | join(" ")' <<<"$line")" = \
+		"signal 1796000000000 yes buy 2 61 manual $cid" ]
+	[ "$(code POST /api/order -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d '{"ticker":"X","side":"yes","action":"buy","count":2,"price":100}')" = 400 ]
+	# a new password: the old session ends, the old password no longer works
+	[ "$(code POST /api/password -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d '{"old":"nope nope","new":"another one 2"}')" = 403 ]
+	[ "$(code POST /api/password -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d "{\"old\":\"$PASS\",\"new\":\"another one 2\"}")" = 200 ]
+	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 401 ]
+	PASS='another one 2' login
+}
