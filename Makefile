@@ -39,7 +39,7 @@ MANS    = $(wildcard man/*.[1-8])
 # Debian 12 packages: build, run and test.
 DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl-dev \
        libssl-dev libwebsockets-dev libpq-dev libsqlite3-dev sqlite3 postgresql curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk \
-       s6 execline shellcheck
+       s6 execline shellcheck chromium
 
 all: $(TOOLS) $(B)/bin/.scripts
 

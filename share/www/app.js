@@ -383,6 +383,6 @@ $('password').addEventListener('submit', async (e) => {
   try { await api('/api/password', { method: 'POST', body: JSON.stringify({ old: e.target.old.value, new: e.target.new.value }) }); location.href = '/login.html'; } catch (x) { $('password_msg').textContent = x.message; }
 });
 $('logout').addEventListener('click', async () => { await api('/api/logout', { method: 'POST', body: '{}' }).catch(() => null); location.href = '/login.html'; });
-$('mute').addEventListener('click', () => { muted = !muted; localStorage.setItem('recio.muted', muted ? '1' : '0'); $('mute').textContent = muted ? '🔕' : '🔔'; });
-$('mute').textContent = muted ? '🔕' : '🔔';
+$('mute').addEventListener('click', () => { muted = !muted; localStorage.setItem('recio.muted', muted ? '1' : '0'); $('mute').textContent = muted ? 'Sound off' : 'Sound on'; });
+$('mute').textContent = muted ? 'Sound off' : 'Sound on';
 start().catch((e) => { if (e.message !== 'not logged in') toast(e.message, 'bad'); });
