@@ -150,7 +150,8 @@ static const struct col c_trades[] = {
 	C("account", 'A', true), C("key", 's', true), C("ts", 'i', true), C("ticker", 's', true),
 	C("side", 's', false), C("status", 's', true), C("count", 'i', false), C("open_ts", 'i', false),
 	C("entry_cost_cc", 'i', false), C("exit_proceeds_cc", 'i', false), C("revenue_cc", 'i', false),
-	C("fees_cc", 'i', false), C("pnl_cc", 'i', false), C("win", 'b', false), C("raw", 'R', true), END
+	C("fees_cc", 'i', false), C("pnl_cc", 'i', false), C("win", 'b', false), C("entry_client_order_id", 's', false),
+	C("raw", 'R', true), END
 };
 static const struct col c_statuses[] = {
 	C("account", 'A', true), C("ts", 'i', true), C("what", 's', true), C("state", 's', true),

@@ -1472,24 +1472,27 @@ api_trades(struct hs *h, struct MHD_Connection *c, bool summary)
 		    "sort (ts|open_ts|pnl_cc|fees_cc|ticker|count), order (asc|desc), limit (1-1000), offset");
 	if (!db_ready(h))
 		return reply_error(c, 503, "the database is unavailable");
+	/* the signal behind each trade (its entry order's client order id is
+	 * "r" + the signal id): probability and differential at entry */
 	if (summary)
-		buf_puts(&sql, "SELECT count(*) AS trades, coalesce(sum(win), 0) AS wins, coalesce(sum(pnl_cc), 0) AS pnl_cc, "
-		    "coalesce(sum(fees_cc), 0) AS fees_cc, coalesce(sum(entry_cost_cc), 0) AS entry_cost_cc, "
-		    "coalesce(sum(count), 0) AS contracts FROM trades");
+		buf_puts(&sql, "SELECT count(*) AS trades, coalesce(sum(t.win), 0) AS wins, coalesce(sum(t.pnl_cc), 0) AS pnl_cc, "
+		    "coalesce(sum(t.fees_cc), 0) AS fees_cc, coalesce(sum(t.entry_cost_cc), 0) AS entry_cost_cc, "
+		    "coalesce(sum(t.count), 0) AS contracts, avg(s.prob) AS avg_prob, avg(s.diff) AS avg_diff "
+		    "FROM trades t LEFT JOIN signals s ON s.account = t.account AND s.id = substr(t.entry_client_order_id, 2)");
 	else
-		buf_puts(&sql, "SELECT raw FROM trades");
-	buf_puts(&sql, " WHERE account = ? AND status IN ('closed', 'settled') AND ts >= ? AND ts < ?");
+		buf_puts(&sql, "SELECT t.raw FROM trades t");
+	buf_puts(&sql, " WHERE t.account = ? AND t.status IN ('closed', 'settled') AND t.ts >= ? AND t.ts < ?");
 	v[nv++] = (struct db_val){ DBV_TEXT, 0, h->account, strlen(h->account) };
 	v[nv++] = (struct db_val){ DBV_INT, from, NULL, 0 };
 	v[nv++] = (struct db_val){ DBV_INT, to, NULL, 0 };
 	if (result && *result)
-		buf_printf(&sql, " AND win = %d", strcmp(result, "win") == 0);
+		buf_printf(&sql, " AND t.win = %d", strcmp(result, "win") == 0);
 	if (hour >= 0) {        /* the contract's hour, UTC, from when it was opened */
-		buf_puts(&sql, " AND (open_ts / 3600000) % 24 = ?");
+		buf_puts(&sql, " AND (t.open_ts / 3600000) % 24 = ?");
 		v[nv++] = (struct db_val){ DBV_INT, hour, NULL, 0 };
 	}
 	if (!summary)
-		buf_printf(&sql, " ORDER BY %s %s, key LIMIT %lld OFFSET %lld", sort,
+		buf_printf(&sql, " ORDER BY t.%s %s, t.key LIMIT %lld OFFSET %lld", sort,
 		    order && !strcmp(order, "asc") ? "ASC" : "DESC", (long long)limit, (long long)offset);
 	if (!summary) {
 		jw_obj(&out);
@@ -1543,6 +1546,63 @@ api_table(struct hs *h, struct MHD_Connection *c, const char *table)
 	}
 	jw_arr_end(&out);
 	jw_obj_end(&out);
+	r = reply_json(c, 200, &out);
+	buf_free(&out);
+	return r;
+}
+
+/* GET /api/logs/NAME?n=N: the last N (1-1000, default 100) lines of a
+ * service's diagnostics */
+static enum MHD_Result
+api_log(struct hs *h, struct MHD_Connection *c, const char *name)
+{
+	bool bad = false, known = false;
+	int64_t want = qint(c, "n", 100, 1, 1000, &bad);
+	struct buf path = { 0 }, out = { 0 };
+	char *data = NULL;
+	size_t len = 0, start;
+	int fd, nl = 0;
+	struct stat st;
+	enum MHD_Result r;
+
+	for (int i = 0; i < h->nsvcs; i++)
+		known |= strcmp(h->svcs[i].name, name) == 0;
+	if (bad)
+		return reply_error(c, 400, "n: 1 to 1000 lines");
+	if (!known)
+		return reply_error(c, 404, "no such service");
+	buf_printf(&path, "%s/log/%s/diag/current", h->run, name);
+	/* the last 256 KiB hold the lines wanted, or as many as there are */
+	if ((fd = open(path.p, O_RDONLY | O_CLOEXEC)) >= 0 && fstat(fd, &st) == 0) {
+		off_t from = st.st_size > 262144 ? st.st_size - 262144 : 0;
+		ssize_t n;
+
+		data = xmalloc((size_t)(st.st_size - from) + 1);
+		while (len < (size_t)(st.st_size - from) &&
+		    (n = pread(fd, data + len, (size_t)(st.st_size - from) - len, from + (off_t)len)) > 0)
+			len += (size_t)n;
+	}
+	if (fd >= 0)
+		close(fd);
+	buf_free(&path);
+	start = len;
+	while (start > 0 && nl <= want)
+		if (data[--start] == '\n' && ++nl > want) {
+			start++;
+			break;
+		}
+	jw_obj(&out);
+	jw_kstr(&out, "service", name);
+	jw_key(&out, "lines");
+	jw_arr(&out);
+	for (size_t i = start, b = start; i < len; i++)
+		if (data[i] == '\n') {
+			jw_strn(&out, data + b, i - b);
+			b = i + 1;
+		}
+	jw_arr_end(&out);
+	jw_obj_end(&out);
+	free(data);
 	r = reply_json(c, 200, &out);
 	buf_free(&out);
 	return r;
@@ -2037,7 +2097,9 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 			jw_obj(&out);
 			jw_kbool(&out, "kill_switch", on);
 			jw_obj_end(&out);
-		} else if (strcmp(url, "/api/order") == 0 && post)
+		} else if (strncmp(url, "/api/logs/", 10) == 0 && get)
+			return api_log(h, c, url + 10);
+		else if (strcmp(url, "/api/order") == 0 && post)
 			return api_order(h, c, rq, user, addr);
 		else if (strncmp(url, "/api/services/", 14) == 0 && post) {
 			char name[64];

@@ -69,7 +69,7 @@ tick() {        # tick TS PRICE: a tick line in btc-tick's data log
 		GET /api/open-trades GET /api/positions GET /api/balance GET /api/trades GET /api/trades/summary
 		GET /api/fills GET /api/settlements GET /api/orders GET /api/settings PUT /api/settings
 		POST /api/kill-switch POST /api/order POST /api/services/btc-tick/restart POST /api/logout
-		POST /api/password GET /events"
+		POST /api/password GET /events GET /api/logs/btc-tick"
 	set -- $routes
 	n=0
 	while [ $# -gt 0 ]; do
@@ -78,7 +78,7 @@ tick() {        # tick TS PRICE: a tick line in btc-tick's data log
 		n=$((n + 1))
 		shift 2
 	done
-	[ "$n" -eq 21 ]
+	[ "$n" -eq 22 ]
 	# a forged cookie is no session either
 	[ "$(code GET /api/state -b 'recio_session=0000000000000000000000000000000000000000000000000000000000000000')" = 401 ]
 	login
@@ -238,4 +238,33 @@ tick() {        # tick TS PRICE: a tick line in btc-tick's data log
 	[ "$(code POST /api/password -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d "{\"old\":\"$PASS\",\"new\":\"another one 2\"}")" = 200 ]
 	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 401 ]
 	PASS='another one 2' login
+}
+
+@test "history from the database: filters, sorting, summary with the signals' probability; a service's log tail" {
+	{
+		printf '{"type":"signal","ts":1795617000000,"id":"s-1","intent":"open","ticker":"T-1","side":"yes","action":"buy","count":2,"price":96,"prob":97.5,"diff":1.5}\n'
+		printf '{"type":"signal","ts":1795620600000,"id":"s-2","intent":"open","ticker":"T-2","side":"no","action":"buy","count":1,"price":90,"prob":92.5,"diff":2.5}\n'
+		printf '{"type":"trade","ts":1795618800000,"key":"T-1|o1","ticker":"T-1","side":"yes","status":"settled","count":2,"open_ts":1795617000000,"entry_client_order_id":"rs-1","entry_cost_cc":19200,"exit_proceeds_cc":0,"revenue_cc":20000,"fees_cc":200,"pnl_cc":600,"win":true}\n'
+		printf '{"type":"trade","ts":1795621000000,"key":"T-2|o2","ticker":"T-2","side":"no","status":"closed","count":1,"open_ts":1795620600000,"entry_client_order_id":"rs-2","entry_cost_cc":9000,"exit_proceeds_cc":7000,"revenue_cc":0,"fees_cc":100,"pnl_cc":-2100,"win":false}\n'
+		printf '{"type":"trade","ts":1795622000000,"key":"T-3|o3","ticker":"T-3","side":"no","status":"open","count":1,"open_ts":1795621000000,"entry_cost_cc":9000,"exit_proceeds_cc":0,"revenue_cc":0,"fees_cc":100}\n'
+	} | db-sink -d "$RECIO_DB" -s "$BATS_TEST_TMPDIR/spool" 2>/dev/null
+	mkdir -p "$RECIO_RUN/scan/btc-tick" "$RECIO_RUN/log/btc-tick/diag"
+	printf '2026-11-30 10:00:0%s.000  btc-tick: line %s\n' 1 1 2 2 3 3 >"$RECIO_RUN/log/btc-tick/diag/current"
+	hs_start
+	login
+	g() { curl -s -b "$BATS_TEST_TMPDIR/cj" "$H$1"; }
+	[ "$(g '/api/trades' | jq -r '[.trades[].key] | join(" ")')" = "T-2|o2 T-1|o1" ]           # ended only, newest first
+	[ "$(g '/api/trades?sort=pnl_cc&order=asc' | jq -r '[.trades[].pnl_cc] | join(" ")')" = "-2100 600" ]
+	[ "$(g '/api/trades?result=win' | jq -r '[.trades[].key] | join(" ")')" = "T-1|o1" ]
+	[ "$(g '/api/trades?from=1795620000000' | jq -r '[.trades[].key] | join(" ")')" = "T-2|o2" ]
+	[ "$(g "/api/trades?hour=$(( (1795617000000 / 3600000) % 24 ))" | jq -r '[.trades[].key] | join(" ")')" = "T-1|o1" ]
+	[ "$(g '/api/trades?limit=1&offset=1' | jq -r '.trades[0].key')" = "T-1|o1" ]
+	[ "$(g '/api/trades/summary' | jq -c '[.trades, .wins, .pnl_cc, .fees_cc, .avg_prob, .avg_diff]')" = '[2,1,-1500,300,95,2]' ]
+	[ "$(code GET '/api/trades?sort=raw;drop' -b "$BATS_TEST_TMPDIR/cj")" = 400 ]
+	[ "$(code GET '/api/trades?hour=24' -b "$BATS_TEST_TMPDIR/cj")" = 400 ]
+	# the log tail
+	for i in $(seq 1 30); do [ "$(code GET '/api/logs/btc-tick?n=2' -b "$BATS_TEST_TMPDIR/cj")" = 200 ] && break; sleep 0.1; done
+	[ "$(g '/api/logs/btc-tick?n=2' | jq -r '.lines | join("|")')" = "2026-11-30 10:00:02.000  btc-tick: line 2|2026-11-30 10:00:03.000  btc-tick: line 3" ]
+	[ "$(code GET '/api/logs/nosuch' -b "$BATS_TEST_TMPDIR/cj")" = 404 ]
+	[ "$(code GET '/api/logs/btc-tick?n=0' -b "$BATS_TEST_TMPDIR/cj")" = 400 ]
 }

@@ -95,6 +95,14 @@ function renderStrikes() {
   }
 }
 
+function renderWatch() {
+  const w = $('watch');
+  w.replaceChildren();
+  const rows = ((state.strike && state.strike.rows) || []).filter((r) => r.watch);
+  if (!rows.length) { w.append(el('span', 'nothing passes the watch rules now', 'dim')); return; }
+  for (const r of rows) w.append(el('span', Number(r.strike).toLocaleString('en-US') + ' ' + r.side.toUpperCase() + ' ' + r.prob.toFixed(1) + '% @' + (r.side === 'yes' ? r.yes_ask : r.no_ask) + '¢', 'chip'));
+}
+
 function quoteOf(ticker) {
   const rows = (state.strike && state.strike.rows) || [];
   return rows.find((r) => r.ticker === ticker);
@@ -156,7 +164,7 @@ function renderChart() {
 }
 
 function renderAll() {
-  renderTick(); renderClock(); renderStrikes(); renderOpen(); renderStatus(); renderServices(); renderChart();
+  renderTick(); renderClock(); renderStrikes(); renderWatch(); renderOpen(); renderStatus(); renderServices(); renderChart();
   $('balance').textContent = state.balance ? dollars(state.balance.balance_cc) : '–';
 }
 
@@ -171,7 +179,7 @@ function live() {
     if (prices.length > 3600) prices.shift();
     renderTick(); renderClock(); renderChart();
   });
-  es.addEventListener('strike', (e) => { state.strike = JSON.parse(e.data); renderStrikes(); renderOpen(); renderClock(); });
+  es.addEventListener('strike', (e) => { state.strike = JSON.parse(e.data); renderStrikes(); renderWatch(); renderOpen(); renderClock(); });
   es.addEventListener('status', (e) => {
     const s = JSON.parse(e.data);
     if (s.what === 'stop') state.stop_status = s; else state.entry_status = s;
@@ -262,6 +270,8 @@ async function loadHistory() {
   card('Trades', s.trades);
   card('Win %', s.trades ? ((100 * s.wins) / s.trades).toFixed(1) + '%' : '–');
   card('Avg buy', s.contracts ? (s.entry_cost_cc / s.contracts / 100).toFixed(1) + '¢' : '–');
+  card('Avg prob', s.avg_prob == null ? '–' : Number(s.avg_prob).toFixed(1) + '%');
+  card('Avg diff', s.avg_diff == null ? '–' : Number(s.avg_diff).toFixed(1) + '¢');
   card('Fees', dollars(s.fees_cc));
   card('P&L', dollars(s.pnl_cc));
   const tb = $('history').tBodies[0];
@@ -303,6 +313,12 @@ async function loadAccount() {
 }
 
 function renderServices() {
+  const sel = $('logsvc');
+  if (sel.options.length !== (state.services || []).length) {
+    const keep = sel.value;
+    sel.replaceChildren(...(state.services || []).map((s) => { const o = el('option', s.name); o.value = s.name; return o; }));
+    if (keep) sel.value = keep;
+  }
   const tb = $('services').tBodies[0];
   tb.replaceChildren();
   for (const s of state.services || []) {
@@ -314,6 +330,14 @@ function renderServices() {
     row(tb, [s.name, s.up ? 'up' : 'down', s.ready ? 'yes' : 'no', s.pid, s.uptime_s + ' s', s.restarts,
       s.last_line_s == null ? '–' : s.last_line_s + ' s', Math.round(s.rss_kb / 1024) + ' MB', b], s.up ? 'ok' : 'bad');
   }
+}
+
+async function loadLog() {
+  const sel = $('logsvc');
+  if (!sel.value) return;
+  const l = await api('/api/logs/' + sel.value + '?n=200');
+  $('logtail').textContent = l.lines.join('\n');
+  $('logtail').scrollTop = $('logtail').scrollHeight;
 }
 
 async function refreshServices() { state.services = await api('/api/services'); renderServices(); }
@@ -356,6 +380,7 @@ document.querySelectorAll('nav button').forEach((b) => b.addEventListener('click
   if (b.dataset.tab === 'history') loadHistory().catch((e) => toast(e.message, 'bad'));
   if (b.dataset.tab === 'account') loadAccount().catch((e) => toast(e.message, 'bad'));
   if (b.dataset.tab === 'settings') renderSettingsForm();
+  if (b.dataset.tab === 'system') loadLog().catch((e) => toast(e.message, 'bad'));
 }));
 $('auto_entry').addEventListener('change', (e) => setSetting('auto_entry', e.target.checked));
 $('auto_stop').addEventListener('change', (e) => setSetting('auto_stop', e.target.checked));
@@ -365,6 +390,8 @@ $('kill').addEventListener('change', async (e) => {
   try { await api('/api/kill-switch', { method: 'POST', body: JSON.stringify({ on: e.target.checked }) }); state.kill_switch = e.target.checked; renderStatus(); toast('Kill switch ' + (e.target.checked ? 'on' : 'off'), e.target.checked ? 'bad' : 'good'); } catch (err) { toast(err.message, 'bad'); }
 });
 $('hfilter').addEventListener('submit', (e) => { e.preventDefault(); hpage = 0; loadHistory().catch((x) => toast(x.message, 'bad')); });
+$('logsvc').addEventListener('change', () => loadLog().catch((x) => toast(x.message, 'bad')));
+$('logreload').addEventListener('click', () => loadLog().catch((x) => toast(x.message, 'bad')));
 $('csv').addEventListener('click', () => csv().catch((x) => toast(x.message, 'bad')));
 $('prev').addEventListener('click', () => { hpage = Math.max(0, hpage - 1); loadHistory(); });
 $('next').addEventListener('click', () => { hpage++; loadHistory(); });
