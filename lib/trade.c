@@ -161,6 +161,8 @@ trades_order(struct trades *tt, const struct trade_order *o)
 		}
 		if (ch && !ended(t))
 			touch(t, o->ts);
+		else if (ch)
+			t->changed = true;      /* an ended trade learns its order's client id: say it again */
 		resolve(t, o->ts);
 	}
 	if (known)

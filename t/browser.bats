@@ -17,14 +17,6 @@ setup_file() {
 	fi
 }
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
-
 teardown() {
 	[ -z "${RECIO_CONF:-}" ] || recio down >/dev/null 2>&1 || true
 }

@@ -6,6 +6,7 @@
 # kc METHOD PATH [BODY]: signed request (t/helpers/kcurl); sets $status_code
 #   and $body.
 # simstate: GET /sim/state.
+# free_port: a loopback port nothing listens on.
 
 export RECIO_TOP="${RECIO_TOP:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 export PATH="${RECIO_BIN:-$RECIO_TOP/build/bin}:$BATS_TEST_DIRNAME/helpers:$PATH"
@@ -70,4 +71,13 @@ get() {
 
 simstate() {
 	curl -sS "$SIM_URL/sim/state"
+}
+
+# a loopback port nothing listens on
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
 }

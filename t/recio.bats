@@ -5,15 +5,6 @@
 
 load helper
 
-# a loopback port nothing listens on
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-	done
-}
-
 # conf FILE [KEY=VALUE...]: a sim-mode configuration in the test's directory
 conf() {
 	local f=$1

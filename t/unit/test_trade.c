@@ -120,10 +120,19 @@ orders(void)
 	trades_fill(&tt, "M", "x1", false, 300, 5500, 105, 500);
 	CHECK(t->st == T_CLOSED && t->pnl == 16500 - 15100 - 210 && t->end_ts == 500, "closed: %lld",
 	    (long long)t->pnl);
+	/* an exit whose fill came first: the trade is closed, and the order,
+	 * seen after, still names its client order id */
+	trades_fill(&tt, "Q", "qe", true, 100, 5000, 0, 540);
+	trades_fill(&tt, "Q", "qx", false, 100, 5200, 0, 550);
+	nchanged(&tt);
+	o = ord("Q", "qx", "sig-q", false, true, 100, 550);
+	trades_order(&tt, &o);
+	t = need(&tt, "Q|qe");
+	CHECK(t->st == T_CLOSED && !strcmp(t->exit.cid, "sig-q") && nchanged(&tt) == 1, "an ended trade learns its exit's client id");
 	/* an entry that never fills: no trade at all */
 	o = ord("M", "e2", "sig-3", true, true, 0, 600);
 	trades_order(&tt, &o);
-	CHECK(tt.n == 1, "an IOC that missed makes no trade");
+	CHECK(tt.n == 2, "an IOC that missed makes no trade");
 	/* a resting entry canceled unfilled */
 	o = ord("M", "e3", "sig-4", false, false, 0, 700);
 	trades_order(&tt, &o);
