@@ -109,9 +109,10 @@ wait_trade() {
 	[ "$(jq -r 'select(.type=="trade" and .key=="'"$key"'") | .status' "$BATS_TEST_TMPDIR/a" | tail -n 1)" = open ]
 	# an exit that fills: closed, P&L from the exchange's fills
 	order ask 1 2 out-2 immediate_or_cancel >/dev/null
-	wait_trade '.key=="'"$key"'" and .status=="closed"'
+	wait_trade '.key=="'"$key"'" and .status=="closed" and .exit_client_order_id=="out-2"'
 	kill -TERM $pid; wait $pid
-	t=$(jq -c 'select(.type=="trade" and .status=="closed")' "$BATS_TEST_TMPDIR/a")
+	# the last word on it (a closed trade is said again when its exit's client id arrives after its fill)
+	t=$(jq -c 'select(.type=="trade" and .status=="closed")' "$BATS_TEST_TMPDIR/a" | tail -n 1)
 	[ "$(jq -r .exit_client_order_id <<<"$t")" = out-2 ]
 	[ "$(jq '.exit_proceeds_cc - .entry_cost_cc - .fees_cc == .pnl_cc' <<<"$t")" = true ]
 	[ "$(jq .pnl_cc <<<"$t")" -eq "$(simstate | jq '.accounts[0] | .balance_cc - .deposits_cc')" ]

@@ -127,7 +127,7 @@ teardown() {
 }
 
 @test "chaos: services killed with s6-svc -k every few seconds for three simulated hours; all back up, no order twice, every fill and settlement stored once, P&L to the centi-cent" {
-	conf "$BATS_TEST_TMPDIR/recio.conf" SIM_SPEED=120 \
+	conf "$BATS_TEST_TMPDIR/recio.conf" SIM_SPEED=180 \
 		"SIM_ARGS=--start 2026-11-25T14:40:00Z --settle-delay 5 --vol 1.5 --rate-limit off --seed 4" \
 		"BTC_TICK_ARGS=-i 0.1" "KALSHI_FETCH_ARGS=-i 0.2" "ACCT_SYNC_ARGS=-i 0.3"
 	printf '%s\n' auto_entry=on auto_stop=on allow_re_entry=on min_volume=0 min_probability=80 \
