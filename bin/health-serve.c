@@ -1341,6 +1341,58 @@ latest_array(struct buf *b, const char *k, const struct latest *l, int n, bool o
 	jw_arr_end(b);
 }
 
+/* The open trades, each with the bid of the side held (100 - the other
+ * side's ask, from the last strike table) and its live P&L at that bid:
+ * held x bid + exit proceeds + revenue - entry cost - fees, in cc. */
+static void
+open_trades_json(struct hs *h, struct buf *b, const char *k)
+{
+	struct json st = { 0 }, t = { 0 };
+	int rows = -1;
+
+	if (h->strike && json_parse(&st, h->strike, strlen(h->strike)) == 0)
+		rows = json_get(&st, 0, "rows");
+	jw_key(b, k);
+	jw_arr(b);
+	for (int i = 0; i < h->ntrades; i++) {
+		const char *l = h->trades[i].line;
+		size_t n = strlen(l);
+		char tk[RECIO_TICKER_MAX], side[8];
+		int64_t held, cost, exitp, rev, fees, ask = -1;
+
+		if (h->trades[i].ended)
+			continue;
+		if (n < 2 || l[n - 1] != '}' || json_parse(&t, l, n) < 0 ||
+		    json_get_str(&t, 0, "ticker", tk, sizeof tk) < 0 || json_get_str(&t, 0, "side", side, sizeof side) < 0 ||
+		    json_get_i64(&t, 0, "held", &held) < 0 || json_get_i64(&t, 0, "entry_cost_cc", &cost) < 0 ||
+		    json_get_i64(&t, 0, "exit_proceeds_cc", &exitp) < 0 || json_get_i64(&t, 0, "revenue_cc", &rev) < 0 ||
+		    json_get_i64(&t, 0, "fees_cc", &fees) < 0) {
+			jw_raw(b, l, n);
+			continue;
+		}
+		for (int r = 0; rows >= 0 && r < json_size(&st, rows); r++) {
+			int row = json_at(&st, rows, r);
+			char rt[RECIO_TICKER_MAX];
+
+			if (json_get_str(&st, row, "ticker", rt, sizeof rt) == 0 && strcmp(rt, tk) == 0) {
+				json_get_i64(&st, row, strcmp(side, "yes") == 0 ? "no_ask" : "yes_ask", &ask);
+				break;
+			}
+		}
+		if (ask < 0 || ask > 100) {
+			jw_raw(b, l, n);
+			continue;
+		}
+		jw_raw(b, l, n - 1);
+		jw_ki64(b, "bid", 100 - ask);
+		jw_ki64(b, "live_pnl_cc", held * (100 - ask) * CC_PER_CENT + exitp + rev - cost - fees);
+		buf_putc(b, '}');
+	}
+	jw_arr_end(b);
+	json_free(&t);
+	json_free(&st);
+}
+
 /* price changes over 1 h, 3 h, 1 d: cents, from the one-second prices */
 static void
 changes(struct hs *h, struct buf *b)
@@ -1388,7 +1440,7 @@ state_json(struct hs *h, struct buf *b)
 	raw_or_null(b, "stop_status", h->stop_status);
 	raw_or_null(b, "balance", h->balance);
 	raw_or_null(b, "order_send", h->order_send_health);
-	latest_array(b, "open_trades", h->trades, h->ntrades, true);
+	open_trades_json(h, b, "open_trades");
 	latest_array(b, "positions", h->positions, h->npositions, true);
 	latest_array(b, "health", h->healths, h->nhealths, false);
 	jw_key(b, "services");
@@ -2051,7 +2103,7 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 			services_json(h, &out);
 		else if (strcmp(url, "/api/open-trades") == 0 && get) {
 			jw_obj(&out);
-			latest_array(&out, "trades", h->trades, h->ntrades, true);
+			open_trades_json(h, &out, "trades");
 			jw_obj_end(&out);
 		} else if (strcmp(url, "/api/positions") == 0 && get) {
 			jw_obj(&out);

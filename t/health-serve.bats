@@ -268,3 +268,21 @@ tick() {        # tick TS PRICE: a tick line in btc-tick's data log
 	[ "$(code GET '/api/logs/nosuch' -b "$BATS_TEST_TMPDIR/cj")" = 404 ]
 	[ "$(code GET '/api/logs/btc-tick?n=0' -b "$BATS_TEST_TMPDIR/cj")" = 400 ]
 }
+
+@test "open trades carry the bid of the side held and their live P&L at it, to the centi-cent" {
+	mkdir -p "$RECIO_RUN/log/signal-eval/data"
+	printf '{"type":"trade","ts":1795617100000,"key":"T-1|o1","ticker":"T-1","side":"yes","status":"open","count":3,"held":2,"open_ts":1795617000000,"entry_cost_cc":28800,"exit_proceeds_cc":9700,"revenue_cc":0,"fees_cc":300}\n' \
+		>"$RECIO_RUN/log/acct-sync/data/current"
+	printf '{"type":"strike","ts":1795617200000,"event_ticker":"T","price":100000.00,"close_ts":1795618800000,"rows":[{"ticker":"T-1","strike":99999.99,"side":"yes","prob":97.0,"yes_ask":98,"no_ask":4,"yes_diff":0.1,"no_diff":0.1,"volume":1,"watch":false}]}\n' \
+		>"$RECIO_RUN/log/signal-eval/data/current"
+	hs_start
+	login
+	# YES held: its bid is 100 - the NO ask = 96; 2 x 9600 + 9700 - 28800 - 300 = -200
+	for i in $(seq 1 30); do
+		t=$(curl -s -b "$BATS_TEST_TMPDIR/cj" "$H/api/open-trades" | jq -c '.trades[0] | [.key, .bid, .live_pnl_cc]')
+		[ "$t" = '["T-1|o1",96,-200]' ] && break
+		sleep 0.2
+	done
+	[ "$t" = '["T-1|o1",96,-200]' ]
+	[ "$(curl -s -b "$BATS_TEST_TMPDIR/cj" "$H/api/state" | jq -c '.open_trades[0].live_pnl_cc')" = -200 ]
+}

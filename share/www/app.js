@@ -115,7 +115,8 @@ function renderOpen() {
     const q = quoteOf(t.ticker);
     // the bid of the side held: 100 - the other side's ask
     const bid = q ? (t.side === 'yes' ? 100 - q.no_ask : 100 - q.yes_ask) : null;
-    const live = bid != null && t.held ? t.held * bid * 100 - t.entry_cost_cc * (t.held / t.count) : null;
+    // as the server computes it: held at the bid + what came back - what went out
+    const live = bid != null ? t.held * bid * 100 + t.exit_proceeds_cc + t.revenue_cc - t.entry_cost_cc - t.fees_cc : null;
     const close = el('button', 'Close', 'small');
     close.addEventListener('click', () => manualClose(t, bid));
     row(tb, [t.ticker, t.side, t.status, t.held, t.avg_entry_cc != null ? (t.avg_entry_cc / 100).toFixed(1) + '¢' : '–',
