@@ -6,7 +6,8 @@
 
 load helper
 
-PW_VERSION=1.65.1
+# the last playwright-core that runs on Debian 12's Node.js 18 (1.62 wants 20)
+PW_VERSION=1.60.0
 
 setup_file() {
 	export PW_DIR="${RECIO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/recio}/playwright-core-$PW_VERSION"
