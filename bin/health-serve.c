@@ -1113,7 +1113,11 @@ set_password(struct db *db, const char *user, const char *pw, bool create, char 
 	if (!create) {          /* every other session of the user ends */
 		struct db_val u = { DBV_TEXT, 0, user, strlen(user) };
 
-		db_query(db, "DELETE FROM sessions WHERE username = ?", &u, 1, NULL, NULL);
+		if (db_query(db, "DELETE FROM sessions WHERE username = ?", &u, 1, NULL, NULL) != DB_OK) {
+			snprintf(err, cap, "the password is changed, but the user's sessions could not be ended: "
+			    "database: %s", db_error(db));
+			return -2;
+		}
 	}
 	return 0;
 }
@@ -2049,11 +2053,17 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 
 			if (!h->no_login) {
 				struct db_val v = { DBV_TEXT, 0, hash, 64 };
+				int rc;
 
 				sha256_hex(token, hash);
 				session_forget(h, hash);
-				if (db_ready(h))
-					db_query(h->db, "DELETE FROM sessions WHERE token_hash = ?", &v, 1, NULL, NULL);
+				/* a session the database still holds is not ended: say so */
+				if (!db_ready(h))
+					return reply_error(c, 503, "the database is unavailable: the session is not ended");
+				if ((rc = db_query(h->db, "DELETE FROM sessions WHERE token_hash = ?", &v, 1, NULL, NULL)) != DB_OK) {
+					db_failed(h, rc);
+					return reply_error(c, 503, "the database is unavailable: the session is not ended");
+				}
 			}
 			return reply(c, 200, "application/json", "{}", 2, NULL,
 			    "recio_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
@@ -2071,8 +2081,8 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 			}
 			json_free(&j);
 			rc = check_password(h, user, old);
-			if (rc == 0 && set_password(h->db, user, nw, false, why, sizeof why) < 0)
-				rc = -3;
+			if (rc == 0 && (rc = set_password(h->db, user, nw, false, why, sizeof why)) < 0)
+				rc = rc == -2 ? -4 : -3;
 			OPENSSL_cleanse(old, sizeof old);
 			OPENSSL_cleanse(nw, sizeof nw);
 			if (rc == -2)
@@ -2081,6 +2091,11 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 				return reply_error(c, 403, "the old password is wrong");
 			if (rc == -3)
 				return reply_error(c, 400, why);
+			memset(h->scache, 0, sizeof h->scache);
+			if (rc == -4) {
+				warnx_("password of %s: %s", user, why);
+				return reply_error(c, 500, why);
+			}
 			memset(h->scache, 0, sizeof h->scache);
 			infox("password changed for %s; every session of the user ended", user);
 			return reply(c, 200, "application/json", "{}", 2, NULL,
