@@ -6,6 +6,7 @@
 #   make check-asan the same, built with -fsanitize=address,undefined into build-asan/
 #   make check-valgrind  the unit tests under valgrind
 #   make lint       cppcheck, shellcheck
+#   make fuzz       the libFuzzer targets (clang), FUZZ_SECONDS each
 #   make install    PREFIX=/usr/local DESTDIR=
 
 B       ?= build
@@ -39,7 +40,7 @@ MANS    = $(wildcard man/*.[1-8])
 # Debian 12 packages: build, run and test.
 DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl-dev \
        libssl-dev libwebsockets-dev libpq-dev libsqlite3-dev sqlite3 postgresql curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk \
-       s6 execline shellcheck chromium
+       s6 execline shellcheck chromium clang libclang-rt-14-dev
 
 all: $(TOOLS) $(B)/bin/.scripts
 
@@ -87,6 +88,34 @@ lint:
 	shellcheck -s sh $(SCRIPTS) s6/*/run s6/*/finish s6/.lib/log-run t/pg t/run
 	shellcheck .ci/run
 
+# libFuzzer targets (t/fuzz/fuzz_*.c), built with clang, ASan and UBSan into
+# build-fuzz/; each runs FUZZ_SECONDS over its corpus (seeds in
+# t/fuzz/corpus/NAME, what it finds in build-fuzz/corpus/NAME).
+FZ       = build-fuzz
+FZFLAGS  = -std=c11 -Wall -Wextra -g -O1 -fno-omit-frame-pointer
+FZLIBOBJ = $(LIBSRC:lib/%.c=$(FZ)/lib/%.o)
+FUZZERS  = $(patsubst t/fuzz/%.c,$(FZ)/%,$(wildcard t/fuzz/fuzz_*.c))
+FUZZ_SECONDS ?= 10
+
+$(FZ)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(FZ)/lib
+	clang $(CPPFLAGS) $(FZFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+
+$(FZ)/librecio.a: $(FZLIBOBJ)
+	rm -f $@ && ar rcs $@ $(FZLIBOBJ)
+
+$(FZ)/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz.h $(FZ)/librecio.a
+	clang $(CPPFLAGS) -It/fuzz $(FZFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FZ)/librecio.a $(LDLIBS)
+
+$(FZ)/lib:
+	mkdir -p $@
+
+fuzz: $(FUZZERS)
+	@for f in $(FUZZERS); do n=$${f##*/}; mkdir -p $(FZ)/corpus/$$n; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 -print_final_stats=1 -artifact_prefix=$(FZ)/ \
+	    $(FZ)/corpus/$$n t/fuzz/corpus/$$n >$(FZ)/$$n.log 2>&1 || { tail -n 60 $(FZ)/$$n.log; exit 1; }; \
+	  echo "fuzz $$n: $$(sed -n 's/^stat::number_of_executed_units: *//p' $(FZ)/$$n.log) runs in $(FUZZ_SECONDS) s, no crash"; \
+	done
+
 deps:
 	@if [ "$$(id -u)" != 0 ]; then echo "make deps: needs root (apt-get)" >&2; exit 1; fi
 	apt-get update -qq
@@ -102,7 +131,7 @@ install: all
 	cp -R s6 $(DESTDIR)$(SHAREDIR)/
 
 clean:
-	rm -rf build build-asan t/artifacts
+	rm -rf build build-asan build-fuzz t/artifacts
 
-.PHONY: all units demo check check-asan check-valgrind lint deps install clean
+.PHONY: all units demo check check-asan check-valgrind lint fuzz deps install clean
 .SECONDARY:

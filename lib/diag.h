@@ -7,6 +7,7 @@
 #define RECIO_DIAG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 extern const char *diag_prog;   /* basename of argv[0]; "recio" before diag_init */
 extern int diag_verbose;        /* 0 quiet, 1 info, 2 debug */

@@ -1,0 +1,55 @@
+/* fuzz_json: the JSON parser, every accessor on every token, and the
+ * writer's escaping of any bytes (its output must parse back to them). */
+#include <string.h>
+
+#include "buf.h"
+#include "fuzz.h"
+#include "json.h"
+#include "ndjson.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct json j = { 0 }, k = { 0 };
+	struct buf b = { 0 };
+
+	if (json_parse(&j, (const char *)data, size) == 0) {
+		for (int t = 0; t < j.ntok; t++) {
+			char s[128];
+			int64_t i;
+			double d;
+			bool v;
+			size_t n;
+
+			json_type(&j, t);
+			json_skip(&j, t);
+			json_size(&j, t);
+			json_at(&j, t, 0);
+			json_raw(&j, t, &n);
+			json_str(&j, t, s, sizeof s);
+			json_i64(&j, t, &i);
+			json_f64(&j, t, &d);
+			json_bool(&j, t, &v);
+			json_get(&j, t, "ts");
+		}
+	}
+	/* escape the bytes as a string value; it must parse, and come back */
+	jw_obj(&b);
+	jw_key(&b, "v");
+	jw_strn(&b, (const char *)data, size);
+	jw_obj_end(&b);
+	/* valid UTF-8 without NUL (which the reader refuses in a string, as C
+	 * strings could not carry it) */
+	if (utf8_check((const char *)data, size) < 0 && memchr(data, 0, size) == NULL) {
+		struct buf back = { 0 };
+
+		if (json_parse(&k, b.p, b.len) != 0 || json_str_buf(&k, json_get(&k, 0, "v"), &back) != 0 ||
+		    back.len != size || memcmp(back.p ? back.p : "", data, size) != 0)
+			abort();
+		buf_free(&back);
+	}
+	buf_free(&b);
+	json_free(&j);
+	json_free(&k);
+	return 0;
+}
