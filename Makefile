@@ -92,7 +92,7 @@ lint:
 # build-fuzz/; each runs FUZZ_SECONDS over its corpus (seeds in
 # t/fuzz/corpus/NAME, what it finds in build-fuzz/corpus/NAME).
 FZ       = build-fuzz
-FZFLAGS  = -std=c11 -Wall -Wextra -g -O1 -fno-omit-frame-pointer
+FZFLAGS  = -std=c11 -Wall -Wextra -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=all
 FZLIBOBJ = $(LIBSRC:lib/%.c=$(FZ)/lib/%.o)
 FUZZERS  = $(patsubst t/fuzz/%.c,$(FZ)/%,$(wildcard t/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 10
@@ -105,6 +105,10 @@ $(FZ)/librecio.a: $(FZLIBOBJ)
 
 $(FZ)/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz.h $(FZ)/librecio.a
 	clang $(CPPFLAGS) -It/fuzz $(FZFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FZ)/librecio.a $(LDLIBS)
+
+# the servers' targets include the tool's source and run its main
+$(FZ)/fuzz_health_serve: bin/health-serve.c t/fuzz/fuzz_http.h
+$(FZ)/fuzz_kalshi_sim: bin/kalshi-sim.c t/fuzz/fuzz_http.h
 
 $(FZ)/lib:
 	mkdir -p $@
