@@ -97,7 +97,7 @@ FZLIBOBJ = $(LIBSRC:lib/%.c=$(FZ)/lib/%.o)
 FUZZERS  = $(patsubst t/fuzz/%.c,$(FZ)/%,$(wildcard t/fuzz/fuzz_*.c))
 FUZZ_SECONDS ?= 10
 
-$(FZ)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(FZ)/lib
+$(FZ)/lib/%.o: lib/%.c $(wildcard lib/*.h) Makefile | $(FZ)/lib
 	clang $(CPPFLAGS) $(FZFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 
 $(FZ)/librecio.a: $(FZLIBOBJ)

@@ -14,10 +14,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -58,7 +60,7 @@
 
 static const char usage_text[] =
 "usage: health-serve [-v] [-b ADDR] [-p PORT] [-d DB] [-w DIR] [-r RUN] [--no-login]\n"
-"                    [--secure-cookies]\n"
+"                    [--secure-cookies] [--max-conns N] [--max-per-addr N] [--timeout S]\n"
 "       health-serve --user-add NAME [-d DB]      (the password on stdin)\n"
 "       health-serve --user-passwd NAME [-d DB]   (the new password on stdin)\n"
 "\n"
@@ -74,6 +76,9 @@ static const char usage_text[] =
 "      --no-login       no login: only when bound to a loopback address\n"
 "      --secure-cookies cookies marked Secure (behind a TLS proxy)\n"
 "      --port-file FILE write the bound port to FILE once listening\n"
+"      --max-conns N    connections at once (default 2000)\n"
+"      --max-per-addr N connections at once from one address (default 64)\n"
+"      --timeout S      an idle connection is closed after S seconds (default 30)\n"
 "  -v                   more diagnostics on stderr\n"
 "  -h, --help           this text\n"
 "\n"
@@ -134,6 +139,7 @@ struct hs {
 	/* options */
 	const char *bind, *www, *run, *db_url, *state, *kill_path, *settings_path, *account, *port_file;
 	int port;
+	unsigned max_conns, max_per_addr, timeout_s;
 	bool no_login, secure;
 	/* the server */
 	struct MHD_Daemon *d;
@@ -2236,6 +2242,38 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	return route(h, c, url, method, rq);
 }
 
+/* libmicrohttpd's own messages (a refused connection, a timeout): prefixed
+ * like ours, and at most 10 a minute, so that a flood cannot fill the
+ * disk; what was held back is counted in the next. */
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	static int64_t minute;
+	static unsigned n, held;
+	int64_t now = rt_mono_ms() / 60000;
+	char msg[512];
+	size_t l;
+
+	(void)cls;
+	if (now != minute) {
+		minute = now;
+		n = 0;
+	}
+	if (++n > 10) {
+		held++;
+		return;
+	}
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	l = strlen(msg);
+	while (l > 0 && msg[l - 1] == '\n')
+		msg[--l] = '\0';
+	if (held) {
+		warnx_("libmicrohttpd: %s (and %u more held back)", msg, held);
+		held = 0;
+	} else
+		warnx_("libmicrohttpd: %s", msg);
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
@@ -2322,6 +2360,9 @@ options_defaults(struct hs *h)
 
 	h->bind = "127.0.0.1";
 	h->port = 8081;
+	h->max_conns = 2000;
+	h->max_per_addr = 64;
+	h->timeout_s = 30;
 	h->state = cfg_env("RECIO_STATE", "var");
 	h->run = cfg_env("RECIO_RUN", NULL);
 	h->db_url = cfg_env("RECIO_DB", "sqlite:var/recio.db");
@@ -2346,21 +2387,23 @@ options_defaults(struct hs *h)
 int
 main(int argc, char **argv)
 {
-	enum { O_NOLOGIN = 256, O_SECURE, O_USERADD, O_PASSWD, O_PORTFILE };
+	enum { O_NOLOGIN = 256, O_SECURE, O_USERADD, O_PASSWD, O_PORTFILE, O_MAXCONNS, O_PERADDR, O_TIMEOUT };
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' }, { "bind", required_argument, NULL, 'b' },
 		{ "port", required_argument, NULL, 'p' }, { "db", required_argument, NULL, 'd' },
 		{ "www", required_argument, NULL, 'w' }, { "run", required_argument, NULL, 'r' },
 		{ "no-login", no_argument, NULL, O_NOLOGIN }, { "secure-cookies", no_argument, NULL, O_SECURE },
 		{ "user-add", required_argument, NULL, O_USERADD }, { "user-passwd", required_argument, NULL, O_PASSWD },
-		{ "port-file", required_argument, NULL, O_PORTFILE }, { NULL, 0, NULL, 0 }
+		{ "port-file", required_argument, NULL, O_PORTFILE }, { "max-conns", required_argument, NULL, O_MAXCONNS },
+		{ "max-per-addr", required_argument, NULL, O_PERADDR }, { "timeout", required_argument, NULL, O_TIMEOUT },
+		{ NULL, 0, NULL, 0 }
 	};
 	static struct hs h;
 	static char runbuf[PATH_MAX];
 	const char *user_add = NULL, *user_passwd = NULL;
 	struct sigaction sa;
 	int ch;
-	int64_t port, last_wake = 0;
+	int64_t port, n, last_wake = 0;
 
 	diag_init(argv[0]);
 	options_defaults(&h);
@@ -2381,6 +2424,21 @@ main(int argc, char **argv)
 		case O_USERADD: user_add = optarg; break;
 		case O_PASSWD: user_passwd = optarg; break;
 		case O_PORTFILE: h.port_file = optarg; break;
+		case O_MAXCONNS:
+			if (cfg_parse_i64(optarg, 1, 60000, &n) < 0)
+				usage("--max-conns: a number from 1 to 60000");
+			h.max_conns = (unsigned)n;
+			break;
+		case O_PERADDR:
+			if (cfg_parse_i64(optarg, 1, 60000, &n) < 0)
+				usage("--max-per-addr: a number from 1 to 60000");
+			h.max_per_addr = (unsigned)n;
+			break;
+		case O_TIMEOUT:
+			if (cfg_parse_i64(optarg, 1, 86400, &n) < 0)
+				usage("--timeout: seconds, from 1 to 86400");
+			h.timeout_s = (unsigned)n;
+			break;
 		case 'v': diag_verbose++; break;
 		default: usage(NULL);
 		}
@@ -2397,6 +2455,18 @@ main(int argc, char **argv)
 	}
 	if (!h.www)
 		die(1, "cannot find the dashboard's files: give -w DIR");
+	{       /* room for --max-conns descriptors (epoll has no FD_SETSIZE) */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < h.max_conns + 64 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = h.max_conns + 64 < rl.rlim_max ? h.max_conns + 64 : rl.rlim_max;
+			if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+				warnx_("setrlimit RLIMIT_NOFILE:");
+		}
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < h.max_conns + 64)
+			warnx_("--max-conns %u: only %lu descriptors allowed; connections beyond are refused",
+			    h.max_conns, (unsigned long)rl.rlim_cur);
+	}
 	h.prices = xcalloc(PRICES, sizeof *h.prices);
 	the_hs = &h;
 	memset(&sa, 0, sizeof sa);
@@ -2420,11 +2490,12 @@ main(int argc, char **argv)
 			die(2, "-b: \"%s\" is not an IPv4 address", h.bind);
 		h.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 		    on_request, &h,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		    MHD_OPTION_SOCK_ADDR, &sin,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, &h,
-		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1100,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+		    MHD_OPTION_CONNECTION_LIMIT, h.max_conns,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, h.max_per_addr,
+		    MHD_OPTION_CONNECTION_TIMEOUT, h.timeout_s,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
 		    MHD_OPTION_END);
 		if (h.d == NULL)

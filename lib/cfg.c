@@ -73,10 +73,26 @@ cfg_read_file(const char *path, int (*fn)(const char *, const char *, void *), v
 	ssize_t n;
 	unsigned long ln = 0;
 	int rc = 0;
+	struct stat st;
 
 	if (f == NULL) {
 		warnx_("%s: cannot open:", path);
 		return -1;
+	}
+	/* whoever can write a configuration can change what is traded */
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
+		if (st.st_uid != geteuid() && st.st_uid != 0) {
+			warnx_("%s: owned by uid %lu, neither this user (%lu) nor root", path, (unsigned long)st.st_uid,
+			    (unsigned long)geteuid());
+			fclose(f);
+			return -1;
+		}
+		if (st.st_mode & 022) {
+			warnx_("%s: mode %04o: writable by others than its owner (chmod go-w)", path,
+			    (unsigned)(st.st_mode & 07777));
+			fclose(f);
+			return -1;
+		}
 	}
 	while ((n = getline(&line, &cap, f)) >= 0) {
 		char *s = trim(line), *eq, *k, *v;

@@ -18,7 +18,9 @@ int cfg_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Read a KEY=VALUE file: '#' comments, blank lines, optional "export ",
  * optional single or double quotes around the value.  Calls fn for each
  * pair; fn returns 0 or -1 to stop.  Returns 0, or -1 with a message
- * "prog: PATH line N: reason" (also for I/O errors). */
+ * "prog: PATH line N: reason" (also for I/O errors).  A regular file owned
+ * by someone other than this user or root, or writable by group or others,
+ * is refused before it is read: it decides what is traded. */
 int cfg_read_file(const char *path, int (*fn)(const char *key, const char *val, void *arg), void *arg);
 
 /* Refuse a secret file unless it is a regular file owned by the current

@@ -76,6 +76,23 @@ main(void)
 	fputs("A=1\nno equals sign\n", f);
 	fclose(f);
 	CHECK(cfg_read_file(path, on_pair, acc) == -1, "malformed line refused");
+	/* a configuration others can write is refused before it is read */
+	f = fopen(path, "w");
+	fputs("A=1\n", f);
+	fclose(f);
+	seen = 0;
+	chmod(path, 0620);
+	CHECK(cfg_read_file(path, on_pair, acc) == -1 && seen == 0, "group-writable refused");
+	chmod(path, 0602);
+	CHECK(cfg_read_file(path, on_pair, acc) == -1 && seen == 0, "world-writable refused");
+	chmod(path, 0644);
+	CHECK(cfg_read_file(path, on_pair, acc) == 0 && seen == 1, "0644 read");
+	if (geteuid() == 0) {   /* another owner: only root can make one */
+		CHECK(chown(path, 65534, 65534) == 0, "chown");
+		seen = 0;
+		CHECK(cfg_read_file(path, on_pair, acc) == -1 && seen == 0, "another user's file refused");
+		CHECK(chown(path, 0, 0) == 0, "chown back");
+	}
 
 	/* secrets: 0600 yes; 0644, a symlink, a directory no */
 	chmod(path, 0600);
