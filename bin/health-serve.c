@@ -897,6 +897,18 @@ struct req {
 	bool counted;
 };
 
+/* on every answer: no sniffing, no framing, no inline script, no referrer */
+static void
+secure_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+	    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+}
+
 static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned status, const char *ctype, const char *body, size_t n,
     const char *cache, const char *cookie)
@@ -906,12 +918,7 @@ reply(struct MHD_Connection *c, unsigned status, const char *ctype, const char *
 
 	MHD_add_response_header(r, "Content-Type", ctype);
 	MHD_add_response_header(r, "Cache-Control", cache ? cache : "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "Content-Security-Policy",
-	    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-	    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+	secure_headers(r);
 	if (cookie)
 		MHD_add_response_header(r, "Set-Cookie", cookie);
 	if (status == 429)
@@ -1953,12 +1960,7 @@ serve_file(struct hs *h, struct MHD_Connection *c, const char *url)
 	MHD_add_response_header(r, "Content-Type", mime(real));
 	/* vendor files never change under their name; the app is revalidated */
 	MHD_add_response_header(r, "Cache-Control", strncmp(url, "/vendor/", 8) == 0 ? "public, max-age=86400" : "no-cache");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "Content-Security-Policy",
-	    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-	    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+	secure_headers(r);
 	ret = MHD_queue_response(c, 200, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -2040,7 +2042,7 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 			resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, sse_read, cl, sse_free);
 			MHD_add_response_header(resp, "Content-Type", "text/event-stream");
 			MHD_add_response_header(resp, "Cache-Control", "no-store");
-			MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+			secure_headers(resp);
 			r = MHD_queue_response(c, 200, resp);
 			MHD_destroy_response(resp);
 			return r;
