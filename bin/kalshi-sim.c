@@ -2538,7 +2538,9 @@ ws_upgraded(void *cls, struct MHD_Connection *c, void *req_cls, const char *extr
 
 	(void)c;
 	(void)req_cls;
-	if (nws == WS_MAX) {
+	/* the loop selects on the sockets: one past FD_SETSIZE would overflow */
+	if (nws == WS_MAX || sock >= FD_SETSIZE) {
+		warnx_("WebSocket: %s: connection closed", nws == WS_MAX ? "too many sockets" : "descriptor beyond FD_SETSIZE");
 		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
 		return;
 	}
