@@ -70,7 +70,6 @@ cfg_read_file(const char *path, int (*fn)(const char *, const char *, void *), v
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t n;
 	unsigned long ln = 0;
 	int rc = 0;
 
@@ -78,7 +77,7 @@ cfg_read_file(const char *path, int (*fn)(const char *, const char *, void *), v
 		warnx_("%s: cannot open:", path);
 		return -1;
 	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
+	while (getline(&line, &cap, f) >= 0) {
 		char *s = trim(line), *eq, *k, *v;
 		size_t vl;
 
@@ -119,7 +118,7 @@ cfg_read_file(const char *path, int (*fn)(const char *, const char *, void *), v
 		rc = -1;
 	}
 	free(line);
-	fclose(f);
+	(void)fclose(f);
 	return rc;
 }
 
