@@ -5,7 +5,7 @@
 #   make check      unit tests + bats behaviour tests
 #   make check-asan the same, built with -fsanitize=address,undefined into build-asan/
 #   make check-valgrind  the unit tests under valgrind
-#   make lint       cppcheck, shellcheck
+#   make lint       cppcheck, clang-tidy (.clang-tidy), shellcheck
 #   make fuzz       the libFuzzer targets (clang), FUZZ_SECONDS each
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -40,7 +40,7 @@ MANS    = $(wildcard man/*.[1-8])
 # Debian 12 packages: build, run and test.
 DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl-dev \
        libssl-dev libwebsockets-dev libpq-dev libsqlite3-dev sqlite3 postgresql curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk \
-       s6 execline shellcheck chromium clang libclang-rt-14-dev
+       s6 execline shellcheck chromium clang libclang-rt-14-dev clang-tidy
 
 all: $(TOOLS) $(B)/bin/.scripts
 
@@ -81,10 +81,18 @@ check-valgrind: units
 	  valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=1 $$u >/dev/null \
 	    && echo "valgrind $$u: clean" || { echo "valgrind $$u: FAILED"; fail=1; }; done; exit $$fail
 
+# clang-tidy sees what the compiler sees: the build's -D and -I, C11.
+TIDYSRC   = $(LIBSRC) $(TOOLSRC) $(UNITSRC) $(wildcard t/fuzz/fuzz_*.c)
+TIDYFLAGS = $(CPPFLAGS) -It/unit -It/fuzz -std=c11
+
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -Ilib -D__GNUC__ --suppress=missingIncludeSystem \
 	  lib bin t/unit
+	@printf '%s\n' $(TIDYSRC) | xargs -P2 -I{} sh -c \
+	  'out=$$(clang-tidy --quiet "$$0" -- $(TIDYFLAGS) 2>&1); rc=$$?; \
+	   [ -z "$$out" ] || printf "%s\n" "$$out" | grep -v "^[0-9]* warnings\? generated\.$$"; exit $$rc' {} \
+	  && echo "clang-tidy: $(words $(TIDYSRC)) files clean"
 	shellcheck -s sh $(SCRIPTS) s6/*/run s6/*/finish s6/.lib/log-run t/pg t/run
 	shellcheck .ci/run
 

@@ -900,7 +900,7 @@ main(int argc, char **argv)
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 	if (ws)
 		rc = run_ws(&a, ws_url, key_id);
 	for (int tries = 0; !ws && !stop;) {

@@ -1055,7 +1055,7 @@ retain(struct sink *s)
 	if (s->keep_days <= 0 || !s->max_ts)
 		return false;
 	v.i = s->max_ts - s->keep_days * 86400000;
-	if ((rc = db_begin(s->db)) == DB_OK)
+	if (db_begin(s->db) == DB_OK)
 		db_add(s->db, ST_RETAIN + s->retain_table, &v, 1);
 	rc = db_commit(s->db, &rows);
 	if (rc != DB_OK) {
@@ -1202,7 +1202,7 @@ main(int argc, char **argv)
 	}
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 	spool_open(&s);
 	if (fstat(0, &st) == 0 && S_ISFIFO(st.st_mode)) {
 		if (pipe2(s.p, O_CLOEXEC) < 0)

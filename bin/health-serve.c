@@ -354,7 +354,7 @@ row_json(void *arg, int ncol, const char *const *names, const char *const *vals,
 	jw_obj(r->b);
 	for (int i = 0; i < ncol; i++) {
 		jw_key(r->b, names[i]);
-		if (kinds[i] == DBV_NULL)
+		if (kinds[i] == DBV_NULL || vals[i] == NULL)
 			jw_null(r->b);
 		else if (kinds[i] == DBV_INT || kinds[i] == DBV_REAL)
 			jw_raw(r->b, vals[i], strlen(vals[i]));
@@ -796,6 +796,7 @@ services_refresh(struct hs *h, bool force)
 		argv[3] = dir.p;
 		buf_reset(&out);
 		if (spawn(argv, &out) == 0 && out.p &&
+		    /* NOLINTNEXTLINE(cert-err34-c): s6-svstat's own output; a pid and seconds fit a long */
 		    sscanf(out.p, "%7s %7s %ld %ld", up, rd, &pid, &upfor) == 4) {
 			s->up = strcmp(up, "true") == 0;
 			s->ready = strcmp(rd, "true") == 0;
@@ -865,9 +866,11 @@ services_json(struct hs *h, struct buf *b)
 			char line[256];
 
 			while (fgets(line, sizeof line, f))
-				if (sscanf(line, "VmRSS: %ld", &rss) == 1)
+				if (strncmp(line, "VmRSS:", 6) == 0) {
+					rss = strtol(line + 6, NULL, 10);
 					break;
-			fclose(f);
+				}
+			(void)fclose(f);
 		}
 		jw_obj(b);
 		jw_kstr(b, "name", s->name);
@@ -913,7 +916,7 @@ static enum MHD_Result
 reply(struct MHD_Connection *c, unsigned status, const char *ctype, const char *body, size_t n,
     const char *cache, const char *cookie)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r = MHD_create_response_from_buffer(n, (void *)body, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	MHD_add_response_header(r, "Content-Type", ctype);
@@ -1525,7 +1528,7 @@ api_trades(struct hs *h, struct MHD_Connection *c, bool summary)
 	struct rows rows = { &out, 0 };
 	enum MHD_Result r;
 
-	if (result && *result && strcmp(result, "win") && strcmp(result, "loss"))
+	if (result && *result && strcmp(result, "win") != 0 && strcmp(result, "loss") != 0)
 		bad = true;
 	if (sort && *sort) {
 		int k;
@@ -1536,7 +1539,7 @@ api_trades(struct hs *h, struct MHD_Connection *c, bool summary)
 			bad = true;
 	} else
 		sort = "ts";
-	if (order && *order && strcmp(order, "asc") && strcmp(order, "desc"))
+	if (order && *order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0)
 		bad = true;
 	if (bad)
 		return reply_error(c, 400, "bad filter: from, to (ms), hour (0-23), result (win|loss), "
@@ -1697,7 +1700,8 @@ api_order(struct hs *h, struct MHD_Connection *c, struct req *rq, const char *us
 	if (!body_json(rq, &j) || json_get_str(&j, 0, "ticker", ticker, sizeof ticker) < 0 ||
 	    json_get_str(&j, 0, "side", side, sizeof side) < 0 || json_get_str(&j, 0, "action", action, sizeof action) < 0 ||
 	    json_get_i64(&j, 0, "count", &count) < 0 || json_get_i64(&j, 0, "price", &price) < 0 ||
-	    (strcmp(side, "yes") && strcmp(side, "no")) || (strcmp(action, "buy") && strcmp(action, "sell")) ||
+	    (strcmp(side, "yes") != 0 && strcmp(side, "no") != 0) ||
+	    (strcmp(action, "buy") != 0 && strcmp(action, "sell") != 0) ||
 	    count < 1 || count > 100000 || price < 1 || price > 99 || strspn(ticker,
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._") != strlen(ticker)) {
 		json_free(&j);
@@ -2287,7 +2291,8 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 	if (rq == NULL)
 		return;
 	if (rq->klass != 3) {   /* streams are not requests with a latency */
-		double s = (double)((rt_mono_ns() / 1000) - rq->t0) / 1e6;
+		int64_t us = rt_mono_ns() / 1000 - rq->t0;     /* t0 is in whole microseconds */
+		double s = (double)us / 1e6;
 		int b;
 
 		for (b = 0; b < 8 && s > lat_bounds[b]; b++)
@@ -2475,7 +2480,7 @@ main(int argc, char **argv)
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 	if (!db_ready(&h))
 		warnx_("database: %s (retrying every 2 s)", h.db_err);
 	logs_scan(&h);

@@ -639,7 +639,7 @@ ws_on_tick(void *arg)
 static int
 run_ws(const struct config *c)
 {
-	static struct wsstream w;
+	struct wsstream w;
 	struct ws_handlers h = { ws_on_open, ws_on_text, ws_on_close, ws_on_tick, &w, 100 };
 
 	memset(&w, 0, sizeof w);
@@ -857,7 +857,7 @@ row(struct doctor *d, const char *check, int ok, const char *detail)
 	if (ok == 0)
 		d->fails++;
 	printf("%-28s %-5s %s\n", check, res, detail);
-	fflush(stdout);
+	(void)fflush(stdout);
 }
 
 /* GET path and decode each element of the array `key` with dec. */
@@ -1126,7 +1126,8 @@ main(int argc, char **argv)
 			usage("METHOD: expected GET, POST, PUT or DELETE");
 		for (size_t i = 0; argv[optind][i]; i++)
 			method[i] = (char)toupper((unsigned char)argv[optind][i]);
-		if (strcmp(method, "GET") && strcmp(method, "POST") && strcmp(method, "PUT") && strcmp(method, "DELETE"))
+		if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0 && strcmp(method, "PUT") != 0 &&
+		    strcmp(method, "DELETE") != 0)
 			usage("METHOD: expected GET, POST, PUT or DELETE");
 		c.method = method;
 		c.path = argv[optind + 1];
@@ -1142,7 +1143,7 @@ main(int argc, char **argv)
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 
 	switch (c.verb) {
 	case CHECK: {

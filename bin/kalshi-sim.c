@@ -446,7 +446,7 @@ apply_fill(struct account *a, struct order *o, struct market *m, const char *eve
 
 	if (close_n) {
 		int64_t proceeds = close_n * close_px;
-		int64_t removed = close_n == abspos ? ps->basis : ps->basis * close_n / abspos;
+		int64_t removed = close_n == abspos || abspos == 0 ? ps->basis : ps->basis * close_n / abspos;
 
 		ps->basis -= removed;
 		ps->realized += proceeds - removed;
@@ -2322,7 +2322,7 @@ ws_read(struct wsconn *w)
 			char *d = w->in.p + hl + 4;
 
 			for (size_t i = 0; i < len; i++)
-				d[i] ^= (char)mask[i % 4];
+				d[i] = (char)(d[i] ^ mask[i % 4]);
 			if (op == 0x1)
 				ws_command(w, d, len);
 			else if (op == 0x9)
@@ -2478,7 +2478,7 @@ ws_push(void)
 			snprintf(v, sizeof v, "%lld.%02lld", (long long)(c / 100), (long long)(c % 100));
 			buf_reset(&b);
 			if (w->sid_cfb) {
-				snprintf(inner, sizeof inner, "{\"value\":\"%s\",\"time\":%lld}", v, (long long)(S.sec * 1000));
+				snprintf(inner, sizeof inner, "{\"value\":\"%s\",\"time\":%lld}", v, (long long)S.sec * 1000);
 				jw_obj(&b);
 				jw_kstr(&b, "type", "cfbenchmarks_value");
 				jw_ki64(&b, "sid", w->sid_cfb);
@@ -2593,6 +2593,7 @@ ws_handshake(struct MHD_Connection *c, const char *url, const char *method, enum
 	}
 	ws_accept_key(key, acc);
 	r = MHD_create_response_for_upgrade(ws_upgraded,
+	    /* NOLINTNEXTLINE(performance-no-int-to-ptr): an integer in MHD's void * closure, on purpose */
 	    (void *)(intptr_t)((intptr_t)kind | (q.acct ? (intptr_t)(q.acct_i + 1) << 4 : 0)));
 	MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, "websocket");
 	MHD_add_response_header(r, "Sec-WebSocket-Accept", acc);
@@ -2806,7 +2807,7 @@ load_keys(const char *path)
 	}
 	if (ferror(f))
 		die(1, "%s: read error:", path);
-	fclose(f);
+	(void)fclose(f);
 }
 
 /* "epoch_seconds,price" lines (a header line and '#' comments are skipped). */
@@ -2848,7 +2849,7 @@ load_prices(const char *path)
 	}
 	if (ferror(f))
 		die(1, "%s: read error:", path);
-	fclose(f);
+	(void)fclose(f);
 	if (S.rp_n == 0)
 		die(1, "%s: no prices", path);
 }
@@ -3134,7 +3135,7 @@ main(int argc, char **argv)
 	sa.sa_handler = on_signal;     /* no SA_RESTART: select returns EINTR */
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 
 	if (S.cfg.port_file)
 		write_port_file(S.cfg.port_file, port);

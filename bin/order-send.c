@@ -575,11 +575,10 @@ reconcile(struct os *s)
 	for (size_t i = 0; i < s->no && !stop; i++) {
 		struct ord *o = &s->o[i];
 		int64_t age;
-		int found;
 
 		if (o->st != O_PENDING)
 			continue;
-		if ((found = lookup(s, o, o->ts)) != 0)
+		if (lookup(s, o, o->ts) != 0)
 			continue;       /* found and settled, or could not look: later */
 		age = rt_mono_ms() - o->sent_mono;
 		if (age < LAG_MS)
@@ -644,7 +643,8 @@ on_signal_line(struct os *s, const struct json *j, const struct ndjson *r, int64
 	if (json_get_str(j, 0, "id", id, sizeof id) < 0 || json_get_str(j, 0, "ticker", o.ticker, sizeof o.ticker) < 0 ||
 	    json_get_str(j, 0, "side", side, sizeof side) < 0 || json_get_str(j, 0, "action", action, sizeof action) < 0 ||
 	    json_get_i64(j, 0, "count", &o.count) < 0 || json_get_i64(j, 0, "price", &o.price) < 0 ||
-	    (strcmp(side, "yes") && strcmp(side, "no")) || (strcmp(action, "buy") && strcmp(action, "sell")) ||
+	    (strcmp(side, "yes") != 0 && strcmp(side, "no") != 0) ||
+	    (strcmp(action, "buy") != 0 && strcmp(action, "sell") != 0) ||
 	    o.count <= 0 || o.count > 1000000 || o.price < 1 || o.price > 99) {
 		warnx_("%s line %lu: signal without a valid id, ticker, side, action, count or price, skipped",
 		    r->name, r->lineno);
@@ -993,7 +993,7 @@ main(int argc, char **argv)
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 	rc = run(&s);
 	if (s.refused || s.sent)
 		infox("%lu sent, %lu refused", s.sent, s.refused);

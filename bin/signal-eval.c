@@ -817,7 +817,7 @@ report_make(const struct eval *e, struct report *r)
 	}
 	{
 		size_t n = 0;
-		const struct trade **o = xcalloc(e->ntr + 1, sizeof *o);
+		const struct trade **o = xcalloc(e->ntr + 1, sizeof(const struct trade *));
 
 		for (size_t i = 0; i < e->ntr; i++)
 			if (e->tr[i].exit)
@@ -1142,7 +1142,7 @@ sweep(const struct eval *base, const char *spec, const char *path, long workers)
 		}
 		free(l);
 	}
-	fclose(in);
+	(void)fclose(in);
 	{
 		int failed = 0, st;
 
@@ -1247,7 +1247,7 @@ main(int argc, char **argv)
 		printf("configuration OK: model %s\n", model_name(&e));
 		return 0;
 	}
-	signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGPIPE, SIG_IGN);
 	if (sweep_spec)
 		return sweep(&e, sweep_spec, argv[optind], jobs);
 	if (backtest) {

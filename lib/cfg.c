@@ -70,7 +70,6 @@ cfg_read_file(const char *path, int (*fn)(const char *, const char *, void *), v
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
-	ssize_t n;
 	unsigned long ln = 0;
 	int rc = 0;
 	struct stat st;
@@ -84,17 +83,17 @@ cfg_read_file(const char *path, int (*fn)(const char *, const char *, void *), v
 		if (st.st_uid != geteuid() && st.st_uid != 0) {
 			warnx_("%s: owned by uid %lu, neither this user (%lu) nor root", path, (unsigned long)st.st_uid,
 			    (unsigned long)geteuid());
-			fclose(f);
+			(void)fclose(f);
 			return -1;
 		}
 		if (st.st_mode & 022) {
 			warnx_("%s: mode %04o: writable by others than its owner (chmod go-w)", path,
 			    (unsigned)(st.st_mode & 07777));
-			fclose(f);
+			(void)fclose(f);
 			return -1;
 		}
 	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
+	while (getline(&line, &cap, f) >= 0) {
 		char *s = trim(line), *eq, *k, *v;
 		size_t vl;
 
@@ -135,7 +134,7 @@ cfg_read_file(const char *path, int (*fn)(const char *, const char *, void *), v
 		rc = -1;
 	}
 	free(line);
-	fclose(f);
+	(void)fclose(f);
 	return rc;
 }
 

@@ -621,7 +621,7 @@ mig_version(const char *f, const char *dialect)
 	size_t n = strlen(f), v;
 	const char *dot;
 
-	if (n < 9 || strcmp(f + n - 4, ".sql") || f[0] < '0' || f[0] > '9' ||
+	if (n < 9 || strcmp(f + n - 4, ".sql") != 0 || f[0] < '0' || f[0] > '9' ||
 	    f[1] < '0' || f[1] > '9' || f[2] < '0' || f[2] > '9' || f[3] != '-')
 		return 0;
 	dot = strchr(f, '.');
@@ -652,11 +652,11 @@ slurp(const char *path, char *err, size_t cap)
 		buf_add(&b, chunk, n);
 	if (ferror(f)) {
 		snprintf(err, cap, "%.300s: read: %s", path, strerror(errno));
-		fclose(f);
+		(void)fclose(f);
 		buf_free(&b);
 		return NULL;
 	}
-	fclose(f);
+	(void)fclose(f);
 	buf_reserve(&b, 0);
 	b.p[b.len] = '\0';
 	return b.p;

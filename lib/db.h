@@ -21,8 +21,8 @@
 #include <stdint.h>
 
 #define DB_OK         0
-#define DB_TRANSIENT -1
-#define DB_PERMANENT -2
+#define DB_TRANSIENT (-1)
+#define DB_PERMANENT (-2)
 
 #define DB_MAX_STMT  32   /* statement ids 0..DB_MAX_STMT-1 */
 

@@ -132,7 +132,7 @@ fp_load_table(struct fp_table *t, const char *path)
 	rc = 0;
 out:
 	free(line);
-	fclose(f);
+	(void)fclose(f);
 	return rc;
 }
 
@@ -155,7 +155,7 @@ fp_load_dir(struct fp_model *m, const char *dir)
 		snprintf(path, sizeof path, "%s/btc_fingerprint_directional_momentum_%03d.csv", dir, b);
 		if ((f = fopen(path, "r")) == NULL)
 			continue;
-		fclose(f);
+		(void)fclose(f);
 		if (fp_load_table(&m->b[b - FP_BMIN], path) < 0)
 			return -1;
 		m->have[b - FP_BMIN] = true;

@@ -150,7 +150,7 @@ on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct http_client *c = arg;
 	size_t len = size * n;
-	char v[128];
+	char v[128] = { 0 };    /* (zeroed: clang-analyzer cannot follow header_value's NUL) */
 	time_t t;
 
 	if (header_value(p, len, "Retry-After", v, sizeof v)) {

@@ -114,7 +114,9 @@ next_char(const struct json *j, size_t *p, size_t end)
 {
 	while (*p < end && is_ws(j->s[*p]))
 		(*p)++;
-	return *p < end ? j->s[*p] : 0;
+	if (*p >= end)
+		return '\0';
+	return j->s[*p];
 }
 
 /* Where a token's text starts and ends, quotes included for strings. */
@@ -132,7 +134,7 @@ tend(const struct json *j, int t)
 
 /* Check token t and its subtree; return the index after it, or -1. */
 static int
-check(struct json *j, int t, int depth)
+check(struct json *j, int t, int depth)  /* NOLINT(misc-no-recursion): depth is capped at 512 */
 {
 	jsmntok_t *k = &j->tok[t];
 	size_t n = (size_t)(k->end - k->start);
@@ -240,7 +242,7 @@ json_parse(struct json *j, const char *s, size_t len)
 			a++;
 		while (e > a && is_ws(s[e - 1]))
 			e--;
-		if (a < e && memchr("{[\"", s[a], 3) == NULL && memchr(s + a, ' ', e - a) == NULL &&
+		if (a < e && s[a] != '{' && s[a] != '[' && s[a] != '"' && memchr(s + a, ' ', e - a) == NULL &&
 		    ((e - a == 4 && (memcmp(s + a, "true", 4) == 0 || memcmp(s + a, "null", 4) == 0)) ||
 		    (e - a == 5 && memcmp(s + a, "false", 5) == 0) || number_ok(s + a, e - a))) {
 			j->tok[0].type = JSMN_PRIMITIVE;
@@ -408,10 +410,16 @@ put_utf8(struct buf *b, unsigned long cp)
 	buf_add(b, u, n);
 }
 
-static unsigned long
+/* The code point of 4 hex digits; -1 when one is not a hex digit (jsmn
+ * checks them, but a shift of hexval's -1 would be undefined). */
+static long
 hex4(const char *s)
 {
-	return (unsigned long)(hexval(s[0]) << 12 | hexval(s[1]) << 8 | hexval(s[2]) << 4 | hexval(s[3]));
+	int a = hexval(s[0]), b = hexval(s[1]), c = hexval(s[2]), d = hexval(s[3]);
+
+	if (a < 0 || b < 0 || c < 0 || d < 0)
+		return -1;
+	return (long)a << 12 | (long)b << 8 | (long)c << 4 | (long)d;
 }
 
 int
@@ -425,6 +433,7 @@ json_str_buf(const struct json *j, int t, struct buf *out)
 	s = json_raw(j, t, &n);
 	for (size_t i = 0; i < n; i++) {
 		unsigned long cp;
+		long h;
 
 		if (s[i] != '\\') {
 			size_t k = i;
@@ -449,16 +458,18 @@ json_str_buf(const struct json *j, int t, struct buf *out)
 		case 'u':
 			if (i + 4 >= n)
 				return -1;
-			cp = hex4(s + i + 1);
+			if ((h = hex4(s + i + 1)) < 0)
+				return -1;
+			cp = (unsigned long)h;
 			i += 4;
 			if (cp >= 0xdc00 && cp <= 0xdfff)
 				return -1;              /* a lone low surrogate */
 			if (cp >= 0xd800 && cp <= 0xdbff) {
 				unsigned long lo;
 
-				if (i + 6 >= n || s[i + 1] != '\\' || s[i + 2] != 'u')
+				if (i + 6 >= n || s[i + 1] != '\\' || s[i + 2] != 'u' || (h = hex4(s + i + 3)) < 0)
 					return -1;
-				lo = hex4(s + i + 3);
+				lo = (unsigned long)h;
 				if (lo < 0xdc00 || lo > 0xdfff)
 					return -1;
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);

@@ -16,8 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CC_PER_DOLLAR 10000
-#define CC_PER_CENT   100
+/* int64_t, so that price * CC_PER_CENT is computed in 64 bits */
+#define CC_PER_DOLLAR INT64_C(10000)
+#define CC_PER_CENT   INT64_C(100)
 
 int money_parse_dollars(const char *s, size_t n, int64_t *cc);  /* "0.5600" -> 5600 */
 int money_parse_fp(const char *s, size_t n, int64_t *c100);     /* "10.00" -> 1000, "2.5" -> 250 */

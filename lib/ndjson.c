@@ -104,7 +104,7 @@ ndjson_line(struct ndjson *r, char **line, size_t *len)
 {
 	for (;;) {
 		char *s = r->in.p ? r->in.p + r->off : NULL;
-		size_t avail = r->in.len - r->off;
+		size_t avail = s ? r->in.len - r->off : 0;     /* (no buffer yet: len is 0) */
 		char *nl = avail ? memchr(s, '\n', avail) : NULL;
 		size_t n;
 		long badat;

@@ -131,8 +131,8 @@ settings_set(struct settings *s, const char *key, const char *val, char *why, si
 
 			if (strlen(val) >= n)
 				goto bad;
-			if (strcmp(key, "model") == 0 && strcmp(val, "auto") && strcmp(val, "fingerprint") &&
-			    strcmp(val, "lognormal"))
+			if (strcmp(key, "model") == 0 && strcmp(val, "auto") != 0 && strcmp(val, "fingerprint") != 0 &&
+			    strcmp(val, "lognormal") != 0)
 				goto bad;
 			snprintf(p, n, "%s", val);
 			return 0;

@@ -249,7 +249,7 @@ kx_keygen(const char *priv_path, const char *pub_path)
 	}
 	if (!PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL)) {
 		ossl_warn(priv_path);
-		fclose(f);
+		(void)fclose(f);
 		goto out;
 	}
 	if (fclose(f) != 0) {
@@ -262,7 +262,7 @@ kx_keygen(const char *priv_path, const char *pub_path)
 	}
 	if (!PEM_write_PUBKEY(f, pk)) {
 		ossl_warn(pub_path);
-		fclose(f);
+		(void)fclose(f);
 		goto out;
 	}
 	if (fclose(f) != 0) {

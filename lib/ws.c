@@ -171,7 +171,15 @@ ws_new(const char *url, struct kx_key *key, const char *key_id, const struct ws_
 		return NULL;
 	}
 	snprintf(c->host, sizeof c->host, "%.*s", (int)((colon ? colon : slash ? slash : p + strlen(p)) - p), p);
-	c->port = colon ? atoi(colon + 1) : c->tls ? 443 : 80;
+	if (colon) {
+		char *e;
+		long port = strtol(colon + 1, &e, 10);
+
+		if (e == colon + 1 || (*e != '\0' && *e != '/') || port <= 0 || port > 65535)
+			port = 0;       /* not a port: refused below */
+		c->port = (int)port;
+	} else
+		c->port = c->tls ? 443 : 80;
 	if (c->port <= 0 || c->port > 65535 || c->host[0] == '\0') {
 		warnx_("%s: bad host or port", url);
 		free(c);

@@ -13,12 +13,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct json j = { 0 };
 	char *line;
 	size_t len;
-	int fd, rc;
+	int fd;
 
 	fuzz_file(data, size, &fd);
 	ndjson_init(&r, fd, "fuzz");
 	r.quiet = 1;
-	while ((rc = ndjson_next(&r, &j, &line, &len)) > 0) {
+	while (ndjson_next(&r, &j, &line, &len) > 0) {
 		char s[64];
 		int64_t i;
 

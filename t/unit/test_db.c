@@ -39,7 +39,7 @@ one(struct db *d, const char *sql)
 int
 main(void)
 {
-	char dir[] = "/tmp/recio-test-db.XXXXXX", url[600], err[512], migs[600];
+	char dir[] = "/tmp/recio-test-db.XXXXXX", url[600], err[640], migs[600];
 	struct db *d;
 	int rc, applied;
 	int64_t rows;
@@ -85,7 +85,8 @@ main(void)
 	CHECK(rc == DB_PERMANENT, "failing migration: rc %d", rc);
 	CHECK(strstr(db_error(d), "005-e.sql") != NULL, "error names the file: %s", db_error(d));
 	CHECK(one(d, "SELECT count(*) FROM sqlite_master WHERE name = 'e1'") == 0, "rolled back");
-	unlink(strcat(strcpy(err, migs), "/005-e.sql"));
+	snprintf(err, sizeof err, "%s/005-e.sql", migs);
+	unlink(err);
 
 	CHECK(db_prepare(d, 0, "INSERT INTO t (k, n) VALUES (?, ?) ON CONFLICT (k) DO NOTHING") == DB_OK,
 	    "prepare: %s", db_error(d));

@@ -32,7 +32,7 @@ write_table(const char *path, int shift)
 			fprintf(f, ",%.2f,%.2f", (r + 1 + c / 10.0) / 2 + shift, r + 1 + c / 10.0 + shift);
 		fprintf(f, "\n");
 	}
-	fclose(f);
+	CHECK(fclose(f) == 0, "write %s", path);
 }
 
 int
@@ -90,11 +90,11 @@ main(void)
 	snprintf(path, sizeof path, "%s/bad.csv", dir);
 	f = fopen(path, "w");
 	fprintf(f, ",>= +0.00%%,<= -0.00%%\n1m TTC,1,2\n3m TTC,1,2\n");
-	fclose(f);
+	CHECK(fclose(f) == 0, "write %s", path);
 	CHECK(fp_load_table(&t, path) == -1, "a missing row refused");
 	f = fopen(path, "w");
 	fprintf(f, ",>= +0.00%%,>= +0.05%%\n");
-	fclose(f);
+	CHECK(fclose(f) == 0, "write %s", path);
 	CHECK(fp_load_table(&t, path) == -1, "unpaired columns refused");
 
 	/* the shipped tables (share/fingerprints/btc) */

@@ -72,8 +72,8 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 		const char *ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "KALSHI-ACCESS-TIMESTAMP");
 		const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "KALSHI-ACCESS-SIGNATURE");
 
-		sig_ok = k && ts && sig && strcmp(k, "kid") == 0 && llabs(atoll(ts) - rt_now_ms()) < 5000 &&
-		    kx_verify(pub, atoll(ts), method, url, sig) == 1 && strncmp(url, "/trade-api/v2/portfolio/", 24) == 0;
+		sig_ok = k && ts && sig && strcmp(k, "kid") == 0 && llabs(strtoll(ts, NULL, 10) - rt_now_ms()) < 5000 &&
+		    kx_verify(pub, strtoll(ts, NULL, 10), method, url, sig) == 1 && strncmp(url, "/trade-api/v2/portfolio/", 24) == 0;
 		if (hits == 1 && strcmp(method, "POST") == 0)
 			status = 503;   /* retried (HTTP_RETRY): signed afresh */
 		break;
@@ -161,7 +161,8 @@ main(void)
 		    "huge Retry-After");
 		CHECK(rt_mono_ms() - t0 >= 295 && rt_mono_ms() - t0 < 1000, "capped at 300 ms: %lld ms",
 		    (long long)(rt_mono_ms() - t0));
-		strftime(retry_after, sizeof retry_after, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&later, &tm));
+		CHECK(strftime(retry_after, sizeof retry_after, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&later, &tm)) > 0,
+		    "an HTTP date");
 		hits = 0;
 		t0 = rt_mono_ms();
 		CHECK(http_request(c2, "GET", "/x", NULL, 0, 0, &r) == 0 && r.status == 200 && r.attempts == 2,

@@ -22,7 +22,7 @@ decode_market_text(const char *s, struct kx_market *m, char *err)
 	if (json_parse(&j, s, strlen(s)) == 0)
 		rc = kx_market_decode(&j, 0, m, err, KX_ERR_MAX);
 	else
-		strcpy(err, "parse");
+		snprintf(err, KX_ERR_MAX, "parse");
 	json_free(&j);
 	return rc;
 }
@@ -44,7 +44,7 @@ mutated(const char *from, const char *to, char *err)
 int
 main(void)
 {
-	struct kx_market m;
+	struct kx_market m = { 0 };     /* CHECK goes on after a failed decode */
 	char err[KX_ERR_MAX];
 	const char *side;
 	int64_t yp;

@@ -11,17 +11,17 @@
 #include "cfg.h"
 #include "rng.h"
 
+#define ACC_MAX 512
+
 static int seen;
 
 static int
 on_pair(const char *k, const char *v, void *arg)
 {
 	char *acc = arg;
+	size_t n = strlen(acc);
 
-	strcat(acc, k);
-	strcat(acc, "=");
-	strcat(acc, v);
-	strcat(acc, ";");
+	snprintf(acc + n, ACC_MAX - n, "%s=%s;", k, v);
 	seen++;
 	return 0;
 }
@@ -31,7 +31,7 @@ main(void)
 {
 	struct tbucket b;
 	struct rng r1, r2;
-	char dir[] = "/tmp/test_misc.XXXXXX", path[128], acc[512] = "";
+	char dir[] = "/tmp/test_misc.XXXXXX", path[128], acc[ACC_MAX] = "";
 	int64_t v;
 	int fd;
 	FILE *f;
@@ -69,12 +69,12 @@ main(void)
 	snprintf(path, sizeof path, "%s/conf", dir);
 	f = fopen(path, "w");
 	fputs("# comment\n\nA=1\nexport B = two words \nC=\"quoted # not a comment\"\nD='x'\n", f);
-	fclose(f);
+	CHECK(fclose(f) == 0, "write %s", path);
 	CHECK(cfg_read_file(path, on_pair, acc) == 0 && seen == 4, "read %d pairs", seen);
 	CHECK(strcmp(acc, "A=1;B=two words;C=quoted # not a comment;D=x;") == 0, "pairs: %s", acc);
 	f = fopen(path, "w");
 	fputs("A=1\nno equals sign\n", f);
-	fclose(f);
+	CHECK(fclose(f) == 0, "write %s", path);
 	CHECK(cfg_read_file(path, on_pair, acc) == -1, "malformed line refused");
 	/* a configuration others can write is refused before it is read */
 	f = fopen(path, "w");

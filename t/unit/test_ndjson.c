@@ -14,11 +14,10 @@ static int
 feed(const char *data, size_t n, size_t chunk)
 {
 	int p[2];
-	pid_t pid;
 
 	if (pipe(p) < 0)
 		return -1;
-	if ((pid = fork()) == 0) {
+	if (fork() == 0) {
 		close(p[0]);
 		for (size_t off = 0; off < n; off += chunk) {
 			size_t k = n - off < chunk ? n - off : chunk;

@@ -50,7 +50,7 @@ main(void)
 	/* strict base64: the padding is required, and nothing else may creep in */
 	CHECK(kx_sign(k, ts, "GET", "/trade-api/v2/markets", sig, sizeof sig) == 0, "sign");
 	CHECK(strcmp(sig + 342, "==") == 0, "256 bytes end in ==: %s", sig + 340);
-	strcpy(b64, sig);
+	snprintf(b64, sizeof b64, "%s", sig);
 	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 1, "intact");
 	b64[342] = '\0';
 	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 0, "padding stripped");
@@ -58,13 +58,13 @@ main(void)
 	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 0, "trailing newline");
 	snprintf(b64, sizeof b64, " %s", sig);
 	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 0, "leading space");
-	strcpy(b64, sig);
+	snprintf(b64, sizeof b64, "%s", sig);
 	b64[100] = '=';
 	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 0, "'=' inside");
-	strcpy(b64, sig);
+	snprintf(b64, sizeof b64, "%s", sig);
 	b64[100] = '-';
 	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 0, "url-safe alphabet");
-	strcpy(b64, sig);
+	snprintf(b64, sizeof b64, "%s", sig);
 	b64[340] = '=';
 	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", b64) == 0, "three '='");
 	CHECK(kx_verify(p, ts, "GET", "/trade-api/v2/markets", "QUJD") == 0, "short signature");

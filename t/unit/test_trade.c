@@ -50,6 +50,7 @@ static void
 fills_and_settlements(void)
 {
 	struct trades tt = { 0 };
+	int n1, n2;
 	struct trade *t, *o;
 
 	/* buy 3 YES at 58c, fee $0.01 (order o1, never seen as an order) */
@@ -57,7 +58,9 @@ fills_and_settlements(void)
 	t = by_key(&tt, "M|o1");
 	CHECK(t && t->st == T_OPEN && t->yes && t->held == 300 && t->entry_cost == 17400 && t->open_ts == 1000,
 	    "opened by a fill: cost %lld", (long long)(t ? t->entry_cost : -1));
-	CHECK(nchanged(&tt) == 1 && nchanged(&tt) == 0, "a change is handed out once");
+	n1 = nchanged(&tt);
+	n2 = nchanged(&tt);
+	CHECK(n1 == 1 && n2 == 0, "a change is handed out once");
 	/* sell 1 YES at 60c (an ask, order o2): part of the trade closes */
 	trades_fill(&tt, "M", "o2", false, 100, 6000, 0, 2000);
 	t = need(&tt, "M|o1");
