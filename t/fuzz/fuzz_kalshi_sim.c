@@ -3,7 +3,7 @@
  * thread on a loopback port.  Compact inputs (see fuzz_http.h) are signed
  * with a key the simulator knows, so they reach the portfolio endpoints. */
 #define main kalshi_sim_main
-#include "../../bin/kalshi-sim.c"
+#include "../../bin/kalshi-sim.c" /* NOLINT(bugprone-suspicious-include): the tool itself is the target */
 #undef main
 
 #include <sys/stat.h>

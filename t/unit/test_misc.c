@@ -79,7 +79,7 @@ main(void)
 	/* a configuration others can write is refused before it is read */
 	f = fopen(path, "w");
 	fputs("A=1\n", f);
-	fclose(f);
+	CHECK(fclose(f) == 0, "write %s", path);
 	seen = 0;
 	chmod(path, 0620);
 	CHECK(cfg_read_file(path, on_pair, acc) == -1 && seen == 0, "group-writable refused");
