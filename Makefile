@@ -7,6 +7,7 @@
 #   make check-valgrind  the unit tests under valgrind
 #   make lint       cppcheck, clang-tidy (.clang-tidy), shellcheck
 #   make fuzz       the libFuzzer targets (clang), FUZZ_SECONDS each
+#   make bench      every benchmark (bench/run): one table, NDJSON in $(B)/bench
 #   make install    PREFIX=/usr/local DESTDIR=
 
 B       ?= build
@@ -121,6 +122,9 @@ $(FZ)/fuzz_kalshi_sim: bin/kalshi-sim.c t/fuzz/fuzz_http.h
 $(FZ)/lib:
 	mkdir -p $@
 
+bench: all
+	B=$(B) sh bench/run
+
 fuzz: $(FUZZERS)
 	@for f in $(FUZZERS); do n=$${f##*/}; mkdir -p $(FZ)/corpus/$$n; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 -print_final_stats=1 -artifact_prefix=$(FZ)/ \
@@ -145,5 +149,5 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz t/artifacts
 
-.PHONY: all units demo check check-asan check-valgrind lint fuzz deps install clean
+.PHONY: all units demo check check-asan check-valgrind lint fuzz bench deps install clean
 .SECONDARY:
