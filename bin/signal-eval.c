@@ -81,7 +81,7 @@ struct eval {
 	struct fp_model *fp;
 	bool use_fp;
 	struct mkt *m;
-	size_t nm;
+	size_t nm, hint;        /* hint: where mkt_get looks first */
 	struct tick t;
 	/* spike pause */
 	bool paused;
@@ -181,9 +181,15 @@ apply_settings(struct eval *e, bool initial)
 static struct mkt *
 mkt_get(struct eval *e, const char *ticker, bool create)
 {
+	/* a ladder comes in the same order every time: the one after the last
+	 * found is the first guess */
+	if (e->hint < e->nm && strcmp(e->m[e->hint].ticker, ticker) == 0)
+		return &e->m[e->hint++];
 	for (size_t i = 0; i < e->nm; i++)
-		if (strcmp(e->m[i].ticker, ticker) == 0)
+		if (strcmp(e->m[i].ticker, ticker) == 0) {
+			e->hint = i + 1;
 			return &e->m[i];
+		}
 	if (!create)
 		return NULL;
 	if (e->nm == MARKETS_MAX) {

@@ -530,6 +530,16 @@ json_i64(const struct json *j, int t, int64_t *out)
 	s = json_raw(j, t, &n);
 	if (n >= sizeof tmp || memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n))
 		return -1;
+	/* up to 18 digits cannot overflow: no strtoll (the grammar was checked
+	 * when parsed: an optional '-', then digits) */
+	if (n - (*s == '-') <= 18) {
+		int64_t u = 0;
+
+		for (size_t i = *s == '-'; i < n; i++)
+			u = u * 10 + (s[i] - '0');
+		*out = *s == '-' ? -u : u;
+		return 0;
+	}
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
 	errno = 0;
@@ -697,14 +707,67 @@ jw_str(struct buf *b, const char *s)
 		jw_strn(b, s, strlen(s));
 }
 
+/* The decimal digits of v, ending at e (written backwards); the start. */
+static char *
+u64_digits(uint64_t v, char *e)
+{
+	do {
+		*--e = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return e;
+}
+
 void
 jw_i64(struct buf *b, int64_t v)
 {
-	char t[24];
-	int n = snprintf(t, sizeof t, "%lld", (long long)v);
+	char t[24], *e = t + sizeof t, *p;
 
+	/* the magnitude as unsigned: INT64_MIN has no positive twin */
+	p = u64_digits(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, e);
+	if (v < 0)
+		*--p = '-';
 	jw_sep(b);
-	buf_add(b, t, (size_t)n);
+	buf_add(b, p, (size_t)(e - p));
+}
+
+/* v with d decimals into t, as snprintf's "%.*f" writes it, to the byte.
+ * The fast way scales to an integer, which rounds as printf does (to the
+ * nearest) unless the scaled value is near a tie, where the product's own
+ * rounding could decide: those, and what does not fit, go to snprintf. */
+static int
+fixed(char *t, size_t cap, double v, int d)
+{
+	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
+	double x, f;
+	uint64_t u, ip, fp;
+	char *e, *p;
+	int k;
+
+	if (d < 0 || d > 9 || cap < 32 || !(fabs(v) < 1e15 / p10[d]))
+		return snprintf(t, cap, "%.*f", d, v);
+	x = fabs(v) * p10[d];
+	f = x - floor(x);
+	if (f > 0.499 && f < 0.501)
+		return snprintf(t, cap, "%.*f", d, v);
+	u = (uint64_t)floor(x) + (f > 0.5);
+	ip = u / (uint64_t)p10[d];
+	fp = u % (uint64_t)p10[d];
+	e = t + 32;
+	for (k = 0; k < d; k++) {
+		*--e = (char)('0' + fp % 10);
+		fp /= 10;
+	}
+	if (d > 0)
+		*--e = '.';
+	e = u64_digits(ip, e);
+	if (signbit(v))         /* printf keeps the sign of what rounds to 0 */
+		*--e = '-';
+	p = t + 32;
+	k = (int)(p - e);
+	memmove(t, e, (size_t)k);
+	t[k] = '\0';
+	return k;
 }
 
 void
@@ -717,7 +780,7 @@ jw_f64(struct buf *b, double v, int decimals)
 		jw_null(b);
 		return;
 	}
-	n = snprintf(t, sizeof t, "%.*f", decimals, v);
+	n = fixed(t, sizeof t, v, decimals);
 	/* trim trailing zeros of the fraction: 100.50 -> 100.5, 2.00 -> 2 */
 	if (memchr(t, '.', (size_t)n)) {
 		while (n > 0 && t[n - 1] == '0')

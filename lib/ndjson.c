@@ -1,5 +1,6 @@
 /* ndjson.c: see ndjson.h. */
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,7 +50,13 @@ utf8_check(const char *s, size_t n)
 		unsigned long cp;
 
 		if (c < 0x80) {
-			i++;
+			uint64_t w;
+
+			/* ASCII, the common case: eight bytes at a time */
+			while (i + 8 <= n && (memcpy(&w, u + i, 8), (w & 0x8080808080808080ULL) == 0))
+				i += 8;
+			if (i < n && u[i] < 0x80)
+				i++;
 			continue;
 		}
 		if (c >= 0xc2 && c <= 0xdf)

@@ -1,4 +1,5 @@
 /* test_json.c: the validating parser, accessors and the writer. */
+#include <math.h>
 #include <string.h>
 
 #include "t.h"
@@ -102,6 +103,57 @@ main(void)
 	    "\"z\":0,\"nan\":null,\"a\":[1,{},null],\"b\":false}") == 0, "writer: %s", b.p);
 	CHECK(json_parse(&j, b.p, b.len) == 0, "writer output parses");
 	CHECK(json_get_str(&j, 0, "esc", s, sizeof s) == 0 && strcmp(s, "q\"\\\n\t\x01") == 0, "escape round trip");
+
+	/* numbers written without printf: byte for byte what "%.*f" (then the
+	 * trimming of trailing zeros) and "%lld" write, ties and edges included */
+	{
+		static const int64_t iv[] = { 0, 1, -1, 9, 10, -10, 123456789, INT64_MAX, INT64_MIN, INT64_MIN + 1 };
+		static const double fv[] = { 0.0, -0.0, 0.5, 1.5, 2.5, -2.5, 0.125, 0.375, 1.005, 2.675, 99999.995,
+			1e14, 999999999999999.0, 1e15, 1e300, -1e-300, 5e-324, 0.1, 0.2, 0.3, 100003.685 };
+		uint64_t r = 88172645463325252ULL;
+		int nbad = 0, n = 0;
+		char want[400];
+
+		for (size_t x = 0; x < sizeof iv / sizeof iv[0]; x++) {
+			buf_reset(&b);
+			jw_i64(&b, iv[x]);
+			snprintf(want, sizeof want, "%lld", (long long)iv[x]);
+			CHECK(strcmp(b.p, want) == 0, "jw_i64 %s: %s", want, b.p);
+		}
+		for (int k = 0; k < 300000; k++) {
+			double fx;
+			int dd = k % 10, l;
+
+			if (k < (int)(sizeof fv / sizeof fv[0]) * 10)
+				fx = fv[k / 10];
+			else {  /* xorshift: every magnitude, and decimal ties on purpose */
+				r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+				fx = (double)(r >> 11) / (double)(1ULL << 53) * pow(10, (double)(r % 19) - 6);
+				if (r % 7 == 0)
+					fx = (double)(int64_t)(fx * 1000) / 1000 + 0.0005;
+				if (r % 3 == 0)
+					fx = -fx;
+			}
+			if (!isfinite(fx) || fabs(fx) > 1e18)
+				continue;
+			buf_reset(&b);
+			jw_f64(&b, fx, dd);
+			l = snprintf(want, sizeof want, "%.*f", dd, fx);
+			if (memchr(want, '.', (size_t)l)) {
+				while (l > 0 && want[l - 1] == '0')
+					l--;
+				if (l > 0 && want[l - 1] == '.')
+					l--;
+			}
+			want[l] = '\0';
+			if (strcmp(want, "-0") == 0)
+				strcpy(want, "0");
+			n++;
+			if (strcmp(b.p, want) != 0 && nbad++ < 5)
+				CHECK(0, "jw_f64(%.17g, %d): %s, printf %s", fx, dd, b.p, want);
+		}
+		CHECK(nbad == 0 && n > 280000, "jw_f64 = printf over %d values (%d differ)", n, nbad);
+	}
 	buf_free(&b);
 	json_free(&j);
 	return T_DONE();
