@@ -24,11 +24,3 @@ record() {
 		         | if $x == null then null elif $g.op == ">=" then $x >= $n else $x <= $n end end)}' \
 		>>"${BENCH_OUT:-/dev/stdout}"
 }
-
-# secs CMD...: wall seconds of CMD (output discarded) in $secs
-secs() {
-	_s=$(date +%s.%N)
-	"$@" >/dev/null
-	_e=$(date +%s.%N)
-	secs=$(echo "$_e - $_s" | bc -l)
-}
