@@ -1,0 +1,58 @@
+#!/bin/sh
+# bench/footprint.sh [SPEED]: the whole system on the simulator (recio up,
+# sim mode, trading on): how long `recio up` takes until every service says
+# it is ready (s6 readiness), then the memory of every service and of the
+# whole tree (PSS: shared pages counted once) after an hour of simulated
+# trading (at SPEED, default 120: 30 s).  The reference is the supervision
+# tree itself (s6-svscan, s6-supervise, s6-log), measured in the same run.
+set -eu
+speed=${1:-120}
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
+bin=${RECIO_BIN:-$here/../build/bin}
+dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")
+export RECIO_CONF="$dir/recio.conf"
+trap '"$bin/recio" down >/dev/null 2>&1 || :; rm -rf "$dir"' EXIT
+trap 'exit 130' INT TERM
+# port: a loopback port nothing listens on (curl cannot connect)
+port() {
+	p=$(awk -v s="$$$1" 'BEGIN { srand(s); print 20000 + int(rand() * 40000) }')
+	while curl -s -o /dev/null "http://127.0.0.1:$p/" 2>/dev/null || [ $? -ne 7 ]; do p=$((p + 1)); done
+	echo "$p"
+}
+cat >"$RECIO_CONF" <<EOT
+RECIO_MODE=sim
+RECIO_STATE=$dir/state
+SIM_PORT=$(port 1)
+HS_PORT=$(port 2)
+SIM_SPEED=$speed
+SIM_ARGS=--settle-delay 5
+BTC_TICK_ARGS=-i 0.1
+KALSHI_FETCH_ARGS=-i 0.2
+ACCT_SYNC_ARGS=-i 0.5
+EOT
+chmod 600 "$RECIO_CONF"
+mkdir -p "$dir/state"
+printf 'auto_entry=on\nauto_stop=on\nmin_volume=0\n' >"$dir/state/settings.conf"
+
+s=$(date +%s.%N)
+"$bin/recio" up >"$dir/up" 2>&1 || { cat "$dir/up" >&2; exit 1; }
+e=$(date +%s.%N)
+up_s=$(echo "$e - $s" | bc -l)
+echo "recio up: every service ready in $up_s s" >&2
+record footprint "recio up to every service ready" "$(printf '%.3f' "$up_s")" s "" "" "<= 1"
+sleep "$(echo "3600 / $speed" | bc)"
+"$bin/recio" status --json >"$dir/status"
+orders=$(sqlite3 "$dir/state/recio.db" 'select count(*) from orders' 2>/dev/null || echo '?')
+echo "after an hour of simulated trading ($orders orders):" >&2
+jq -r 'select(.service != "total") | "\(.service) \(.pss_kb) \(.rss_kb)"' "$dir/status" |
+	while read -r svc pss rss; do
+		printf '  %-14s PSS %6s KB  RSS %6s KB\n' "$svc" "$pss" "$rss" >&2
+		record footprint "$svc PSS" "$pss" KB
+	done
+total=$(jq 'select(.service == "total") | .pss_kb' "$dir/status")
+sup=$(jq 'select(.service == "total") | .supervision_pss_kb' "$dir/status")
+printf '  whole tree     PSS %6s KB (supervision %s KB)\n' "$total" "$sup" >&2
+record footprint "whole tree PSS after an hour of simulated trading ($orders orders)" "$total" KB \
+	"s6 supervision alone" "$sup" "<= 51200"
