@@ -192,6 +192,21 @@ struct pend {
 	int rows, ncols;
 };
 
+/* The rows of the lines spooled in this run, as classify() made them, so a
+ * batch need not parse its lines again: per line its spool offset and where
+ * its rows start in a byte string of (table, values) records.  Lines spooled
+ * before this run, or past CACHE_MAX bytes of rows waiting (a long outage),
+ * are parsed again when their batch is written. */
+#define CACHE_MAX (16u << 20)
+struct cent {
+	off_t off;
+	size_t pos;
+};
+
+/* Batches after a COPY found a key already stored (a replay) go through
+ * INSERT ... ON CONFLICT for a while. */
+#define NOCOPY_BATCHES 16
+
 /* known types that are not stored: derived data, recomputed from ticks */
 static const char *const not_stored[] = { "strike", "report", NULL };
 
@@ -226,6 +241,11 @@ struct sink {
 	struct db_val v[MAXCOLS];
 	size_t off[MAXCOLS];
 	struct pend *pend[16];          /* per table, for !latest tables */
+	struct buf cache;               /* rows of spooled lines, see struct cent */
+	struct cent *ce;
+	size_t nce, hce, cce;           /* entries, the first not yet used, room */
+	bool copying;                   /* PostgreSQL: !latest rows go by COPY */
+	int nocopy;                     /* batches left without COPY */
 
 	/* retention */
 	int64_t max_ts, next_retain;
@@ -401,9 +421,60 @@ bad:
 
 enum verdict { V_STORE, V_MALFORMED, V_UNKNOWN, V_SKIP };
 
-/* Check one line (NUL-terminated at len) and parse it into s->j. */
+/* Append table i's row (v[0..n)) to ser: table, count, then each value's
+ * type and its integer or its bytes (length, bytes, NUL). */
+static void
+ser_row(struct buf *ser, int i, const struct db_val *v, int n)
+{
+	buf_putc(ser, (char)i);
+	buf_putc(ser, (char)n);
+	for (int k = 0; k < n; k++) {
+		buf_putc(ser, (char)v[k].t);
+		if (v[k].t == DBV_INT)
+			buf_add(ser, &v[k].i, sizeof v[k].i);
+		else if (v[k].t != DBV_NULL) {
+			uint32_t l = (uint32_t)v[k].n;
+
+			buf_add(ser, &l, sizeof l);
+			buf_add(ser, v[k].s, v[k].n);
+			buf_putc(ser, '\0');
+		}
+	}
+}
+
+/* The next row at *pos of ser into v; its table, or -1 at the end. */
+static int
+ser_next(const struct buf *ser, size_t *pos, struct db_val *v, int *n)
+{
+	const char *p = ser->p + *pos;
+	int i = (unsigned char)*p++;
+
+	if (i == 0xff)
+		return -1;
+	*n = (unsigned char)*p++;
+	for (int k = 0; k < *n; k++) {
+		v[k].t = (enum db_vtype)*p++;
+		if (v[k].t == DBV_INT) {
+			memcpy(&v[k].i, p, sizeof v[k].i);
+			p += sizeof v[k].i;
+		} else if (v[k].t != DBV_NULL) {
+			uint32_t l;
+
+			memcpy(&l, p, sizeof l);
+			p += sizeof l;
+			v[k].s = p;
+			v[k].n = l;
+			p += l + 1;
+		}
+	}
+	*pos = (size_t)(p - ser->p);
+	return i;
+}
+
+/* Check one line (NUL-terminated at len) and parse it into s->j; with ser,
+ * append its rows there (ser_row), ended by 0xff. */
 static enum verdict
-classify(struct sink *s, const char *line, size_t len, char *why, size_t cap)
+classify(struct sink *s, const char *line, size_t len, char *why, size_t cap, struct buf *ser)
 {
 	char type[32];
 	bool known = false;
@@ -437,11 +508,15 @@ classify(struct sink *s, const char *line, size_t len, char *why, size_t cap)
 			known = true;
 			if (values(s, &tables[i], line, len, &n, why, cap) < 0)
 				return V_MALFORMED;
+			if (ser)
+				ser_row(ser, i, s->v, n);
 		}
 	if (!known) {
 		snprintf(why, cap, "unknown type \"%s\"", type);
 		return V_UNKNOWN;
 	}
+	if (ser)
+		buf_putc(ser, (char)0xff);
 	return V_STORE;
 }
 
@@ -563,6 +638,8 @@ take_line(struct sink *s, char *line, size_t len)
 {
 	char why[256];
 	enum verdict v;
+	size_t pos = s->cache.len;
+	bool cache = s->cache.len < CACHE_MAX;
 
 	s->lineno++;
 	if (len && line[len - 1] == '\r')
@@ -571,9 +648,16 @@ take_line(struct sink *s, char *line, size_t len)
 		return;
 	line[len] = '\0';
 	s->lines++;
-	v = classify(s, line, len, why, sizeof why);
+	v = classify(s, line, len, why, sizeof why, cache ? &s->cache : NULL);
+	if (cache && v != V_STORE)
+		s->cache.len = pos;
 	switch (v) {
 	case V_STORE:
+		if (cache) {
+			if (s->nce == s->cce)
+				s->ce = xrealloc(s->ce, (s->cce = s->cce ? 2 * s->cce : 4096) * sizeof *s->ce);
+			s->ce[s->nce++] = (struct cent){ s->size + (off_t)s->out.len, pos };
+		}
 		buf_add(&s->out, line, len);
 		buf_putc(&s->out, '\n');
 		if (!s->unflushed++)
@@ -785,6 +869,16 @@ db_up(struct sink *s, bool quiet)
 		buf_reset(&b);
 		build_sql(&tables[i], 1, &b);
 		rc = db_prepare(s->db, i, b.p);
+		if (rc == DB_OK && !tables[i].latest && !strcmp(db_dialect(s->db), "pg")) {
+			int n = 0;
+
+			buf_reset(&b);
+			buf_printf(&b, "%s (", tables[i].name);
+			for (const struct col *c = tables[i].cols; c->name; c++)
+				buf_printf(&b, "%s%s", n++ ? ", " : "", c->name);
+			buf_putc(&b, ')');
+			rc = db_prepare_copy(s->db, i, b.p, n);
+		}
 		if (rc == DB_OK && !tables[i].latest) {
 			buf_reset(&b);
 			build_sql(&tables[i], MULTI, &b);
@@ -886,30 +980,89 @@ pend_flush(struct sink *s)
 	return rc;
 }
 
-/* Queue the rows of one spooled line (NUL-terminated at len). */
+/* Queue table i's row s->v[0..n). */
 static int
-add_line(struct sink *s, const char *line, size_t len, char *why, size_t cap)
+put_row(struct sink *s, int i, int n)
+{
+	int rc;
+
+	if (tables[i].latest)
+		rc = db_add(s->db, i, s->v, n);
+	else if (s->copying)
+		rc = db_copy_add(s->db, i, s->v, n);
+	else
+		rc = pend_add(s, i, n);
+	/* retention counts back from the newest tick or quote stored */
+	if (i <= 1) {
+		int ts = i == 0 ? 0 : 1;
+
+		if (s->v[ts].t == DBV_INT && s->v[ts].i > s->max_ts)
+			s->max_ts = s->v[ts].i;
+	}
+	return rc;
+}
+
+/* The rows classify() kept for the line at spool offset off: their place
+ * in s->cache, or false when they were not kept. */
+static bool
+cache_take(struct sink *s, off_t off, size_t *pos)
+{
+	while (s->hce < s->nce && s->ce[s->hce].off < off)
+		s->hce++;
+	if (s->hce < s->nce && s->ce[s->hce].off == off) {
+		*pos = s->ce[s->hce++].pos;
+		return true;
+	}
+	return false;
+}
+
+/* Drop the rows used: what is left moves to the front. */
+static void
+cache_trim(struct sink *s)
+{
+	size_t base;
+
+	if (s->hce == 0)
+		return;
+	if (s->hce == s->nce) {
+		s->nce = s->hce = 0;
+		buf_reset(&s->cache);
+		return;
+	}
+	base = s->ce[s->hce].pos;
+	memmove(s->cache.p, s->cache.p + base, s->cache.len - base);
+	s->cache.len -= base;
+	memmove(s->ce, s->ce + s->hce, (s->nce - s->hce) * sizeof *s->ce);
+	s->nce -= s->hce;
+	s->hce = 0;
+	for (size_t k = 0; k < s->nce; k++)
+		s->ce[k].pos -= base;
+}
+
+/* Queue the rows of one spooled line (NUL-terminated at len) at spool
+ * offset off (-1: do not look in the cache). */
+static int
+add_line(struct sink *s, const char *line, size_t len, off_t off, char *why, size_t cap)
 {
 	char type[32];
-	int n, rc = DB_OK;
+	int n, i, rc = DB_OK;
+	size_t pos;
 
-	if (json_parse(&s->j, line, len) < 0 || !type_of(&s->j, type, sizeof type)) {
-		snprintf(why, cap, "spooled line no longer parses");
-		return DB_PERMANENT;
-	}
-	for (int i = 0; i < NTABLES && rc == DB_OK; i++)
-		if (!strcmp(tables[i].type, type)) {
-			if (values(s, &tables[i], line, len, &n, why, cap) < 0)
-				return DB_PERMANENT;
-			rc = tables[i].latest ? db_add(s->db, i, s->v, n) : pend_add(s, i, n);
-			/* retention counts back from the newest tick or quote stored */
-			if (i <= 1) {
-				int ts = i == 0 ? 0 : 1;
-
-				if (s->v[ts].t == DBV_INT && s->v[ts].i > s->max_ts)
-					s->max_ts = s->v[ts].i;
-			}
+	if (off >= 0 && cache_take(s, off, &pos)) {
+		while (rc == DB_OK && (i = ser_next(&s->cache, &pos, s->v, &n)) >= 0)
+			rc = put_row(s, i, n);
+	} else {
+		if (json_parse(&s->j, line, len) < 0 || !type_of(&s->j, type, sizeof type)) {
+			snprintf(why, cap, "spooled line no longer parses");
+			return DB_PERMANENT;
 		}
+		for (i = 0; i < NTABLES && rc == DB_OK; i++)
+			if (!strcmp(tables[i].type, type)) {
+				if (values(s, &tables[i], line, len, &n, why, cap) < 0)
+					return DB_PERMANENT;
+				rc = put_row(s, i, n);
+			}
+	}
 	if (rc != DB_OK)
 		snprintf(why, cap, "%s", db_error(s->db));
 	return rc;
@@ -927,7 +1080,7 @@ store_one(struct sink *s, char *line, size_t len)
 	pend_reset(s);
 	if ((rc = db_begin(s->db)) != DB_OK)
 		return rc;
-	rc = add_line(s, line, len, why, sizeof why);
+	rc = add_line(s, line, len, -1, why, sizeof why);
 	if (rc == DB_OK && (rc = pend_flush(s)) != DB_OK)
 		snprintf(why, sizeof why, "%s", db_error(s->db));
 	{
@@ -988,13 +1141,19 @@ flush(struct sink *s)
 	if (!nlines)
 		die(1, "%s: a line longer than 4 MiB at offset %lld", s->spool_path, (long long)s->done);
 
+	/* PostgreSQL: the rows of the tables kept "first" go by COPY, unless
+	 * a COPY found a key already stored not long ago (a replay) */
+	s->copying = !strcmp(db_dialect(s->db), "pg") && s->nocopy == 0;
+	if (s->nocopy > 0)
+		s->nocopy--;
+again:
 	pend_reset(s);
 	rc = db_begin(s->db);
 	for (char *p = s->rb.p, *end = s->rb.p + used; rc == DB_OK && p < end;) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 
 		*nl = '\0';
-		rc = add_line(s, p, (size_t)(nl - p), why, sizeof why);
+		rc = add_line(s, p, (size_t)(nl - p), s->done + (p - s->rb.p), why, sizeof why);
 		*nl = '\n';
 		p = nl + 1;
 	}
@@ -1004,9 +1163,21 @@ flush(struct sink *s)
 	{
 		int c = db_commit(s->db, &rows);
 
-		if (rc == DB_OK)
+		if (rc == DB_OK) {
 			rc = c;
+			if (rc != DB_OK)
+				snprintf(why, sizeof why, "%s", db_error(s->db));
+		}
 	}
+	cache_trim(s);
+	if (rc == DB_PERMANENT && s->copying && !strcmp(db_sqlstate(s->db), "23505")) {
+		/* a row already stored: the batch again with ON CONFLICT */
+		debugx("COPY: %s; the batch again with INSERT ... ON CONFLICT", why);
+		s->copying = false;
+		s->nocopy = NOCOPY_BATCHES;
+		goto again;
+	}
+	s->copying = false;
 	if (rc == DB_PERMANENT) {
 		/* one line is refused: store the batch line by line */
 		debugx("batch refused (%s); retrying its %lld lines one by one", why, (long long)nlines);
@@ -1040,6 +1211,8 @@ flush(struct sink *s)
 		s->done = s->size = 0;
 		save_offset(s);
 		s->unflushed = 0;
+		s->nce = s->hce = 0;    /* offsets start again */
+		buf_reset(&s->cache);
 	}
 }
 
@@ -1299,6 +1472,8 @@ main(int argc, char **argv)
 	buf_free(&s.rb);
 	buf_free(&s.part);
 	buf_free(&s.arena);
+	buf_free(&s.cache);
+	free(s.ce);
 	for (int i = 0; i < NTABLES; i++)
 		if (s.pend[i]) {
 			buf_free(&s.pend[i]->data);
