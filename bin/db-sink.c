@@ -245,6 +245,10 @@ struct sink {
 	struct cent *ce;
 	size_t nce, hce, cce;           /* entries, the first not yet used, room */
 	bool copying;                   /* PostgreSQL: !latest rows go by COPY */
+	size_t fl_used;                 /* the batch sent: its bytes (0: none) */
+	int64_t fl_lines;               /* ... and lines */
+	int fl_rc;                      /* ... and send_batch's result */
+	char why[600];                  /* ... and why it failed */
 	int nocopy;                     /* batches left without COPY */
 
 	/* retention */
@@ -1104,16 +1108,125 @@ store_one(struct sink *s, char *line, size_t len)
 	return rc;
 }
 
-/* Store up to s->batch spooled lines in one transaction. */
+/* Queue the batch's lines, s->rb[0..used), and start the commit. */
+static int
+send_batch(struct sink *s, size_t used)
+{
+	int rc;
+
+	pend_reset(s);
+	rc = db_begin(s->db);
+	for (char *p = s->rb.p, *end = s->rb.p + used; rc == DB_OK && p < end;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		*nl = '\0';
+		rc = add_line(s, p, (size_t)(nl - p), s->done + (p - s->rb.p), s->why, sizeof s->why);
+		*nl = '\n';
+		p = nl + 1;
+	}
+	if (rc == DB_OK && (rc = pend_flush(s)) != DB_OK)
+		snprintf(s->why, sizeof s->why, "%s", db_error(s->db));
+	pend_reset(s);
+	cache_trim(s);
+	{
+		int c = db_commit_start(s->db);
+
+		if (rc == DB_OK && c != DB_OK) {
+			rc = c;
+			snprintf(s->why, sizeof s->why, "%s", db_error(s->db));
+		}
+	}
+	return rc;
+}
+
+/* The batch's result: move the offset on, or find the line refused, or
+ * keep the batch in the spool for when the database is back. */
+static void
+flush_end(struct sink *s, int rc, int64_t rows)
+{
+	size_t used = s->fl_used;
+
+	if (rc != DB_OK && !*s->why)
+		snprintf(s->why, sizeof s->why, "%s", db_error(s->db));
+	if (rc == DB_PERMANENT && s->copying && !strcmp(db_sqlstate(s->db), "23505")) {
+		/* a row already stored: the batch again with ON CONFLICT */
+		debugx("COPY: %s; the batch again with INSERT ... ON CONFLICT", s->why);
+		s->copying = false;
+		s->nocopy = NOCOPY_BATCHES;
+		s->why[0] = '\0';
+		rc = send_batch(s, used);
+		{
+			int c = db_commit_finish(s->db, &rows);
+
+			if (rc == DB_OK)
+				rc = c;
+		}
+	}
+	s->copying = false;
+	if (rc == DB_PERMANENT) {
+		/* one line is refused: store the batch line by line */
+		debugx("batch refused (%s); retrying its %lld lines one by one", s->why, (long long)s->fl_lines);
+		for (char *p = s->rb.p, *end = s->rb.p + used; p < end;) {
+			char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			*nl = '\0';
+			rc = store_one(s, p, (size_t)(nl - p));
+			if (rc != DB_OK) {
+				db_down(s, "write");
+				return;         /* the offset stays: these lines come again */
+			}
+			s->done += (nl + 1 - p);
+			p = nl + 1;
+		}
+		save_offset(s);
+	} else if (rc == DB_TRANSIENT) {
+		db_down(s, "write");
+		return;
+	} else {
+		s->stored += (unsigned long)s->fl_lines;
+		s->rows += rows;
+		s->done += (off_t)used;
+		save_offset(s);
+	}
+	if (s->done >= s->size) {
+		/* all stored: start the spool again from nothing */
+		if (ftruncate(s->sfd, 0) < 0)
+			die(1, "%s: truncate: %s", s->spool_path, strerror(errno));
+		s->done = s->size = 0;
+		save_offset(s);
+		s->unflushed = 0;
+		s->nce = s->hce = 0;    /* offsets start again */
+		buf_reset(&s->cache);
+	}
+}
+
+/* Wait for the batch sent, if any, and take its result. */
+static void
+flush_wait(struct sink *s)
+{
+	int64_t rows = 0;
+	int rc;
+
+	if (!s->fl_used)
+		return;
+	rc = db_commit_finish(s->db, &rows);
+	flush_end(s, s->fl_rc != DB_OK ? s->fl_rc : rc, rows);
+	s->fl_used = 0;
+}
+
+/* Store up to s->batch spooled lines in one transaction.  On PostgreSQL
+ * with COPY the commit is not waited for here: input is read meanwhile,
+ * and flush_wait takes the result before anything else uses the database
+ * (the offset moves on only then). */
 static void
 flush(struct sink *s)
 {
 	size_t want = 4u << 20, got = 0, used = 0;
-	int64_t nlines = 0, rows;
-	char why[600];
+	int64_t nlines = 0;
 	int rc;
 
-	if (s->done >= s->size)
+	flush_wait(s);
+	if (!s->db || s->done >= s->size)
 		return;
 	if ((off_t)want > s->size - s->done)
 		want = (size_t)(s->size - s->done);
@@ -1146,74 +1259,24 @@ flush(struct sink *s)
 	s->copying = !strcmp(db_dialect(s->db), "pg") && s->nocopy == 0;
 	if (s->nocopy > 0)
 		s->nocopy--;
-again:
-	pend_reset(s);
-	rc = db_begin(s->db);
-	for (char *p = s->rb.p, *end = s->rb.p + used; rc == DB_OK && p < end;) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
+	s->why[0] = '\0';
+	s->fl_used = used;
+	s->fl_lines = nlines;
+	rc = s->fl_rc = send_batch(s, used);
+	if (rc == DB_OK && s->copying) {
+		/* sent: the lines left in what was read wait for more, as fresh
+		 * input does (a backlog larger than that still drains at once) */
+		if ((off_t)got == s->size - s->done && got > used) {
+			int64_t left = 0;
 
-		*nl = '\0';
-		rc = add_line(s, p, (size_t)(nl - p), s->done + (p - s->rb.p), why, sizeof why);
-		*nl = '\n';
-		p = nl + 1;
-	}
-	if (rc == DB_OK)
-		rc = pend_flush(s);
-	pend_reset(s);
-	{
-		int c = db_commit(s->db, &rows);
-
-		if (rc == DB_OK) {
-			rc = c;
-			if (rc != DB_OK)
-				snprintf(why, sizeof why, "%s", db_error(s->db));
+			for (char *p = s->rb.p + used, *end = s->rb.p + got; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+				left++;
+			s->unflushed = left;
+			s->first_unflushed = rt_mono_ms();
 		}
-	}
-	cache_trim(s);
-	if (rc == DB_PERMANENT && s->copying && !strcmp(db_sqlstate(s->db), "23505")) {
-		/* a row already stored: the batch again with ON CONFLICT */
-		debugx("COPY: %s; the batch again with INSERT ... ON CONFLICT", why);
-		s->copying = false;
-		s->nocopy = NOCOPY_BATCHES;
-		goto again;
-	}
-	s->copying = false;
-	if (rc == DB_PERMANENT) {
-		/* one line is refused: store the batch line by line */
-		debugx("batch refused (%s); retrying its %lld lines one by one", why, (long long)nlines);
-		rows = 0;
-		for (char *p = s->rb.p, *end = s->rb.p + used; p < end;) {
-			char *nl = memchr(p, '\n', (size_t)(end - p));
-
-			*nl = '\0';
-			rc = store_one(s, p, (size_t)(nl - p));
-			if (rc != DB_OK) {
-				db_down(s, "write");
-				return;         /* the offset stays: these lines come again */
-			}
-			s->done += (nl + 1 - p);
-			p = nl + 1;
-		}
-		save_offset(s);
-	} else if (rc == DB_TRANSIENT) {
-		db_down(s, "write");
 		return;
-	} else {
-		s->stored += (unsigned long)nlines;
-		s->rows += rows;
-		s->done += (off_t)used;
-		save_offset(s);
 	}
-	if (s->done >= s->size) {
-		/* all stored: start the spool again from nothing */
-		if (ftruncate(s->sfd, 0) < 0)
-			die(1, "%s: truncate: %s", s->spool_path, strerror(errno));
-		s->done = s->size = 0;
-		save_offset(s);
-		s->unflushed = 0;
-		s->nce = s->hce = 0;    /* offsets start again */
-		buf_reset(&s->cache);
-	}
+	flush_wait(s);
 }
 
 /* One slice of retention: at most an hour of one table per call, so ingest
@@ -1389,10 +1452,14 @@ main(int argc, char **argv)
 
 	while (!stop) {
 		int64_t now = rt_mono_ms(), timeout;
-		bool pending = s.done < s.size, busy = false;
+		bool pending, busy = false;
 		struct pollfd pf = { .fd = 0, .events = POLLIN };
 
-		if (s.eof && !pending)
+		if (s.fl_used && (s.eof || db_poll(s.db) != DB_OK))
+			flush_wait(&s);
+		/* lines not yet sent to the database */
+		pending = s.done + (off_t)s.fl_used < s.size;
+		if (s.eof && !pending && !s.fl_used)
 			break;
 		/* a backlog (lines spooled before, during an outage, or what a batch
 		 * cut at s.batch left) drains at once; fresh lines wait for the batch
@@ -1400,18 +1467,18 @@ main(int argc, char **argv)
 		if (pending && (s.eof || s.unflushed == 0 || s.unflushed >= s.batch ||
 		    now - s.first_unflushed >= s.flush_ms)) {
 			spool_sync(&s);
+			s.unflushed = 0;        /* durable now; what is left is backlog */
 			if (s.db) {
-				flush(&s);
+				flush(&s);      /* may count lines left as waiting again */
 				busy = true;
 			}
-			s.unflushed = 0;        /* durable now; what is left is backlog */
 		}
 		if (!s.db && now >= s.next_try) {
 			if (db_up(&s, true) != DB_OK)
 				db_down(&s, "connect");
 			else
 				busy = true;
-		} else if (s.db && !pending && now >= s.next_retain) {
+		} else if (s.db && !pending && !s.fl_used && now >= s.next_retain) {
 			if (retain(&s))
 				busy = true;
 			else
@@ -1419,9 +1486,9 @@ main(int argc, char **argv)
 		}
 
 		/* then input, without waiting when there is more to do */
-		pending = s.done < s.size;
+		pending = s.done + (off_t)s.fl_used < s.size;
 		now = rt_mono_ms();
-		if (busy || (s.db && pending && (s.unflushed == 0 || s.eof)))
+		if (busy || s.fl_used || (s.db && pending && (s.unflushed == 0 || s.eof)))
 			timeout = 0;
 		else {
 			timeout = 60000;
@@ -1446,7 +1513,11 @@ main(int argc, char **argv)
 		}
 		if (pf.revents)
 			intake(&s);
+		else if (s.fl_used)
+			flush_wait(&s); /* nothing to read meanwhile */
 	}
+	if (s.fl_used)
+		flush_wait(&s);
 	if (stop && s.db) {
 		/* asked to stop: store what is spooled if that is quick */
 		int64_t until = rt_mono_ms() + 2000;

@@ -1,6 +1,7 @@
 /* db.c: SQLite and PostgreSQL behind one small interface.  See db.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,9 @@ struct db {
 	int copy_n[DB_MAX_STMT];
 	struct buf cbuf[DB_MAX_STMT];   /* ... and the batch's rows, COPY text */
 	int ncopy;                      /* rows in cbuf[] */
+	int sent;                       /* db_commit_start sent the last COPY and COMMIT */
+	int crc;                        /* db_commit_start's result */
+	int finishing;                  /* db_commit_start called, not yet db_commit_finish */
 	char sqlstate[6];
 	char err[512];
 };
@@ -446,14 +450,7 @@ db_begin(struct db *d)
 		for (int i = 0; i < DB_MAX_STMT; i++)
 			buf_reset(&d->cbuf[i]);
 		d->ncopy = 0;
-		/* an explicit transaction: COPY, which a pipeline cannot carry,
-		 * may follow the pipeline before the COMMIT */
-		if (!PQenterPipelineMode(d->conn) || !PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0)) {
-			d->failed = pg_fail(d, NULL, "pipeline");
-			return d->failed;
-		}
-		d->queued++;
-		return DB_OK;
+		return DB_OK;   /* BEGIN goes with the first statement or COPY */
 	} else {
 		int e = sqlite3_exec(d->lite, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 
@@ -491,6 +488,14 @@ static int
 add_pg(struct db *d, int id, const struct db_val *v, int n)
 {
 	char name[16];
+
+	/* an explicit transaction: COPY, which a pipeline cannot carry, may
+	 * follow the pipeline before the COMMIT */
+	if (PQpipelineStatus(d->conn) == PQ_PIPELINE_OFF) {
+		if (!PQenterPipelineMode(d->conn) || !PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+			return pg_fail(d, NULL, "pipeline");
+		d->queued++;
+	}
 
 	pg_params(d, v, n);
 	snprintf(name, sizeof name, "s%d", id);
@@ -630,54 +635,153 @@ pg_copy(struct db *d, int id)
 	return rc;
 }
 
+/* The last COPY and the COMMIT in one query, not waited for: the COPY's
+ * rows are sent from libpq's buffer in nonblocking mode (db_poll), the
+ * results read by pg_finish. */
 static int
-pg_commit(struct db *d)
+pg_copy_commit_send(struct db *d, int id, int begin)
 {
-	int rc = d->failed, s;
+	struct buf q = { 0 };
+	PGresult *r;
+	int rc = DB_OK;
 
-	if (PQpipelineStatus(d->conn) == PQ_PIPELINE_OFF)
-		return rc == DB_OK ? DB_TRANSIENT : rc;
-	if (rc == DB_OK && !d->ncopy) {
-		if (PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
-			d->queued++;
-		else
-			rc = pg_fail(d, NULL, "send");
+	buf_printf(&q, "%sCOPY %s FROM STDIN; COMMIT", begin ? "BEGIN; " : "", d->copy_target[id]);
+	if (!PQsendQuery(d->conn, q.p)) {
+		buf_free(&q);
+		return pg_fail(d, NULL, "copy");
 	}
-	s = pg_sync(d);
-	if (rc == DB_OK)
-		rc = s;
-	for (int i = 0; i < DB_MAX_STMT && rc == DB_OK && d->ncopy; i++)
-		if (d->cbuf[i].len)
-			rc = pg_copy(d, i);
-	if (rc == DB_OK && d->ncopy) {
-		PGresult *r = PQexec(d->conn, "COMMIT");
+	buf_free(&q);
+	r = PQgetResult(d->conn);
+	if (begin && PQresultStatus(r) == PGRES_COMMAND_OK) {
+		PQclear(r);
+		r = PQgetResult(d->conn);
+	}
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		rc = pg_fail(d, r, "copy");
+		PQclear(r);
+		while ((r = PQgetResult(d->conn)))
+			PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	d->sent = 1;
+	if (PQsetnonblocking(d->conn, 1) < 0 || PQputCopyData(d->conn, d->cbuf[id].p, (int)d->cbuf[id].len) != 1 ||
+	    PQputCopyEnd(d->conn, NULL) != 1 || PQflush(d->conn) < 0)
+		return pg_fail(d, NULL, "copy");
+	return DB_OK;
+}
+
+static void
+pg_rollback(struct db *d)
+{
+	char why[sizeof d->err], st[sizeof d->sqlstate];
+
+	if (PQstatus(d->conn) != CONNECTION_OK || PQtransactionStatus(d->conn) == PQTRANS_IDLE)
+		return;
+	memcpy(why, d->err, sizeof why);
+	memcpy(st, d->sqlstate, sizeof st);
+	PQclear(PQexec(d->conn, "ROLLBACK"));
+	memcpy(d->err, why, sizeof why);
+	memcpy(d->sqlstate, st, sizeof st);
+}
+
+/* Everything but the wait for the last COPY and the COMMIT. */
+static int
+pg_commit_start(struct db *d)
+{
+	int rc = d->failed, begun = 0, last = -1, ncopy = 0;
+
+	if (PQstatus(d->conn) != CONNECTION_OK)
+		return rc == DB_OK ? pg_fail(d, NULL, "commit") : rc;
+	if (PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF) {
+		int s;
+
+		if (rc == DB_OK && !d->ncopy) {
+			if (PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+				d->queued++;
+			else
+				rc = pg_fail(d, NULL, "send");
+		}
+		s = pg_sync(d);
+		if (rc == DB_OK)
+			rc = s;
+		begun = 1;
+	} else if (rc == DB_OK && !d->ncopy)
+		return DB_OK;   /* nothing queued */
+	for (int i = 0; i < DB_MAX_STMT && d->ncopy; i++)
+		if (d->cbuf[i].len) {
+			last = i;
+			ncopy++;
+		}
+	if (rc == DB_OK && !begun && ncopy > 1) {
+		PGresult *r = PQexec(d->conn, "BEGIN");
 
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			rc = pg_fail(d, r, "commit");
+			rc = pg_fail(d, r, "begin");
 		PQclear(r);
+		begun = 1;
 	}
-	if (rc != DB_OK && PQstatus(d->conn) == CONNECTION_OK && PQtransactionStatus(d->conn) != PQTRANS_IDLE) {
-		char why[sizeof d->err], st[sizeof d->sqlstate];
+	for (int i = 0; i < last && rc == DB_OK; i++)
+		if (d->cbuf[i].len)
+			rc = pg_copy(d, i);
+	if (rc == DB_OK && last >= 0)
+		rc = pg_copy_commit_send(d, last, !begun);
+	return rc;
+}
 
-		memcpy(why, d->err, sizeof why);
-		memcpy(st, d->sqlstate, sizeof st);
-		PQclear(PQexec(d->conn, "ROLLBACK"));
-		memcpy(d->err, why, sizeof why);
-		memcpy(d->sqlstate, st, sizeof st);
+/* Wait for what pg_commit_start sent. */
+static int
+pg_finish(struct db *d, int rc)
+{
+	PGresult *r;
+
+	if (d->sent) {
+		d->sent = 0;
+		/* the rest of the COPY data out of libpq's buffer, then blocking again */
+		for (;;) {
+			int f = PQflush(d->conn);
+			struct pollfd pf = { .fd = PQsocket(d->conn), .events = POLLOUT | POLLIN };
+
+			if (f <= 0) {
+				if (f < 0 && rc == DB_OK)
+					rc = pg_fail(d, NULL, "copy");
+				break;
+			}
+			/* the server may be sending an error while we write */
+			if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+				break;
+			if ((pf.revents & POLLIN) && !PQconsumeInput(d->conn))
+				break;
+		}
+		(void)PQsetnonblocking(d->conn, 0);
+		while ((r = PQgetResult(d->conn))) {
+			if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+				if (!strncmp(PQcmdStatus(r), "COPY", 4))
+					d->rows += strtoll(PQcmdTuples(r), NULL, 10);
+			} else if (rc == DB_OK)
+				rc = pg_fail(d, r, "copy");
+			PQclear(r);
+		}
+		/* COMMIT of a transaction that failed answers ROLLBACK */
+		if (rc == DB_OK && PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+			rc = pg_fail(d, NULL, "commit");
 	}
+	if (rc != DB_OK)
+		pg_rollback(d);
 	return rc;
 }
 
 int
-db_commit(struct db *d, int64_t *rows)
+db_commit_start(struct db *d)
 {
 	int rc = d->failed;
 
 	if (!d->inbatch)
-		die_internal("db_commit: no batch");
+		die_internal("db_commit_start: no batch");
 	d->inbatch = 0;
+	d->sent = 0;
 	if (d->pg)
-		rc = pg_commit(d);
+		rc = pg_commit_start(d);
 	else if (rc == DB_OK) {
 		int e = sqlite3_exec(d->lite, "COMMIT", NULL, NULL, NULL);
 
@@ -687,9 +791,39 @@ db_commit(struct db *d, int64_t *rows)
 		}
 	} else if (!sqlite3_get_autocommit(d->lite))
 		sqlite3_exec(d->lite, "ROLLBACK", NULL, NULL, NULL);
+	d->crc = rc;
+	d->finishing = 1;
+	return rc;
+}
+
+int
+db_poll(struct db *d)
+{
+	if (d->pg && d->sent && PQflush(d->conn) < 0)
+		return DB_TRANSIENT;
+	return DB_OK;
+}
+
+int
+db_commit_finish(struct db *d, int64_t *rows)
+{
+	int rc = d->crc;
+
+	if (!d->finishing)
+		die_internal("db_commit_finish: nothing started");
+	d->finishing = 0;
+	if (d->pg)
+		rc = pg_finish(d, rc);
 	if (rows)
 		*rows = rc == DB_OK ? d->rows : 0;
 	return rc;
+}
+
+int
+db_commit(struct db *d, int64_t *rows)
+{
+	db_commit_start(d);
+	return db_commit_finish(d, rows);
 }
 
 int

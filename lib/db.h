@@ -79,6 +79,16 @@ int db_begin(struct db *d);
 int db_add(struct db *d, int id, const struct db_val *v, int n);
 /* Returns DB_OK once the batch is durable; *rows gets rows changed. */
 int db_commit(struct db *d, int64_t *rows);
+/* db_commit in two halves, so the caller can work while PostgreSQL stores
+ * the batch's last COPY: db_commit_start sends it and the COMMIT (a
+ * nonzero return is the batch's result already; db_commit_finish must still
+ * be called), db_poll pushes more of the COPY data when the socket takes
+ * it (call it now and then; never blocks), db_commit_finish waits for the
+ * result.  Nothing else may use d in between.  On SQLite db_commit_start
+ * does it all. */
+int db_commit_start(struct db *d);
+int db_poll(struct db *d);
+int db_commit_finish(struct db *d, int64_t *rows);
 
 /* PostgreSQL only: COPY targets.  db_prepare_copy names target id (its own
  * ids, 0..DB_MAX_STMT-1) as "table (col, ...)" with n columns; db_copy_add
