@@ -1524,6 +1524,7 @@ main(int argc, char **argv)
 
 		while (s.db && s.done < s.size && rt_mono_ms() < until)
 			flush(&s);
+		flush_wait(&s);
 	} else if (s.db && s.keep_days > 0) {
 		/* end of input: finish the retention pass, nothing waits for us */
 		s.retain_table = 0;
