@@ -15,6 +15,7 @@ set -eu
 n=${1:-1000000}
 sw=${2:-$((n / 4))}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck disable=SC1091 # sourced by path
 . "$here/lib.sh"
 bin=${RECIO_BIN:-$here/../build/bin}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")

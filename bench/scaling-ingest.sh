@@ -12,6 +12,7 @@
 set -eu
 base=${1:-20000}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck disable=SC1091 # sourced by path
 . "$here/lib.sh"
 bin=${RECIO_BIN:-$here/../build/bin}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")
