@@ -5,7 +5,9 @@
 # the same rows as CSV (psql \copy, sqlite3 .import), in the same run; then
 # db-sink's batch size (-n 200, 2000, 10000) over SWEEP lines (default
 # LINES/4).  Every load goes into a fresh database and is checked (row count
-# and sum of price_cc).  Prints a table and one NDJSON line.
+# and sum of price_cc).  Prints a table and one NDJSON line, and records
+# db-sink next to each loader through bench/lib.sh (to $BENCH_OUT; the
+# issue's target: at least 0.7x the loader's rows/s).
 #
 # PostgreSQL: a throwaway server (t/pg) unless RECIO_TEST_PG names one
 # ("host=DIR user=postgres"); its databases are created and dropped here.
@@ -13,6 +15,8 @@ set -eu
 n=${1:-1000000}
 sw=${2:-$((n / 4))}
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck disable=SC1091 # sourced by path
+. "$here/lib.sh"
 bin=${RECIO_BIN:-$here/../build/bin}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")
 pgdir='' pg=${RECIO_TEST_PG:-} dbs=''
@@ -123,3 +127,5 @@ echo "(cpu s: db-sink's own user+sys; x loader: the store's bulk loader rows/s o
 sweep() { awk -v st="$1" -v n="$sw" '$1 == st { printf "%s\"%s\":%d", k++ ? "," : "", $2, n / $3 }' "$dir/sweep"; }
 printf '{"bench":"ingest","lines":%s,"sweep_lines":%s,"pg_copy_rps":%s,"pg_sink_rps":%s,"sqlite_import_rps":%s,"sqlite_sink_rps":%s,"pg_sweep_rps":{%s},"sqlite_sweep_rps":{%s}}\n' \
 	"$n" "$sw" "$copy_r" "$(rate "$n" "$pg_s")" "$imp_r" "$(rate "$n" "$lite_s")" "$(sweep PostgreSQL)" "$(sweep SQLite)"
+record ingest "db-sink -> PostgreSQL" "$(rate "$n" "$pg_s")" rows/s 'psql \copy' "$copy_r" ">= 0.7x"
+record ingest "db-sink -> SQLite" "$(rate "$n" "$lite_s")" rows/s 'sqlite3 .import' "$imp_r" ">= 0.7x"

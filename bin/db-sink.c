@@ -192,6 +192,21 @@ struct pend {
 	int rows, ncols;
 };
 
+/* The rows of the lines spooled in this run, as classify() made them, so a
+ * batch need not parse its lines again: per line its spool offset and where
+ * its rows start in a byte string of (table, values) records.  Lines spooled
+ * before this run, or past CACHE_MAX bytes of rows waiting (a long outage),
+ * are parsed again when their batch is written. */
+#define CACHE_MAX (16u << 20)
+struct cent {
+	off_t off;
+	size_t pos;
+};
+
+/* Batches after a COPY found a key already stored (a replay) go through
+ * INSERT ... ON CONFLICT for a while. */
+#define NOCOPY_BATCHES 16
+
 /* known types that are not stored: derived data, recomputed from ticks */
 static const char *const not_stored[] = { "strike", "report", NULL };
 
@@ -226,6 +241,15 @@ struct sink {
 	struct db_val v[MAXCOLS];
 	size_t off[MAXCOLS];
 	struct pend *pend[16];          /* per table, for !latest tables */
+	struct buf cache;               /* rows of spooled lines, see struct cent */
+	struct cent *ce;
+	size_t nce, hce, cce;           /* entries, the first not yet used, room */
+	bool copying;                   /* PostgreSQL: !latest rows go by COPY */
+	size_t fl_used;                 /* the batch sent: its bytes (0: none) */
+	int64_t fl_lines;               /* ... and lines */
+	int fl_rc;                      /* ... and send_batch's result */
+	char why[600];                  /* ... and why it failed */
+	int nocopy;                     /* batches left without COPY */
 
 	/* retention */
 	int64_t max_ts, next_retain;
@@ -401,9 +425,60 @@ bad:
 
 enum verdict { V_STORE, V_MALFORMED, V_UNKNOWN, V_SKIP };
 
-/* Check one line (NUL-terminated at len) and parse it into s->j. */
+/* Append table i's row (v[0..n)) to ser: table, count, then each value's
+ * type and its integer or its bytes (length, bytes, NUL). */
+static void
+ser_row(struct buf *ser, int i, const struct db_val *v, int n)
+{
+	buf_putc(ser, (char)i);
+	buf_putc(ser, (char)n);
+	for (int k = 0; k < n; k++) {
+		buf_putc(ser, (char)v[k].t);
+		if (v[k].t == DBV_INT)
+			buf_add(ser, &v[k].i, sizeof v[k].i);
+		else if (v[k].t != DBV_NULL) {
+			uint32_t l = (uint32_t)v[k].n;
+
+			buf_add(ser, &l, sizeof l);
+			buf_add(ser, v[k].s, v[k].n);
+			buf_putc(ser, '\0');
+		}
+	}
+}
+
+/* The next row at *pos of ser into v; its table, or -1 at the end. */
+static int
+ser_next(const struct buf *ser, size_t *pos, struct db_val *v, int *n)
+{
+	const char *p = ser->p + *pos;
+	int i = (unsigned char)*p++;
+
+	if (i == 0xff)
+		return -1;
+	*n = (unsigned char)*p++;
+	for (int k = 0; k < *n; k++) {
+		v[k].t = (enum db_vtype)*p++;
+		if (v[k].t == DBV_INT) {
+			memcpy(&v[k].i, p, sizeof v[k].i);
+			p += sizeof v[k].i;
+		} else if (v[k].t != DBV_NULL) {
+			uint32_t l;
+
+			memcpy(&l, p, sizeof l);
+			p += sizeof l;
+			v[k].s = p;
+			v[k].n = l;
+			p += l + 1;
+		}
+	}
+	*pos = (size_t)(p - ser->p);
+	return i;
+}
+
+/* Check one line (NUL-terminated at len) and parse it into s->j; with ser,
+ * append its rows there (ser_row), ended by 0xff. */
 static enum verdict
-classify(struct sink *s, const char *line, size_t len, char *why, size_t cap)
+classify(struct sink *s, const char *line, size_t len, char *why, size_t cap, struct buf *ser)
 {
 	char type[32];
 	bool known = false;
@@ -437,11 +512,15 @@ classify(struct sink *s, const char *line, size_t len, char *why, size_t cap)
 			known = true;
 			if (values(s, &tables[i], line, len, &n, why, cap) < 0)
 				return V_MALFORMED;
+			if (ser)
+				ser_row(ser, i, s->v, n);
 		}
 	if (!known) {
 		snprintf(why, cap, "unknown type \"%s\"", type);
 		return V_UNKNOWN;
 	}
+	if (ser)
+		buf_putc(ser, (char)0xff);
 	return V_STORE;
 }
 
@@ -563,6 +642,8 @@ take_line(struct sink *s, char *line, size_t len)
 {
 	char why[256];
 	enum verdict v;
+	size_t pos = s->cache.len;
+	bool cache = s->cache.len < CACHE_MAX;
 
 	s->lineno++;
 	if (len && line[len - 1] == '\r')
@@ -571,9 +652,16 @@ take_line(struct sink *s, char *line, size_t len)
 		return;
 	line[len] = '\0';
 	s->lines++;
-	v = classify(s, line, len, why, sizeof why);
+	v = classify(s, line, len, why, sizeof why, cache ? &s->cache : NULL);
+	if (cache && v != V_STORE)
+		s->cache.len = pos;
 	switch (v) {
 	case V_STORE:
+		if (cache) {
+			if (s->nce == s->cce)
+				s->ce = xrealloc(s->ce, (s->cce = s->cce ? 2 * s->cce : 4096) * sizeof *s->ce);
+			s->ce[s->nce++] = (struct cent){ s->size + (off_t)s->out.len, pos };
+		}
 		buf_add(&s->out, line, len);
 		buf_putc(&s->out, '\n');
 		if (!s->unflushed++)
@@ -785,6 +873,16 @@ db_up(struct sink *s, bool quiet)
 		buf_reset(&b);
 		build_sql(&tables[i], 1, &b);
 		rc = db_prepare(s->db, i, b.p);
+		if (rc == DB_OK && !tables[i].latest && !strcmp(db_dialect(s->db), "pg")) {
+			int n = 0;
+
+			buf_reset(&b);
+			buf_printf(&b, "%s (", tables[i].name);
+			for (const struct col *c = tables[i].cols; c->name; c++)
+				buf_printf(&b, "%s%s", n++ ? ", " : "", c->name);
+			buf_putc(&b, ')');
+			rc = db_prepare_copy(s->db, i, b.p, n);
+		}
 		if (rc == DB_OK && !tables[i].latest) {
 			buf_reset(&b);
 			build_sql(&tables[i], MULTI, &b);
@@ -886,30 +984,89 @@ pend_flush(struct sink *s)
 	return rc;
 }
 
-/* Queue the rows of one spooled line (NUL-terminated at len). */
+/* Queue table i's row s->v[0..n). */
 static int
-add_line(struct sink *s, const char *line, size_t len, char *why, size_t cap)
+put_row(struct sink *s, int i, int n)
+{
+	int rc;
+
+	if (tables[i].latest)
+		rc = db_add(s->db, i, s->v, n);
+	else if (s->copying)
+		rc = db_copy_add(s->db, i, s->v, n);
+	else
+		rc = pend_add(s, i, n);
+	/* retention counts back from the newest tick or quote stored */
+	if (i <= 1) {
+		int ts = i == 0 ? 0 : 1;
+
+		if (s->v[ts].t == DBV_INT && s->v[ts].i > s->max_ts)
+			s->max_ts = s->v[ts].i;
+	}
+	return rc;
+}
+
+/* The rows classify() kept for the line at spool offset off: their place
+ * in s->cache, or false when they were not kept. */
+static bool
+cache_take(struct sink *s, off_t off, size_t *pos)
+{
+	while (s->hce < s->nce && s->ce[s->hce].off < off)
+		s->hce++;
+	if (s->hce < s->nce && s->ce[s->hce].off == off) {
+		*pos = s->ce[s->hce++].pos;
+		return true;
+	}
+	return false;
+}
+
+/* Drop the rows used: what is left moves to the front. */
+static void
+cache_trim(struct sink *s)
+{
+	size_t base;
+
+	if (s->hce == 0)
+		return;
+	if (s->hce == s->nce) {
+		s->nce = s->hce = 0;
+		buf_reset(&s->cache);
+		return;
+	}
+	base = s->ce[s->hce].pos;
+	memmove(s->cache.p, s->cache.p + base, s->cache.len - base);
+	s->cache.len -= base;
+	memmove(s->ce, s->ce + s->hce, (s->nce - s->hce) * sizeof *s->ce);
+	s->nce -= s->hce;
+	s->hce = 0;
+	for (size_t k = 0; k < s->nce; k++)
+		s->ce[k].pos -= base;
+}
+
+/* Queue the rows of one spooled line (NUL-terminated at len) at spool
+ * offset off (-1: do not look in the cache). */
+static int
+add_line(struct sink *s, const char *line, size_t len, off_t off, char *why, size_t cap)
 {
 	char type[32];
-	int n, rc = DB_OK;
+	int n, i, rc = DB_OK;
+	size_t pos;
 
-	if (json_parse(&s->j, line, len) < 0 || !type_of(&s->j, type, sizeof type)) {
-		snprintf(why, cap, "spooled line no longer parses");
-		return DB_PERMANENT;
-	}
-	for (int i = 0; i < NTABLES && rc == DB_OK; i++)
-		if (!strcmp(tables[i].type, type)) {
-			if (values(s, &tables[i], line, len, &n, why, cap) < 0)
-				return DB_PERMANENT;
-			rc = tables[i].latest ? db_add(s->db, i, s->v, n) : pend_add(s, i, n);
-			/* retention counts back from the newest tick or quote stored */
-			if (i <= 1) {
-				int ts = i == 0 ? 0 : 1;
-
-				if (s->v[ts].t == DBV_INT && s->v[ts].i > s->max_ts)
-					s->max_ts = s->v[ts].i;
-			}
+	if (off >= 0 && cache_take(s, off, &pos)) {
+		while (rc == DB_OK && (i = ser_next(&s->cache, &pos, s->v, &n)) >= 0)
+			rc = put_row(s, i, n);
+	} else {
+		if (json_parse(&s->j, line, len) < 0 || !type_of(&s->j, type, sizeof type)) {
+			snprintf(why, cap, "spooled line no longer parses");
+			return DB_PERMANENT;
 		}
+		for (i = 0; i < NTABLES && rc == DB_OK; i++)
+			if (!strcmp(tables[i].type, type)) {
+				if (values(s, &tables[i], line, len, &n, why, cap) < 0)
+					return DB_PERMANENT;
+				rc = put_row(s, i, n);
+			}
+	}
 	if (rc != DB_OK)
 		snprintf(why, cap, "%s", db_error(s->db));
 	return rc;
@@ -927,7 +1084,7 @@ store_one(struct sink *s, char *line, size_t len)
 	pend_reset(s);
 	if ((rc = db_begin(s->db)) != DB_OK)
 		return rc;
-	rc = add_line(s, line, len, why, sizeof why);
+	rc = add_line(s, line, len, -1, why, sizeof why);
 	if (rc == DB_OK && (rc = pend_flush(s)) != DB_OK)
 		snprintf(why, sizeof why, "%s", db_error(s->db));
 	{
@@ -951,16 +1108,125 @@ store_one(struct sink *s, char *line, size_t len)
 	return rc;
 }
 
-/* Store up to s->batch spooled lines in one transaction. */
+/* Queue the batch's lines, s->rb[0..used), and start the commit. */
+static int
+send_batch(struct sink *s, size_t used)
+{
+	int rc;
+
+	pend_reset(s);
+	rc = db_begin(s->db);
+	for (char *p = s->rb.p, *end = s->rb.p + used; rc == DB_OK && p < end;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		*nl = '\0';
+		rc = add_line(s, p, (size_t)(nl - p), s->done + (p - s->rb.p), s->why, sizeof s->why);
+		*nl = '\n';
+		p = nl + 1;
+	}
+	if (rc == DB_OK && (rc = pend_flush(s)) != DB_OK)
+		snprintf(s->why, sizeof s->why, "%s", db_error(s->db));
+	pend_reset(s);
+	cache_trim(s);
+	{
+		int c = db_commit_start(s->db);
+
+		if (rc == DB_OK && c != DB_OK) {
+			rc = c;
+			snprintf(s->why, sizeof s->why, "%s", db_error(s->db));
+		}
+	}
+	return rc;
+}
+
+/* The batch's result: move the offset on, or find the line refused, or
+ * keep the batch in the spool for when the database is back. */
+static void
+flush_end(struct sink *s, int rc, int64_t rows)
+{
+	size_t used = s->fl_used;
+
+	if (rc != DB_OK && !*s->why)
+		snprintf(s->why, sizeof s->why, "%s", db_error(s->db));
+	if (rc == DB_PERMANENT && s->copying && !strcmp(db_sqlstate(s->db), "23505")) {
+		/* a row already stored: the batch again with ON CONFLICT */
+		debugx("COPY: %s; the batch again with INSERT ... ON CONFLICT", s->why);
+		s->copying = false;
+		s->nocopy = NOCOPY_BATCHES;
+		s->why[0] = '\0';
+		rc = send_batch(s, used);
+		{
+			int c = db_commit_finish(s->db, &rows);
+
+			if (rc == DB_OK)
+				rc = c;
+		}
+	}
+	s->copying = false;
+	if (rc == DB_PERMANENT) {
+		/* one line is refused: store the batch line by line */
+		debugx("batch refused (%s); retrying its %lld lines one by one", s->why, (long long)s->fl_lines);
+		for (char *p = s->rb.p, *end = s->rb.p + used; p < end;) {
+			char *nl = memchr(p, '\n', (size_t)(end - p));
+
+			*nl = '\0';
+			rc = store_one(s, p, (size_t)(nl - p));
+			if (rc != DB_OK) {
+				db_down(s, "write");
+				return;         /* the offset stays: these lines come again */
+			}
+			s->done += (nl + 1 - p);
+			p = nl + 1;
+		}
+		save_offset(s);
+	} else if (rc == DB_TRANSIENT) {
+		db_down(s, "write");
+		return;
+	} else {
+		s->stored += (unsigned long)s->fl_lines;
+		s->rows += rows;
+		s->done += (off_t)used;
+		save_offset(s);
+	}
+	if (s->done >= s->size) {
+		/* all stored: start the spool again from nothing */
+		if (ftruncate(s->sfd, 0) < 0)
+			die(1, "%s: truncate: %s", s->spool_path, strerror(errno));
+		s->done = s->size = 0;
+		save_offset(s);
+		s->unflushed = 0;
+		s->nce = s->hce = 0;    /* offsets start again */
+		buf_reset(&s->cache);
+	}
+}
+
+/* Wait for the batch sent, if any, and take its result. */
+static void
+flush_wait(struct sink *s)
+{
+	int64_t rows = 0;
+	int rc;
+
+	if (!s->fl_used)
+		return;
+	rc = db_commit_finish(s->db, &rows);
+	flush_end(s, s->fl_rc != DB_OK ? s->fl_rc : rc, rows);
+	s->fl_used = 0;
+}
+
+/* Store up to s->batch spooled lines in one transaction.  On PostgreSQL
+ * with COPY the commit is not waited for here: input is read meanwhile,
+ * and flush_wait takes the result before anything else uses the database
+ * (the offset moves on only then). */
 static void
 flush(struct sink *s)
 {
 	size_t want = 4u << 20, got = 0, used = 0;
-	int64_t nlines = 0, rows;
-	char why[600];
+	int64_t nlines = 0;
 	int rc;
 
-	if (s->done >= s->size)
+	flush_wait(s);
+	if (!s->db || s->done >= s->size)
 		return;
 	if ((off_t)want > s->size - s->done)
 		want = (size_t)(s->size - s->done);
@@ -988,59 +1254,29 @@ flush(struct sink *s)
 	if (!nlines)
 		die(1, "%s: a line longer than 4 MiB at offset %lld", s->spool_path, (long long)s->done);
 
-	pend_reset(s);
-	rc = db_begin(s->db);
-	for (char *p = s->rb.p, *end = s->rb.p + used; rc == DB_OK && p < end;) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
+	/* PostgreSQL: the rows of the tables kept "first" go by COPY, unless
+	 * a COPY found a key already stored not long ago (a replay) */
+	s->copying = !strcmp(db_dialect(s->db), "pg") && s->nocopy == 0;
+	if (s->nocopy > 0)
+		s->nocopy--;
+	s->why[0] = '\0';
+	s->fl_used = used;
+	s->fl_lines = nlines;
+	rc = s->fl_rc = send_batch(s, used);
+	if (rc == DB_OK && s->copying) {
+		/* sent: the lines left in what was read wait for more, as fresh
+		 * input does (a backlog larger than that still drains at once) */
+		if ((off_t)got == s->size - s->done && got > used) {
+			int64_t left = 0;
 
-		*nl = '\0';
-		rc = add_line(s, p, (size_t)(nl - p), why, sizeof why);
-		*nl = '\n';
-		p = nl + 1;
-	}
-	if (rc == DB_OK)
-		rc = pend_flush(s);
-	pend_reset(s);
-	{
-		int c = db_commit(s->db, &rows);
-
-		if (rc == DB_OK)
-			rc = c;
-	}
-	if (rc == DB_PERMANENT) {
-		/* one line is refused: store the batch line by line */
-		debugx("batch refused (%s); retrying its %lld lines one by one", why, (long long)nlines);
-		rows = 0;
-		for (char *p = s->rb.p, *end = s->rb.p + used; p < end;) {
-			char *nl = memchr(p, '\n', (size_t)(end - p));
-
-			*nl = '\0';
-			rc = store_one(s, p, (size_t)(nl - p));
-			if (rc != DB_OK) {
-				db_down(s, "write");
-				return;         /* the offset stays: these lines come again */
-			}
-			s->done += (nl + 1 - p);
-			p = nl + 1;
+			for (char *p = s->rb.p + used, *end = s->rb.p + got; (p = memchr(p, '\n', (size_t)(end - p))); p++)
+				left++;
+			s->unflushed = left;
+			s->first_unflushed = rt_mono_ms();
 		}
-		save_offset(s);
-	} else if (rc == DB_TRANSIENT) {
-		db_down(s, "write");
 		return;
-	} else {
-		s->stored += (unsigned long)nlines;
-		s->rows += rows;
-		s->done += (off_t)used;
-		save_offset(s);
 	}
-	if (s->done >= s->size) {
-		/* all stored: start the spool again from nothing */
-		if (ftruncate(s->sfd, 0) < 0)
-			die(1, "%s: truncate: %s", s->spool_path, strerror(errno));
-		s->done = s->size = 0;
-		save_offset(s);
-		s->unflushed = 0;
-	}
+	flush_wait(s);
 }
 
 /* One slice of retention: at most an hour of one table per call, so ingest
@@ -1216,10 +1452,14 @@ main(int argc, char **argv)
 
 	while (!stop) {
 		int64_t now = rt_mono_ms(), timeout;
-		bool pending = s.done < s.size, busy = false;
+		bool pending, busy = false;
 		struct pollfd pf = { .fd = 0, .events = POLLIN };
 
-		if (s.eof && !pending)
+		if (s.fl_used && (s.eof || db_poll(s.db) != DB_OK))
+			flush_wait(&s);
+		/* lines not yet sent to the database */
+		pending = s.done + (off_t)s.fl_used < s.size;
+		if (s.eof && !pending && !s.fl_used)
 			break;
 		/* a backlog (lines spooled before, during an outage, or what a batch
 		 * cut at s.batch left) drains at once; fresh lines wait for the batch
@@ -1227,18 +1467,18 @@ main(int argc, char **argv)
 		if (pending && (s.eof || s.unflushed == 0 || s.unflushed >= s.batch ||
 		    now - s.first_unflushed >= s.flush_ms)) {
 			spool_sync(&s);
+			s.unflushed = 0;        /* durable now; what is left is backlog */
 			if (s.db) {
-				flush(&s);
+				flush(&s);      /* may count lines left as waiting again */
 				busy = true;
 			}
-			s.unflushed = 0;        /* durable now; what is left is backlog */
 		}
 		if (!s.db && now >= s.next_try) {
 			if (db_up(&s, true) != DB_OK)
 				db_down(&s, "connect");
 			else
 				busy = true;
-		} else if (s.db && !pending && now >= s.next_retain) {
+		} else if (s.db && !pending && !s.fl_used && now >= s.next_retain) {
 			if (retain(&s))
 				busy = true;
 			else
@@ -1246,9 +1486,9 @@ main(int argc, char **argv)
 		}
 
 		/* then input, without waiting when there is more to do */
-		pending = s.done < s.size;
+		pending = s.done + (off_t)s.fl_used < s.size;
 		now = rt_mono_ms();
-		if (busy || (s.db && pending && (s.unflushed == 0 || s.eof)))
+		if (busy || s.fl_used || (s.db && pending && (s.unflushed == 0 || s.eof)))
 			timeout = 0;
 		else {
 			timeout = 60000;
@@ -1273,13 +1513,18 @@ main(int argc, char **argv)
 		}
 		if (pf.revents)
 			intake(&s);
+		else if (s.fl_used)
+			flush_wait(&s); /* nothing to read meanwhile */
 	}
+	if (s.fl_used)
+		flush_wait(&s);
 	if (stop && s.db) {
 		/* asked to stop: store what is spooled if that is quick */
 		int64_t until = rt_mono_ms() + 2000;
 
 		while (s.db && s.done < s.size && rt_mono_ms() < until)
 			flush(&s);
+		flush_wait(&s);
 	} else if (s.db && s.keep_days > 0) {
 		/* end of input: finish the retention pass, nothing waits for us */
 		s.retain_table = 0;
@@ -1299,6 +1544,8 @@ main(int argc, char **argv)
 	buf_free(&s.rb);
 	buf_free(&s.part);
 	buf_free(&s.arena);
+	buf_free(&s.cache);
+	free(s.ce);
 	for (int i = 0; i < NTABLES; i++)
 		if (s.pend[i]) {
 			buf_free(&s.pend[i]->data);

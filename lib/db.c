@@ -1,6 +1,7 @@
 /* db.c: SQLite and PostgreSQL behind one small interface.  See db.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,14 @@ struct db {
 	const char **pv;                /* PostgreSQL: parameter texts, grown */
 	char (*num)[24];                /* ... and integers as text */
 	int pcap;
+	char *copy_target[DB_MAX_STMT]; /* PostgreSQL: "table (cols)" per COPY id */
+	int copy_n[DB_MAX_STMT];
+	struct buf cbuf[DB_MAX_STMT];   /* ... and the batch's rows, COPY text */
+	int ncopy;                      /* rows in cbuf[] */
+	int sent;                       /* db_commit_start sent the last COPY and COMMIT */
+	int crc;                        /* db_commit_start's result */
+	int finishing;                  /* db_commit_start called, not yet db_commit_finish */
+	char sqlstate[6];
 	char err[512];
 };
 
@@ -49,6 +58,12 @@ const char *
 db_error(const struct db *d)
 {
 	return d->err;
+}
+
+const char *
+db_sqlstate(const struct db *d)
+{
+	return d->sqlstate;
 }
 
 const char *
@@ -96,6 +111,7 @@ pg_fail(struct db *d, const PGresult *r, const char *what)
 
 	if (!m || !*m)
 		m = PQerrorMessage(d->conn);
+	snprintf(d->sqlstate, sizeof d->sqlstate, "%s", st ? st : "");
 	seterr(d, "%s: %s%s%s%s", what, m, st ? " (SQLSTATE " : "", st ? st : "", st ? ")" : "");
 	return pg_class(d->conn, r);
 }
@@ -201,6 +217,10 @@ db_close(struct db *d)
 		sqlite3_close(d->lite);
 	if (d->conn)
 		PQfinish(d->conn);
+	for (int i = 0; i < DB_MAX_STMT; i++) {
+		free(d->copy_target[i]);
+		buf_free(&d->cbuf[i]);
+	}
 	free(d->pv);
 	free(d->num);
 	free(d);
@@ -425,12 +445,12 @@ db_begin(struct db *d)
 	d->rows = 0;
 	d->queued = 0;
 	d->err[0] = '\0';
+	d->sqlstate[0] = '\0';
 	if (d->pg) {
-		if (!PQenterPipelineMode(d->conn)) {
-			d->failed = pg_fail(d, NULL, "pipeline");
-			return d->failed;
-		}
-		return DB_OK;
+		for (int i = 0; i < DB_MAX_STMT; i++)
+			buf_reset(&d->cbuf[i]);
+		d->ncopy = 0;
+		return DB_OK;   /* BEGIN goes with the first statement or COPY */
 	} else {
 		int e = sqlite3_exec(d->lite, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 
@@ -468,6 +488,14 @@ static int
 add_pg(struct db *d, int id, const struct db_val *v, int n)
 {
 	char name[16];
+
+	/* an explicit transaction: COPY, which a pipeline cannot carry, may
+	 * follow the pipeline before the COMMIT */
+	if (PQpipelineStatus(d->conn) == PQ_PIPELINE_OFF) {
+		if (!PQenterPipelineMode(d->conn) || !PQsendQueryParams(d->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0))
+			return pg_fail(d, NULL, "pipeline");
+		d->queued++;
+	}
 
 	pg_params(d, v, n);
 	snprintf(name, sizeof name, "s%d", id);
@@ -577,21 +605,184 @@ done:
 	return rc;
 }
 
+/* COPY the rows collected for target id. */
+static int
+pg_copy(struct db *d, int id)
+{
+	struct buf q = { 0 };
+	PGresult *r;
+	int rc = DB_OK;
+
+	buf_printf(&q, "COPY %s FROM STDIN", d->copy_target[id]);
+	r = PQexec(d->conn, q.p);
+	buf_free(&q);
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		rc = pg_fail(d, r, "copy");
+		PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	if (PQputCopyData(d->conn, d->cbuf[id].p, (int)d->cbuf[id].len) != 1 || PQputCopyEnd(d->conn, NULL) != 1)
+		rc = pg_fail(d, NULL, "copy");
+	/* the COPY's result, then NULL */
+	while ((r = PQgetResult(d->conn))) {
+		if (PQresultStatus(r) == PGRES_COMMAND_OK)
+			d->rows += strtoll(PQcmdTuples(r), NULL, 10);
+		else if (rc == DB_OK)
+			rc = pg_fail(d, r, "copy");
+		PQclear(r);
+	}
+	return rc;
+}
+
+/* The last COPY and the COMMIT in one query, not waited for: the COPY's
+ * rows are sent from libpq's buffer in nonblocking mode (db_poll), the
+ * results read by pg_finish. */
+static int
+pg_copy_commit_send(struct db *d, int id, int begin)
+{
+	struct buf q = { 0 };
+	PGresult *r;
+	int rc = DB_OK;
+
+	buf_printf(&q, "%sCOPY %s FROM STDIN; COMMIT", begin ? "BEGIN; " : "", d->copy_target[id]);
+	if (!PQsendQuery(d->conn, q.p)) {
+		buf_free(&q);
+		return pg_fail(d, NULL, "copy");
+	}
+	buf_free(&q);
+	r = PQgetResult(d->conn);
+	if (begin && PQresultStatus(r) == PGRES_COMMAND_OK) {
+		PQclear(r);
+		r = PQgetResult(d->conn);
+	}
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		rc = pg_fail(d, r, "copy");
+		PQclear(r);
+		while ((r = PQgetResult(d->conn)))
+			PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	d->sent = 1;
+	if (PQsetnonblocking(d->conn, 1) < 0 || PQputCopyData(d->conn, d->cbuf[id].p, (int)d->cbuf[id].len) != 1 ||
+	    PQputCopyEnd(d->conn, NULL) != 1 || PQflush(d->conn) < 0)
+		return pg_fail(d, NULL, "copy");
+	return DB_OK;
+}
+
+static void
+pg_rollback(struct db *d)
+{
+	char why[sizeof d->err], st[sizeof d->sqlstate];
+
+	if (PQstatus(d->conn) != CONNECTION_OK || PQtransactionStatus(d->conn) == PQTRANS_IDLE)
+		return;
+	memcpy(why, d->err, sizeof why);
+	memcpy(st, d->sqlstate, sizeof st);
+	PQclear(PQexec(d->conn, "ROLLBACK"));
+	memcpy(d->err, why, sizeof why);
+	memcpy(d->sqlstate, st, sizeof st);
+}
+
+/* Everything but the wait for the last COPY and the COMMIT. */
+static int
+pg_commit_start(struct db *d)
+{
+	int rc = d->failed, begun = 0, last = -1, ncopy = 0;
+
+	if (PQstatus(d->conn) != CONNECTION_OK)
+		return rc == DB_OK ? pg_fail(d, NULL, "commit") : rc;
+	if (PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF) {
+		int s;
+
+		if (rc == DB_OK && !d->ncopy) {
+			if (PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+				d->queued++;
+			else
+				rc = pg_fail(d, NULL, "send");
+		}
+		s = pg_sync(d);
+		if (rc == DB_OK)
+			rc = s;
+		begun = 1;
+	} else if (rc == DB_OK && !d->ncopy)
+		return DB_OK;   /* nothing queued */
+	for (int i = 0; i < DB_MAX_STMT && d->ncopy; i++)
+		if (d->cbuf[i].len) {
+			last = i;
+			ncopy++;
+		}
+	if (rc == DB_OK && !begun && ncopy > 1) {
+		PGresult *r = PQexec(d->conn, "BEGIN");
+
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = pg_fail(d, r, "begin");
+		PQclear(r);
+		begun = 1;
+	}
+	for (int i = 0; i < last && rc == DB_OK; i++)
+		if (d->cbuf[i].len)
+			rc = pg_copy(d, i);
+	if (rc == DB_OK && last >= 0)
+		rc = pg_copy_commit_send(d, last, !begun);
+	return rc;
+}
+
+/* Wait for what pg_commit_start sent. */
+static int
+pg_finish(struct db *d, int rc)
+{
+	PGresult *r;
+
+	if (d->sent) {
+		d->sent = 0;
+		/* the rest of the COPY data out of libpq's buffer, then blocking again */
+		for (;;) {
+			int f = PQflush(d->conn);
+			struct pollfd pf = { .fd = PQsocket(d->conn), .events = POLLOUT | POLLIN };
+
+			if (f <= 0) {
+				if (f < 0 && rc == DB_OK)
+					rc = pg_fail(d, NULL, "copy");
+				break;
+			}
+			/* the server may be sending an error while we write */
+			if (poll(&pf, 1, -1) < 0 && errno != EINTR)
+				break;
+			if ((pf.revents & POLLIN) && !PQconsumeInput(d->conn))
+				break;
+		}
+		(void)PQsetnonblocking(d->conn, 0);
+		while ((r = PQgetResult(d->conn))) {
+			if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+				if (!strncmp(PQcmdStatus(r), "COPY", 4))
+					d->rows += strtoll(PQcmdTuples(r), NULL, 10);
+			} else if (rc == DB_OK)
+				rc = pg_fail(d, r, "copy");
+			PQclear(r);
+		}
+		/* COMMIT of a transaction that failed answers ROLLBACK */
+		if (rc == DB_OK && PQtransactionStatus(d->conn) != PQTRANS_IDLE)
+			rc = pg_fail(d, NULL, "commit");
+	}
+	if (rc != DB_OK)
+		pg_rollback(d);
+	return rc;
+}
+
 int
-db_commit(struct db *d, int64_t *rows)
+db_commit_start(struct db *d)
 {
 	int rc = d->failed;
 
 	if (!d->inbatch)
-		die_internal("db_commit: no batch");
+		die_internal("db_commit_start: no batch");
 	d->inbatch = 0;
-	if (d->pg) {
-		/* the Sync commits when nothing failed and rolls back otherwise */
-		int s = PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF ? pg_sync(d) : DB_TRANSIENT;
-
-		if (rc == DB_OK)
-			rc = s;
-	} else if (rc == DB_OK) {
+	d->sent = 0;
+	if (d->pg)
+		rc = pg_commit_start(d);
+	else if (rc == DB_OK) {
 		int e = sqlite3_exec(d->lite, "COMMIT", NULL, NULL, NULL);
 
 		if (e != SQLITE_OK) {
@@ -600,9 +791,117 @@ db_commit(struct db *d, int64_t *rows)
 		}
 	} else if (!sqlite3_get_autocommit(d->lite))
 		sqlite3_exec(d->lite, "ROLLBACK", NULL, NULL, NULL);
+	d->crc = rc;
+	d->finishing = 1;
+	return rc;
+}
+
+int
+db_poll(struct db *d)
+{
+	if (d->pg && d->sent && PQflush(d->conn) < 0)
+		return DB_TRANSIENT;
+	return DB_OK;
+}
+
+int
+db_commit_finish(struct db *d, int64_t *rows)
+{
+	int rc = d->crc;
+
+	if (!d->finishing)
+		die_internal("db_commit_finish: nothing started");
+	d->finishing = 0;
+	if (d->pg)
+		rc = pg_finish(d, rc);
 	if (rows)
 		*rows = rc == DB_OK ? d->rows : 0;
 	return rc;
+}
+
+int
+db_commit(struct db *d, int64_t *rows)
+{
+	db_commit_start(d);
+	return db_commit_finish(d, rows);
+}
+
+int
+db_prepare_copy(struct db *d, int id, const char *target, int n)
+{
+	if (!d->pg || id < 0 || id >= DB_MAX_STMT)
+		die_internal("db_prepare_copy: target %d", id);
+	free(d->copy_target[id]);
+	d->copy_target[id] = xstrdup(target);
+	d->copy_n[id] = n;
+	return DB_OK;
+}
+
+/* A value in COPY's text format: \N for NULL, backslash escapes in text. */
+static void
+copy_val(struct buf *b, const struct db_val *v)
+{
+	char t[24], *e = t + sizeof t, *p = e;
+	uint64_t u;
+
+	switch (v->t) {
+	case DBV_NULL:
+		buf_add(b, "\\N", 2);
+		break;
+	case DBV_INT:
+		u = v->i < 0 ? 0 - (uint64_t)v->i : (uint64_t)v->i;
+		do
+			*--p = (char)('0' + u % 10);
+		while ((u /= 10));
+		if (v->i < 0)
+			*--p = '-';
+		buf_add(b, p, (size_t)(e - p));
+		break;
+	case DBV_REAL:
+		buf_add(b, v->s, v->n);
+		break;
+	case DBV_TEXT: {
+		const char *s = v->s, *end = s + v->n, *run = s;
+
+		buf_reserve(b, v->n);
+		for (; s < end; s++) {
+			const char *x;
+
+			switch (*s) {
+			case '\\': x = "\\\\"; break;
+			case '\t': x = "\\t"; break;
+			case '\n': x = "\\n"; break;
+			case '\r': x = "\\r"; break;
+			default: continue;
+			}
+			buf_add(b, run, (size_t)(s - run));
+			buf_add(b, x, 2);
+			run = s + 1;
+		}
+		buf_add(b, run, (size_t)(end - run));
+		break;
+	}
+	}
+}
+
+int
+db_copy_add(struct db *d, int id, const struct db_val *v, int n)
+{
+	struct buf *b;
+
+	if (!d->inbatch || !d->pg || id < 0 || id >= DB_MAX_STMT || !d->copy_target[id] || n != d->copy_n[id])
+		die_internal("db_copy_add: target %d with %d columns", id, n);
+	if (d->failed != DB_OK)
+		return d->failed;
+	b = &d->cbuf[id];
+	for (int i = 0; i < n; i++) {
+		if (i)
+			buf_putc(b, '\t');
+		copy_val(b, &v[i]);
+	}
+	buf_putc(b, '\n');
+	d->ncopy++;
+	return DB_OK;
 }
 
 /* ---- migrations ---- */

@@ -5,10 +5,13 @@
  * ("postgresql://...", "host=/tmp dbname=recio").  Statements are written
  * once with '?' placeholders; for PostgreSQL they become $1, $2, ...
  *
- * Writes go in batches: db_begin, db_add for each row, db_commit.  A batch is
- * one transaction: on SQLite BEGIN IMMEDIATE ... COMMIT; on PostgreSQL one
- * libpq pipeline of prepared statements closed by a Sync (one round trip,
- * one implicit transaction).  A batch that fails leaves nothing behind.
+ * Writes go in batches: db_begin, db_add (and on PostgreSQL db_copy_add) for
+ * each row, db_commit.  A batch is one transaction: on SQLite BEGIN
+ * IMMEDIATE ... COMMIT; on PostgreSQL BEGIN and the prepared statements in
+ * one libpq pipeline, then the rows collected by db_copy_add, one COPY per
+ * target, then COMMIT (without COPY rows: BEGIN, the statements and COMMIT
+ * in one pipeline, one round trip).  A batch that fails leaves nothing
+ * behind.
  *
  * Every call that can fail returns DB_OK, DB_TRANSIENT (the database is
  * unreachable, busy, out of space, shutting down: try again later) or
@@ -44,6 +47,8 @@ struct db;
 struct db *db_open(const char *url, char *err, size_t cap, int *rc);
 void db_close(struct db *d);
 const char *db_error(const struct db *d);
+/* The SQLSTATE of the last PostgreSQL error ("" when none or on SQLite). */
+const char *db_sqlstate(const struct db *d);
 const char *db_dialect(const struct db *d);           /* "sqlite" or "pg" */
 
 /* Apply the migrations in dir not yet recorded in schema_migrations, each in
@@ -74,5 +79,23 @@ int db_begin(struct db *d);
 int db_add(struct db *d, int id, const struct db_val *v, int n);
 /* Returns DB_OK once the batch is durable; *rows gets rows changed. */
 int db_commit(struct db *d, int64_t *rows);
+/* db_commit in two halves, so the caller can work while PostgreSQL stores
+ * the batch's last COPY: db_commit_start sends it and the COMMIT (a
+ * nonzero return is the batch's result already; db_commit_finish must still
+ * be called), db_poll pushes more of the COPY data when the socket takes
+ * it (call it now and then; never blocks), db_commit_finish waits for the
+ * result.  Nothing else may use d in between.  On SQLite db_commit_start
+ * does it all. */
+int db_commit_start(struct db *d);
+int db_poll(struct db *d);
+int db_commit_finish(struct db *d, int64_t *rows);
+
+/* PostgreSQL only: COPY targets.  db_prepare_copy names target id (its own
+ * ids, 0..DB_MAX_STMT-1) as "table (col, ...)" with n columns; db_copy_add
+ * queues one row of it in the open batch (COPY text format, sent at
+ * db_commit).  COPY has no ON CONFLICT: a row whose key is already stored
+ * fails the batch with SQLSTATE 23505 (unique_violation). */
+int db_prepare_copy(struct db *d, int id, const char *target, int n);
+int db_copy_add(struct db *d, int id, const struct db_val *v, int n);
 
 #endif
