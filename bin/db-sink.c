@@ -197,7 +197,7 @@ struct pend {
  * its rows start in a byte string of (table, values) records.  Lines spooled
  * before this run, or past CACHE_MAX bytes of rows waiting (a long outage),
  * are parsed again when their batch is written. */
-#define CACHE_MAX (16u << 20)
+#define CACHE_MAX (4u << 20)
 struct cent {
 	off_t off;
 	size_t pos;
