@@ -130,5 +130,6 @@ printf '{"bench":"ingest","lines":%s,"sweep_lines":%s,"pg_copy_rps":%s,"pg_sink_
 record ingest "db-sink -> PostgreSQL" "$(rate "$n" "$pg_s")" rows/s 'psql \copy' "$copy_r" ">= 0.7x"
 record ingest "db-sink -> SQLite" "$(rate "$n" "$lite_s")" rows/s 'sqlite3 .import' "$imp_r" ">= 0.7x"
 # a backlog drains in batches of up to -n lines: the largest swept, for scale
+# shellcheck disable=SC2046 # the line's fields
 set -- $(grep '^PostgreSQL 10000 ' "$dir/sweep")
 [ $# -lt 3 ] || record ingest "db-sink -> PostgreSQL (-n 10000)" "$(rate "$sw" "$3")" rows/s 'psql \copy' "$copy_r" ">= 0.7x"
