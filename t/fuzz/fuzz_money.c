@@ -1,11 +1,56 @@
 /* fuzz_money: the exact conversions at the edge (dollar strings, _fp
  * counts, cents, counts) over any bytes; what parses must print back to a
- * value that parses to the same number. */
+ * value that parses to the same number.  And the numbers the JSON writer
+ * formats itself: byte for byte what printf writes. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "buf.h"
 #include "fuzz.h"
+#include "json.h"
 #include "money.h"
+
+/* jw_f64 and jw_i64 against printf, on the first 9 bytes as a double, an
+ * integer and a number of decimals */
+static void
+numbers(const uint8_t *data, size_t size)
+{
+	static struct buf b;
+	char want[400];
+	double v;
+	int64_t i;
+	int d, l;
+
+	if (size < 9)
+		return;
+	memcpy(&v, data, 8);
+	memcpy(&i, data, 8);
+	d = data[8] % 10;
+	buf_reset(&b);
+	jw_i64(&b, i);
+	snprintf(want, sizeof want, "%lld", (long long)i);
+	if (strcmp(b.p, want) != 0)
+		abort();
+	if (!isfinite(v) || fabs(v) > 1e18)
+		return;
+	buf_reset(&b);
+	jw_f64(&b, v, d);
+	l = snprintf(want, sizeof want, "%.*f", d, v);
+	if (memchr(want, '.', (size_t)l)) {
+		while (l > 0 && want[l - 1] == '0')
+			l--;
+		if (l > 0 && want[l - 1] == '.')
+			l--;
+	}
+	want[l] = '\0';
+	if (strcmp(want, "-0") == 0)
+		strcpy(want, "0");
+	if (strcmp(b.p, want) != 0) {
+		fprintf(stderr, "jw_f64(%.17g, %d): %s, printf: %s\n", v, d, b.p, want);
+		abort();
+	}
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -26,5 +71,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	money_parse_cents(s, size, &v);
 	money_parse_count(s, size, &v);
+	numbers(data, size);
 	return 0;
 }
