@@ -19,7 +19,7 @@
 # and the original system's budget, three one-second polling loops in
 # series (3000 ms).  Table on stderr, NDJSON via record (bench/lib.sh).
 set -eu
-n=${1:-${LAT_ORDERS:-10000}}
+n=${1:-${LAT_ORDERS:-10100}}
 warm=${LAT_WARMUP:-200}
 gap=${GAP_US:-2000}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,7 +71,7 @@ RECIO_OUT="- $dir/order-send.in=signal" "$bin/signal-eval" \
 	-s strikes=1 -s spike_threshold=10000 \
 	0<>"$dir/signal-eval.in" >"$dir/signal-eval.out" 2>"$dir/signal-eval.err" &
 pids="$pids $!"
-RECIO_OUT="- $dir/signal-eval.in=order" "$bin/order-send" -H 3600 \
+RECIO_OUT="- $dir/signal-eval.in=order" "$bin/order-send" -H 3600 --rate-limit "${LAT_RATE_LIMIT:-off}" \
 	-s max_per_market=1000000 -s max_per_event=10000000 -s max_exposure=100000000 -s max_orders_per_minute=256 \
 	-s daily_loss_limit=100000000 -s max_price=99 -s min_ttc=0 -s max_positions=100000 \
 	0<>"$dir/order-send.in" 1<>"$dir/orders" 2>"$dir/order-send.err" &
