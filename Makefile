@@ -37,13 +37,15 @@ SCRIPTS = $(filter-out $(TOOLSRC),$(wildcard bin/*))
 UNITSRC = $(wildcard t/unit/test_*.c)
 UNITS   = $(UNITSRC:t/unit/%.c=$(B)/t/%)
 MANS    = $(wildcard man/*.[1-8])
+BENCHSRC = $(wildcard bench/*.c)
+BENCHBIN = $(BENCHSRC:bench/%.c=$(B)/bench/%)
 
 # Debian 12 packages: build, run and test.
 DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl-dev \
        libssl-dev libwebsockets-dev libpq-dev libsqlite3-dev sqlite3 postgresql curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk \
        s6 execline shellcheck chromium clang libclang-rt-14-dev clang-tidy
 
-all: $(TOOLS) $(B)/bin/.scripts
+all: $(TOOLS) $(B)/bin/.scripts $(BENCHBIN)
 
 $(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c -o $@ $<
@@ -54,6 +56,10 @@ $(LIBA): $(LIBOBJ)
 $(B)/bin/%: bin/%.c $(LIBA) $(wildcard lib/*.h) | $(B)/bin
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LIBA) $(LDFLAGS) $(SANFLAGS) $(LDLIBS)
 
+# bench/*.c: the benchmarks' drivers (not installed)
+$(B)/bench/%: bench/%.c $(LIBA) $(wildcard lib/*.h) | $(B)/bench
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LIBA) $(LDFLAGS) $(SANFLAGS) $(LDLIBS)
+
 $(B)/t/%: t/unit/%.c t/unit/t.h $(LIBA) | $(B)/t
 	$(CC) $(CPPFLAGS) -It/unit $(ALLCFLAGS) -o $@ $< $(LIBA) $(LDFLAGS) $(SANFLAGS) $(LDLIBS)
 
@@ -61,7 +67,7 @@ $(B)/t/%: t/unit/%.c t/unit/t.h $(LIBA) | $(B)/t
 $(B)/bin/.scripts: $(SCRIPTS) | $(B)/bin
 	for s in $(SCRIPTS); do ln -sf "$$(pwd)/$$s" $(B)/bin/; done; touch $@
 
-$(B)/lib $(B)/bin $(B)/t:
+$(B)/lib $(B)/bin $(B)/t $(B)/bench:
 	mkdir -p $@
 
 units: $(UNITS)
@@ -83,13 +89,13 @@ check-valgrind: units
 	    && echo "valgrind $$u: clean" || { echo "valgrind $$u: FAILED"; fail=1; }; done; exit $$fail
 
 # clang-tidy sees what the compiler sees: the build's -D and -I, C11.
-TIDYSRC   = $(LIBSRC) $(TOOLSRC) $(UNITSRC) $(wildcard t/fuzz/fuzz_*.c)
+TIDYSRC   = $(LIBSRC) $(TOOLSRC) $(BENCHSRC) $(UNITSRC) $(wildcard t/fuzz/fuzz_*.c)
 TIDYFLAGS = $(CPPFLAGS) -It/unit -It/fuzz -std=c11
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -Ilib -D__GNUC__ --suppress=missingIncludeSystem \
-	  lib bin t/unit
+	  lib bin bench t/unit
 	@printf '%s\n' $(TIDYSRC) | xargs -P2 -I{} sh -c \
 	  'out=$$(clang-tidy --quiet "$$0" -- $(TIDYFLAGS) 2>&1); rc=$$?; \
 	   [ -z "$$out" ] || printf "%s\n" "$$out" | grep -v "^[0-9]* warnings\? generated\.$$"; exit $$rc' {} \

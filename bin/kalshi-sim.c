@@ -157,6 +157,7 @@ struct order {
 	int64_t taker_cost, maker_cost, taker_fees, maker_fees; /* cc */
 	int64_t fee_raw, fee_charged;   /* cc: Kalshi's per-order rounding accumulator */
 	int64_t created_ms, updated_ms, visible_ms;
+	int64_t arrived_us;             /* real time its request arrived (GET /sim/orders) */
 	char stp[16];
 	char event_ticker[RECIO_TICKER_MAX];
 	struct market *mkt;             /* valid while resting (markets live >= 48 h) */
@@ -844,7 +845,7 @@ event_json(struct buf *b, const struct event *e, bool nested)
 }
 
 static void
-order_json(struct buf *b, const struct account *a, const struct order *o)
+order_json(struct buf *b, const struct account *a, const struct order *o, bool sim)
 {
 	jw_obj(b);
 	jw_kstr(b, "order_id", o->id);
@@ -873,6 +874,8 @@ order_json(struct buf *b, const struct account *a, const struct order *o)
 	jw_null(b);
 	jw_kbool(b, "cancel_order_on_pause", false);
 	jw_ki64(b, "exchange_index", 0);
+	if (sim)                /* GET /sim/orders only: not Kalshi's field */
+		jw_ki64(b, "arrived_us", o->arrived_us);
 	jw_obj_end(b);
 }
 
@@ -945,6 +948,7 @@ struct req {
 	unsigned status;
 	bool drop;                      /* close the connection without a reply */
 	int64_t slow_ms;
+	int64_t arrived_us;             /* real time the request's headers were read */
 };
 
 static void
@@ -1315,7 +1319,7 @@ get_orders(struct req *r)
 			next = last;
 			break;
 		}
-		order_json(&r->out, a, o);
+		order_json(&r->out, a, o, false);
 		last = (int64_t)o->seq;
 		n++;
 	}
@@ -1344,7 +1348,7 @@ get_order(struct req *r, const char *id)
 	}
 	jw_obj(&r->out);
 	jw_key(&r->out, "order");
-	order_json(&r->out, r->acct, o);
+	order_json(&r->out, r->acct, o, false);
 	jw_obj_end(&r->out);
 }
 
@@ -1652,6 +1656,7 @@ post_order(struct req *r)
 	op->initial = op->remaining = count;
 	op->status = O_RESTING;
 	op->created_ms = op->updated_ms = sim_ms();
+	op->arrived_us = r->arrived_us;
 	if (S.cfg.f.plag > 0 && rng_unit(&S.fault_rng) < S.cfg.f.plag)
 		op->visible_ms = sim_ms() + S.cfg.f.lag_s * 1000;
 
@@ -1844,7 +1849,7 @@ get_sim_orders(struct req *r)
 	jw_arr(&r->out);
 	for (size_t i = 0; i < S.nacct; i++)
 		for (size_t k = 0; k < S.acct[i].no; k++)
-			order_json(&r->out, &S.acct[i], &S.acct[i].o[k]);
+			order_json(&r->out, &S.acct[i], &S.acct[i].o[k], true);
 	jw_arr_end(&r->out);
 	jw_obj_end(&r->out);
 }
@@ -2609,6 +2614,7 @@ struct conn {
 	bool too_big;
 	struct MHD_Response *resp;      /* ready, waiting out a "slow" fault */
 	unsigned status;
+	int64_t arrived_us;             /* real time of the first call for this request */
 };
 
 struct suspended { struct MHD_Connection *c; int64_t at; };
@@ -2627,7 +2633,9 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	(void)cls;
 	(void)version;
 	if (k == NULL) {
-		*con_cls = xcalloc(1, sizeof *k);
+		k = xcalloc(1, sizeof *k);
+		k->arrived_us = rt_now_us();
+		*con_cls = k;
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -2654,6 +2662,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	r.url = url;
 	r.body = k->body.p ? k->body.p : "";
 	r.blen = k->body.len;
+	r.arrived_us = k->arrived_us;
 	S.requests++;
 	if (k->too_big)
 		reply_error(&r, 413, "payload_too_large", "request body too large");

@@ -54,7 +54,7 @@ static const char *const rule_name[R_NRULES] = {
 
 static const char usage_text[] =
 "usage: order-send [-nv] [--paper] [-j JOURNAL] [-c FILE] [-s KEY=VALUE]... [-u URL]\n"
-"                  [-H SECONDS]\n"
+"                  [-H SECONDS] [--rate-limit basic|off]\n"
 "\n"
 "Read signal lines (and market, position, settlement lines) on stdin; place\n"
 "each signal's order exactly once on Kalshi's V2 endpoint, inside the risk\n"
@@ -70,6 +70,9 @@ static const char usage_text[] =
 "  -c, --config FILE    risk settings (KEY=VALUE); -s KEY=VALUE overrides\n"
 "  -u, --url URL        API base (default $KALSHI_API_BASE, else the local simulator)\n"
 "  -H, --health S       seconds between health lines (default 10)\n"
+"      --rate-limit L   basic: wait on Kalshi's Basic-tier token buckets before\n"
+"                       each request (default); off: no client-side wait (an\n"
+"                       exchange that does not limit, kalshi-sim --rate-limit off)\n"
 "  -n                   check the configuration and exit\n"
 "  -v                   more diagnostics on stderr\n"
 "  -h, --help           this text\n"
@@ -920,13 +923,14 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' }, { "journal", required_argument, NULL, 'j' },
 		{ "paper", no_argument, NULL, 'P' }, { "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' }, { "url", required_argument, NULL, 'u' },
-		{ "health", required_argument, NULL, 'H' }, { NULL, 0, NULL, 0 }
+		{ "health", required_argument, NULL, 'H' }, { "rate-limit", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 }
 	};
 	static struct os s;
 	const char *base = cfg_env("KALSHI_API_BASE", "http://127.0.0.1:8080/trade-api/v2");
 	const char *key_file = cfg_env("KALSHI_KEY_FILE", NULL);
 	struct sigaction sa;
-	bool check = false;
+	bool check = false, no_limit = false;
 	int ch, rc;
 
 	diag_init(argv[0]);
@@ -952,6 +956,11 @@ main(int argc, char **argv)
 				usage("-H: expected whole seconds from 1 to 86400");
 			s.health_ms *= 1000;
 			break;
+		case 'R':
+			if (strcmp(optarg, "basic") != 0 && strcmp(optarg, "off") != 0)
+				usage("--rate-limit: expected basic or off");
+			no_limit = strcmp(optarg, "off") == 0;
+			break;
 		case 'n': check = true; break;
 		case 'v': diag_verbose++; break;
 		default: usage(NULL);
@@ -974,7 +983,11 @@ main(int argc, char **argv)
 			die(1, "KALSHI_KEY_ID and KALSHI_KEY_FILE are needed to place orders (or --paper)");
 		if ((s.key = kx_key_load_private(key_file)) == NULL)
 			return 1;
-		if ((s.http = http_new(base, NULL, s.key, s.key_id)) == NULL)
+		struct http_opts ho = { 0 };
+
+		ho.retries = RECIO_HTTP_RETRIES;        /* as with no options */
+		ho.no_limit = no_limit;
+		if ((s.http = http_new(base, &ho, s.key, s.key_id)) == NULL)
 			return 1;
 	}
 	if ((s.jfd = open(s.journal_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)

@@ -13,6 +13,7 @@
 int64_t rt_mono_ms(void);
 int64_t rt_mono_ns(void);
 int64_t rt_now_ms(void);                  /* CLOCK_REALTIME, epoch ms */
+int64_t rt_now_us(void);                  /* CLOCK_REALTIME, epoch microseconds */
 void rt_sleep_ms(int64_t ms);             /* restarts on EINTR until done */
 
 /* "2026-11-25T03:19:05Z" (ms == 0 mod 1000) or "2026-11-25T03:19:05.123Z".
