@@ -102,13 +102,16 @@ sim_orders() {
 	[ "$(refused)" = "max_price: price 99 > max_price 98" ]
 	sig c-1 "$t" yes buy 1 "$ya" 30 >"$BATS_TEST_TMPDIR/in"
 	[ "$(refused)" = "min_ttc: ttc 30 s < min_ttc 60" ]
-	{ sig n-1 "$t" yes buy 1 "$ya"; sig n-2 "$t2" yes buy 1 "$ya2"; } >"$BATS_TEST_TMPDIR/in"
+	# these need the first order filled: a limit 10 cents through the ask
+	# read at the start (the market maker moves while the test runs)
+	up=$((ya + 10 > 98 ? 98 : ya + 10))
+	{ sig n-1 "$t" yes buy 1 "$up"; sig n-2 "$t2" yes buy 1 "$ya2"; } >"$BATS_TEST_TMPDIR/in"
 	[ "$(refused -s max_positions=1 -s max_per_event=1000)" = "max_positions: positions 1 >= max_positions 1" ]
 	for i in 1 2 3; do sig r-$i "$t" yes buy 1 "$ya"; done >"$BATS_TEST_TMPDIR/in"
 	[[ "$(refused -s max_orders_per_minute=2)" == "max_orders_per_minute: 2 orders in a minute >= max_orders_per_minute 2" ]]
 	# daily loss: a settlement below cost
 	{
-		sig l-0 "$t" yes buy 1 "$ya"
+		sig l-0 "$t" yes buy 1 "$up"
 		printf '{"type":"settlement","ts":1795617950000,"ticker":"%s","revenue_cc":0}\n' "$t"
 		TS=1795618000000 sig l-1 "$t2" yes buy 1 "$ya2"
 	} >"$BATS_TEST_TMPDIR/in"
