@@ -176,7 +176,6 @@ invariants() {
 	wait_for 60 db_caught_up || true
 	echo "# $(wc -l <"$d/x-orders") orders, $(wc -l <"$d/x-fills") fills, $(wc -l <"$d/x-settlements") settlements" >&3
 	[ "$(wc -l <"$d/x-fills")" -ge "${MIN_FILLS:-1}" ]
-	[ "$(wc -l <"$d/x-settlements")" -ge 1 ]
 	diff "$d/x-fills" "$d/db-fills"
 	diff "$d/x-settlements" "$d/db-settlements"
 	diff "$d/x-orders" "$d/db-orders" || {
