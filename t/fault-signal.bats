@@ -1,0 +1,84 @@
+#!/usr/bin/env bats
+# Signals to the services (issue 9): order-send killed (SIGKILL) while an
+# order is in flight, acct-sync killed, and every service stopped with
+# SIGSTOP in turn and continued.  A stopped service is reported by
+# `recio status --json` and /health (503, that service "stopped") and
+# recovers with the same pid; nothing is sent twice or lost, P&L to the
+# centi-cent.  (t/recio.bats's chaos test covers random SIGKILLs.)
+
+load helper
+load fault
+
+status_of() {
+	recio status --json | jq -c --arg s "$1" 'select(.service == $s)'
+}
+
+# SERVICE true|false: recio status and (but for health-serve itself) /health
+# say it is stopped, or not
+reported_stopped() {
+	[ "$(status_of "$1" | jq .stopped)" = "$2" ] || return 1
+	[ "$1" = health-serve ] && return 0
+	hs /health
+	[ "$(jq --arg s "$1" '.services[] | select(.name == $s) | .stopped' <<<"$hs_body")" = "$2" ] || return 1
+	if [ "$2" = true ]; then [ "$hs_code" = 503 ] && [ "$(jq -r .status <<<"$hs_body")" = unhealthy ]; fi
+}
+
+# the last line of order-send's data log is a "sent": an order in flight
+in_flight() {
+	case $(tail -n 1 "$RUN/log/order-send/data/current" 2>/dev/null) in
+	*'"type":"order"'*'"status":"sent"'*) return 0 ;;
+	esac
+	return 1
+}
+
+new_pid() {
+	local p
+	p=$(svc_pid "$1")
+	[ "$p" -gt 0 ] && [ "$p" != "$2" ] && [ "$(status_of "$1" | jq .ready)" = true ]
+}
+
+has_outcome() {
+	grep '"type":"order"' "$RUN/log/order-send/data/current" | grep "\"client_order_id\":\"$1\"" |
+		grep -Eq '"status":"(accepted|partial|filled|canceled|rejected)"'
+}
+
+@test "SIGKILL of order-send with an order in flight and of acct-sync, SIGSTOP/SIGCONT of every service: reported stopped while stopped, same pid after; no order twice, nothing lost, P&L to the centi-cent" {
+	# every reply held 300 ms: an order is in flight long enough to be killed in
+	SIM_FLAGS="--faults slow=1:300" fconf
+	recio up
+	# order-send killed between its send and the exchange's answer
+	pid=$(svc_pid order-send)
+	wait_for 60 in_flight
+	kill -KILL "$pid"
+	cid=$(tail -n 1 "$RUN/log/order-send/data/current" | jq -r .client_order_id)
+	echo "# order-send killed with $cid in flight" >&3
+	wait_for 30 new_pid order-send "$pid"
+	# the new order-send finds it at the exchange (its journal says sent):
+	# an outcome, never a second order
+	wait_for 30 has_outcome "$cid"
+	[ "$(curl -sS "$SIM_URL/sim/orders" | jq --arg c "$cid" '[.orders[] | select(.client_order_id == $c)] | length')" -le 1 ]
+	# acct-sync killed: the next one reads the account again; fills once (below)
+	pid=$(svc_pid acct-sync)
+	kill -KILL "$pid"
+	wait_for 30 new_pid acct-sync "$pid"
+	# each service stopped, then continued
+	for s in order-send signal-eval btc-tick kalshi-fetch acct-sync db-sink health-serve kalshi-sim; do
+		# past the close: no new entries (the next hour would have to settle too)
+		sim_at "$T1501" && recio kill-switch on >/dev/null
+		pid=$(svc_pid $s)
+		kill -STOP "$pid"
+		wait_for 20 reported_stopped $s true || { kill -CONT "$pid"; false; }
+		[ "$(status_of $s | jq -r '[.up, .pid] | @tsv')" = "true	$pid" ]
+		kill -CONT "$pid"
+		wait_for 20 reported_stopped $s false
+		[ "$(svc_pid $s)" = "$pid" ]          # the same process: continued, not restarted
+	done
+	until_sim "$T1501"
+	wind_down
+	invariants
+	# every service up, not stopped, and /health agrees
+	[ "$(recio status --json | jq -s '[.[] | select(.service and .service != "total" and .up and (.stopped | not))] | length')" -eq 8 ]
+	hs /health
+	jq -e 'all(.services[]; .up and (.stopped | not))' <<<"$hs_body"
+	clean_logs
+}
