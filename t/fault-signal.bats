@@ -13,14 +13,20 @@ status_of() {
 	recio status --json | jq -c --arg s "$1" 'select(.service == $s)'
 }
 
-# SERVICE true|false: recio status and (but for health-serve itself) /health
-# say it is stopped, or not
+# SERVICE PID: recio status says it is up with that pid and stopped, and
+# (but for health-serve itself) /health says it is stopped and answers 503
 reported_stopped() {
-	[ "$(status_of "$1" | jq .stopped)" = "$2" ] || return 1
+	[ "$(status_of "$1" | jq -r '[.up, .stopped, .pid] | @tsv')" = "true	true	$2" ] || return 1
 	[ "$1" = health-serve ] && return 0
 	hs /health
-	[ "$(jq --arg s "$1" '.services[] | select(.name == $s) | .stopped' <<<"$hs_body")" = "$2" ] || return 1
-	if [ "$2" = true ]; then [ "$hs_code" = 503 ] && [ "$(jq -r .status <<<"$hs_body")" = unhealthy ]; fi
+	[ "$hs_code" = 503 ] && jq -e --arg s "$1" '.status == "unhealthy" and
+		([.services[] | select(.stopped) | .name] == [$s])' <<<"$hs_body" >/dev/null
+}
+
+# SERVICE: /health says it is not stopped (health-serve: it answers again)
+reported_running() {
+	hs /health
+	jq -e --arg s "$1" '.services[] | select(.name == $s) | .up and (.stopped | not)' <<<"$hs_body" >/dev/null
 }
 
 # the last line of order-send's data log is a "sent": an order in flight
@@ -43,8 +49,8 @@ has_outcome() {
 }
 
 @test "SIGKILL of order-send with an order in flight and of acct-sync, SIGSTOP/SIGCONT of every service: reported stopped while stopped, same pid after; no order twice, nothing lost, P&L to the centi-cent" {
-	# every reply held 300 ms: an order is in flight long enough to be killed in
-	SIM_FLAGS="--faults slow=1:300" fconf
+	# a third of the replies held 400 ms: an order is in flight long enough to be killed in
+	SIM_FLAGS="--faults slow=0.3:400" fconf
 	recio up
 	# order-send killed between its send and the exchange's answer
 	pid=$(svc_pid order-send)
@@ -67,11 +73,11 @@ has_outcome() {
 		sim_at "$T1501" && recio kill-switch on >/dev/null
 		pid=$(svc_pid $s)
 		kill -STOP "$pid"
-		wait_for 20 reported_stopped $s true || { kill -CONT "$pid"; false; }
-		[ "$(status_of $s | jq -r '[.up, .pid] | @tsv')" = "true	$pid" ]
+		wait_for 20 reported_stopped $s "$pid" || { kill -CONT "$pid"; false; }
 		kill -CONT "$pid"
-		wait_for 20 reported_stopped $s false
-		[ "$(svc_pid $s)" = "$pid" ]          # the same process: continued, not restarted
+		wait_for 20 reported_running $s
+		# the same process, continued, not restarted
+		[ "$(status_of $s | jq -r '[.up, .stopped, .pid] | @tsv')" = "true	false	$pid" ]
 	done
 	until_sim "$T1501"
 	wind_down
