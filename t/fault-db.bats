@@ -31,7 +31,7 @@ health_is() {
 	fconf
 	recio up
 	# trading has begun (an order sent), and is stored
-	wait_for 60 more_sent_than 0
+	wait_for 120 more_sent_than 0
 	wait_for 30 eval '[ "$(db "select count(*) from orders")" -gt 0 ]'
 	"$RECIO_TOP/t/pg" stop "$RECIO_TEST_PGDIR"
 	before=$(sent_orders)
@@ -42,7 +42,13 @@ health_is() {
 	jq -e '.database.ok == false and (.database.error | length) > 0' <<<"$hs_body"
 	grep -q 'lines are kept in' "$RUN/log/db-sink/diag/current"
 	# trading goes on without the database: orders still sent, and filled
-	wait_for 60 more_sent_than "$before"
+	wait_for 120 more_sent_than "$before" || {
+		echo "sim $(sim_sec), sent $(sent_orders) (before $before)"
+		health_of order-send | tail -n 1
+		grep '"type":"status"' "$RUN/log/signal-eval/data/current" | tail -n 3
+		tail -n 5 "$RUN/log/order-send/diag/current" "$RUN/log/signal-eval/diag/current"
+		false
+	}
 	during=$(($(sent_orders) - before))
 	echo "# $during orders sent while the database was down" >&3
 	"$RECIO_TOP/t/pg" start "$RECIO_TEST_PGDIR" >/dev/null

@@ -41,7 +41,7 @@ ticks_stored() {
 	echo "# full disk by $how" >&3
 	fconf "DB_SINK_ARGS=-s $spool/db-sink.spool"
 	recio up
-	wait_for 60 more_sent_than 0
+	wait_for 120 more_sent_than 0
 	# the disk fills up
 	if [ $how = tmpfs ]; then
 		dd if=/dev/zero of="$spool/filler" bs=4k 2>/dev/null || true
@@ -57,7 +57,7 @@ ticks_stored() {
 	grep -Eq 'db-sink.spool: write: (No space left on device|File too large)$' "$BATS_TEST_TMPDIR/err"
 	grep -Eq 'db-sink: .*db-sink.spool: write: (No space left on device|File too large)' "$RUN/log/db-sink/diag/current"
 	# trading goes on: db-sink is not on the trading path
-	wait_for 60 more_sent_than "$before"
+	wait_for 120 more_sent_than "$before"
 	n1=$(db 'select count(*) from ticks')
 	# room again (rlimit: the db-sink that s6 started again has no limit)
 	[ $how = rlimit ] || rm "$spool/filler"

@@ -49,7 +49,7 @@ paused_lines() {
 	printf '%s\n' max_positions=100 max_per_event=10000 max_orders_per_minute=256 max_exposure=900 min_ttc=0 \
 		max_per_market=4 max_price=95 >"$STATE/risk.conf"
 	recio up
-	wait_for 60 more_than 0 sent_orders
+	wait_for 120 more_than 0 sent_orders
 	wait_for 10 health_is 200
 
 	# the price jumps 2 %: signal-eval pauses entries for the spike

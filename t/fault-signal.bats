@@ -54,7 +54,7 @@ has_outcome() {
 	recio up
 	# order-send killed between its send and the exchange's answer
 	pid=$(svc_pid order-send)
-	wait_for 60 in_flight
+	wait_for 120 in_flight
 	kill -KILL "$pid"
 	cid=$(tail -n 1 "$RUN/log/order-send/data/current" | jq -r .client_order_id)
 	echo "# order-send killed with $cid in flight" >&3

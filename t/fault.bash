@@ -2,10 +2,12 @@
 # files (issue 9).  Load after helper: `load helper; load fault`.
 #
 # fconf [KEY=VALUE...]   a sim-mode configuration in the test's directory at
-#   SIM_SPEED 150, starting 14:44 simulated: signal-eval's entry window is
+#   SIM_SPEED 150, starting 14:41 simulated: signal-eval's entry window is
 #   14:45 to 14:58, the event closes at 15:00 and settles 5 s later, so one
-#   simulated hour's trades open, stop and settle in about 8 s; short
-#   intervals.  KEY=VALUE items are added (a later key overrides an earlier
+#   simulated hour's trades open, stop and settle in about 8 s (the clock
+#   runs from kalshi-sim's start: 4 simulated minutes leave recio up 1.6 s
+#   before the window opens, and a slow start only shortens it; a wait for
+#   trading allows for the next hour's window); short intervals.  KEY=VALUE items are added (a later key overrides an earlier
 #   one: recio reads them in order); SIM_FLAGS adds kalshi-sim options.
 #   FDB=pg: the database is a fresh PostgreSQL database on RECIO_TEST_PG.
 #   Writes the trading settings and risk limits of the chaos test.
@@ -51,7 +53,7 @@ fconf() {
 		echo "SIM_PORT=$SIM_PORT"
 		echo "HS_PORT=$HS_PORT"
 		echo "SIM_SPEED=150"
-		echo "SIM_ARGS=--start 2026-11-25T14:44:00Z --settle-delay 5 --vol 1.5 --rate-limit off --seed 4 ${SIM_FLAGS:-}"
+		echo "SIM_ARGS=--start 2026-11-25T14:41:00Z --settle-delay 5 --vol 1.5 --rate-limit off --seed 4 ${SIM_FLAGS:-}"
 		echo "BTC_TICK_ARGS=-i 0.1"
 		echo "KALSHI_FETCH_ARGS=-i 0.2 -H 1"
 		echo "ACCT_SYNC_ARGS=-i 0.3 -H 1"
