@@ -704,6 +704,7 @@ health(struct acct *a, bool force)
 	jw_kstr(&a->out, "status", a->errors ? "degraded" : a->mismatch ? "mismatch" : "ok");
 	jw_ki64(&a->out, "last_ok_ts", a->last_ok_ms);
 	jw_ki64(&a->out, "errors", a->errors);
+	jw_ki64(&a->out, "retries", (int64_t)http_retries(a->http));
 	if (a->errors)
 		jw_kstr(&a->out, "error", a->err);
 	msg_emit(&a->out);

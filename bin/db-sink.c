@@ -559,6 +559,26 @@ reject(struct sink *s, unsigned long lineno, const char *line, size_t len, const
 	buf_free(&b);
 }
 
+/* A health line on stdout (its data log, so stored once the database is
+ * back): "down" with the error, "ok" when back, "spool_full" when the
+ * spool cannot be written.  spooled: bytes not yet stored. */
+static void
+health(struct sink *s, const char *status, const char *err, int64_t down_ms)
+{
+	struct buf b = { 0 };
+
+	msg_begin(&b, "health", rt_now_ms());
+	jw_kstr(&b, "src", "db-sink");
+	jw_kstr(&b, "status", status);
+	jw_ki64(&b, "spooled", (int64_t)(s->size - s->done));
+	if (down_ms >= 0)
+		jw_ki64(&b, "down_ms", down_ms);
+	if (err && *err)
+		jw_kstr(&b, "error", err);
+	msg_emit(&b);
+	buf_free(&b);
+}
+
 /* ---- the spool ---- */
 
 static void
@@ -620,8 +640,16 @@ spool_append(struct sink *s)
 {
 	if (!s->out.len)
 		return;
-	if (write_all(s->sfd, s->out.p, s->out.len) < 0)
-		die(1, "%s: write: %s", s->spool_path, strerror(errno));
+	if (write_all(s->sfd, s->out.p, s->out.len) < 0) {
+		/* a full disk (ENOSPC, or EFBIG under a file size limit): the
+		 * input was not consumed and the partial line is dropped at the
+		 * next start, so nothing is lost; the supervisor restarts us */
+		char err[PATH_MAX + 64];
+
+		snprintf(err, sizeof err, "%s: write: %s", s->spool_path, strerror(errno));
+		health(s, "spool_full", err, -1);
+		die(1, "%s", err);
+	}
 	s->size += (off_t)s->out.len;
 	s->dirty = true;
 	buf_reset(&s->out);
@@ -841,6 +869,7 @@ db_down(struct sink *s, const char *what)
 {
 	if (s->db) {
 		warnx_("database: %s: %s; lines are kept in %s", what, db_error(s->db), s->spool_path);
+		health(s, "down", db_error(s->db), -1);
 		db_close(s->db);
 		s->db = NULL;
 		s->down_since = rt_mono_ms();
@@ -905,9 +934,11 @@ db_up(struct sink *s, bool quiet)
 		return rc;
 	}
 	msg_ready();            /* connected and migrated */
-	if (s->down_since)
+	if (s->down_since) {
 		warnx_("database: back after %lld ms; storing %lld spooled bytes", (long long)(rt_mono_ms() - s->down_since),
 		    (long long)(s->size - s->done));
+		health(s, "ok", NULL, rt_mono_ms() - s->down_since);
+	}
 	s->down_since = 0;
 	s->backoff = 0;
 	return DB_OK;
@@ -1439,6 +1470,7 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
+	(void)signal(SIGXFSZ, SIG_IGN);       /* a file size limit: EFBIG, reported like ENOSPC */
 	spool_open(&s);
 	if (fstat(0, &st) == 0 && S_ISFIFO(st.st_mode)) {
 		if (pipe2(s.p, O_CLOEXEC) < 0)
@@ -1447,6 +1479,7 @@ main(int argc, char **argv)
 	if (db_up(&s, false) != DB_OK) {
 		s.down_since = rt_mono_ms();
 		warnx_("database unreachable; lines are kept in %s until it is back", s.spool_path);
+		health(&s, "down", "unreachable at start", -1);
 		db_down(&s, "connect");
 	}
 

@@ -61,6 +61,7 @@
 static const char usage_text[] =
 "usage: health-serve [-v] [-b ADDR] [-p PORT] [-d DB] [-w DIR] [-r RUN] [--no-login]\n"
 "                    [--secure-cookies] [--max-conns N] [--max-per-addr N] [--timeout S]\n"
+"                    [--stale SECONDS]\n"
 "       health-serve --user-add NAME [-d DB]      (the password on stdin)\n"
 "       health-serve --user-passwd NAME [-d DB]   (the new password on stdin)\n"
 "\n"
@@ -79,6 +80,7 @@ static const char usage_text[] =
 "      --max-conns N    connections at once (default 2000)\n"
 "      --max-per-addr N connections at once from one address (default 64)\n"
 "      --timeout S      an idle connection is closed after S seconds (default 30)\n"
+"      --stale SECONDS  /health: a tick older than this is a stale feed (default 30)\n"
 "  -v                   more diagnostics on stderr\n"
 "  -h, --help           this text\n"
 "\n"
@@ -141,6 +143,7 @@ struct hs {
 	int port;
 	unsigned max_conns, max_per_addr, timeout_s;
 	bool no_login, secure;
+	int64_t stale_ms;               /* /health: a tick older than this is a stale feed */
 	/* the server */
 	struct MHD_Daemon *d;
 	/* the database */
@@ -851,6 +854,25 @@ services_refresh(struct hs *h, bool force)
 	buf_free(&out);
 }
 
+/* Stopped by a signal (SIGSTOP) or traced: up, and doing nothing. */
+static bool
+proc_stopped(long pid)
+{
+	char path[64], line[512], *p;
+	FILE *f;
+	bool stopped = false;
+
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	if (fgets(line, sizeof line, f) && (p = strrchr(line, ')')) != NULL && p[1] == ' ')
+		stopped = p[2] == 'T' || p[2] == 't';
+	fclose(f);
+	return stopped;
+}
+
 static void
 services_json(struct hs *h, struct buf *b)
 {
@@ -876,6 +898,7 @@ services_json(struct hs *h, struct buf *b)
 		jw_kstr(b, "name", s->name);
 		jw_kbool(b, "up", s->up);
 		jw_kbool(b, "ready", s->ready);
+		jw_kbool(b, "stopped", proc_stopped(s->pid));
 		jw_ki64(b, "pid", s->pid);
 		jw_ki64(b, "uptime_s", s->uptime);
 		jw_ki64(b, "restarts", s->restarts);
@@ -1791,7 +1814,7 @@ health_json(struct hs *h, struct buf *b)
 	jw_key(b, "services");
 	services_json(h, b);
 	for (int i = 0; i < h->nsvcs; i++)
-		ok &= h->svcs[i].up;
+		ok &= h->svcs[i].up && !proc_stopped(h->svcs[i].pid);
 	jw_key(b, "database");
 	jw_obj(b);
 	jw_kbool(b, "ok", db_ok);
@@ -1815,7 +1838,7 @@ health_json(struct hs *h, struct buf *b)
 			mism++;
 		}
 	jw_arr_end(b);
-	ok = ok && db_ok && age >= 0 && age < 30000 && mism == 0;
+	ok = ok && db_ok && age >= 0 && age < h->stale_ms && mism == 0;
 	jw_kstr(b, "status", ok ? "ok" : "unhealthy");
 	jw_obj_end(b);
 	return ok;
@@ -2370,6 +2393,7 @@ options_defaults(struct hs *h)
 	h->max_conns = 2000;
 	h->max_per_addr = 64;
 	h->timeout_s = 30;
+	h->stale_ms = 30000;
 	h->state = cfg_env("RECIO_STATE", "var");
 	h->run = cfg_env("RECIO_RUN", NULL);
 	h->db_url = cfg_env("RECIO_DB", "sqlite:var/recio.db");
@@ -2394,7 +2418,7 @@ options_defaults(struct hs *h)
 int
 main(int argc, char **argv)
 {
-	enum { O_NOLOGIN = 256, O_SECURE, O_USERADD, O_PASSWD, O_PORTFILE, O_MAXCONNS, O_PERADDR, O_TIMEOUT };
+	enum { O_NOLOGIN = 256, O_SECURE, O_USERADD, O_PASSWD, O_PORTFILE, O_MAXCONNS, O_PERADDR, O_TIMEOUT, O_STALE };
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' }, { "bind", required_argument, NULL, 'b' },
 		{ "port", required_argument, NULL, 'p' }, { "db", required_argument, NULL, 'd' },
@@ -2403,6 +2427,7 @@ main(int argc, char **argv)
 		{ "user-add", required_argument, NULL, O_USERADD }, { "user-passwd", required_argument, NULL, O_PASSWD },
 		{ "port-file", required_argument, NULL, O_PORTFILE }, { "max-conns", required_argument, NULL, O_MAXCONNS },
 		{ "max-per-addr", required_argument, NULL, O_PERADDR }, { "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "stale", required_argument, NULL, O_STALE },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct hs h;
@@ -2446,6 +2471,14 @@ main(int argc, char **argv)
 				usage("--timeout: seconds, from 1 to 86400");
 			h.timeout_s = (unsigned)n;
 			break;
+		case O_STALE: {
+			int64_t secs;
+
+			if (cfg_parse_i64(optarg, 1, 86400, &secs) < 0)
+				usage("--stale: seconds from 1 to 86400");
+			h.stale_ms = secs * 1000;
+			break;
+		}
 		case 'v': diag_verbose++; break;
 		default: usage(NULL);
 		}

@@ -400,6 +400,7 @@ health(struct stream *s, bool force)
 	jw_kstr(&s->out, "status", s->errors ? "degraded" : "ok");
 	jw_ki64(&s->out, "last_ok_ts", s->last_ok_ms);
 	jw_ki64(&s->out, "errors", s->errors);
+	jw_ki64(&s->out, "retries", (int64_t)http_retries(s->k.http));
 	if (s->errors)
 		jw_kstr(&s->out, "error", s->last_err);
 	if (s->nfollow)

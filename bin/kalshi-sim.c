@@ -206,6 +206,8 @@ struct sim {
 	int64_t sec;                    /* current simulated second (epoch s) */
 	int64_t mono0_ms, start_ms;
 	double price;                   /* dollars, the path's exact value */
+	int64_t stall_until;            /* POST /sim/feed: the feeds stand still until (monotonic ms) */
+	int64_t stall_sec, stall_ms;    /* the second and time they stand at */
 	int64_t px[PX_RING];            /* cents, by second modulo PX_RING */
 	int64_t *rp_ts, *rp_px; size_t rp_n, rp_i;     /* replay */
 	struct event ev[EVENTS_KEPT];
@@ -1740,11 +1742,19 @@ delete_order(struct req *r, const char *id)
 
 /* ---- the BTC feed and the simulator's own state ---- */
 
+/* The feeds stand still (POST /sim/feed stall_ms): the same price and time. */
+static bool
+feed_stalled(void)
+{
+	return S.stall_until && rt_mono_ms() < S.stall_until;
+}
+
 static void
 get_ticker(struct req *r)
 {
 	char t[40], p[32];
-	int64_t c = px_at(S.sec);
+	bool stalled = feed_stalled();
+	int64_t sec = stalled ? S.stall_sec : S.sec, c = px_at(sec);
 
 	jw_obj(&r->out);
 	snprintf(p, sizeof p, "%lld.%02lld", (long long)((c + 1) / 100), (long long)((c + 1) % 100));
@@ -1752,11 +1762,11 @@ get_ticker(struct req *r)
 	snprintf(p, sizeof p, "%lld.%02lld", (long long)((c - 1) / 100), (long long)((c - 1) % 100));
 	jw_kstr(&r->out, "bid", p);
 	jw_kstr(&r->out, "volume", "12345.67890123");
-	jw_ki64(&r->out, "trade_id", S.sec);
+	jw_ki64(&r->out, "trade_id", sec);
 	snprintf(p, sizeof p, "%lld.%02lld", (long long)(c / 100), (long long)(c % 100));
 	jw_kstr(&r->out, "price", p);
 	jw_kstr(&r->out, "size", "0.01000000");
-	rt_fmt_iso(t, sizeof t, clock_now_ms());
+	rt_fmt_iso(t, sizeof t, stalled ? S.stall_ms : clock_now_ms());
 	jw_kstr(&r->out, "time", t);
 	jw_obj_end(&r->out);
 }
@@ -1851,6 +1861,45 @@ get_sim_orders(struct req *r)
 		for (size_t k = 0; k < S.acct[i].no; k++)
 			order_json(&r->out, &S.acct[i], &S.acct[i].o[k], true);
 	jw_arr_end(&r->out);
+	jw_obj_end(&r->out);
+}
+
+/* Tests: {"stall_ms":N} the BTC feeds (ticker, sockets) stand still for N
+ * real ms; {"jump_pct":X} the price jumps by X percent at once. */
+static void
+post_sim_feed(struct req *r)
+{
+	struct json j = { 0 };
+	double pct = 0;
+	int64_t ms = 0;
+	int has_ms, has_pct;
+
+	if (json_parse(&j, r->body, r->blen) < 0 || json_type(&j, 0) != JSON_OBJECT) {
+		json_free(&j);
+		reply_error(r, 400, "invalid_parameters", "request body is not a JSON object");
+		return;
+	}
+	has_ms = json_get_i64(&j, 0, "stall_ms", &ms) == 0;
+	has_pct = json_get_f64(&j, 0, "jump_pct", &pct) == 0;
+	json_free(&j);
+	if ((!has_ms && !has_pct) || (has_ms && (ms < 0 || ms > 3600000)) || (has_pct && !(pct > -50 && pct < 100))) {
+		reply_error(r, 400, "invalid_parameters", "expected stall_ms (0 to 3600000) and/or jump_pct (-50 to 100)");
+		return;
+	}
+	if (has_ms) {
+		if (!feed_stalled()) {
+			S.stall_sec = S.sec;
+			S.stall_ms = clock_now_ms();
+		}
+		S.stall_until = ms ? rt_mono_ms() + ms : 0;
+	}
+	if (has_pct) {
+		S.price *= 1.0 + pct / 100.0;
+		S.px[((S.sec % PX_RING) + PX_RING) % PX_RING] = llround(S.price * 100.0);
+	}
+	jw_obj(&r->out);
+	jw_kbool(&r->out, "stalled", feed_stalled());
+	jw_kf64(&r->out, "price", S.price, 2);
 	jw_obj_end(&r->out);
 }
 
@@ -1985,6 +2034,8 @@ route(struct req *r)
 			get_sim_state(r);
 		else if (get && strcmp(rest, "orders") == 0)
 			get_sim_orders(r);
+		else if (post && strcmp(rest, "feed") == 0)
+			post_sim_feed(r);
 		else if (post && strcmp(rest, "ws/drop") == 0) {
 			for (int i = 0; i < nws; i++)      /* tests: every socket fails at once */
 				wsc[i]->dead = 1;
@@ -2475,7 +2526,7 @@ ws_push(void)
 		}
 		if ((w->sid_fill || w->sid_mpos) && w->acct >= 0)
 			ws_push_account(w, &b);
-		if ((w->sid_cfb || w->sid_cb) && w->last_sec != S.sec) {
+		if ((w->sid_cfb || w->sid_cb) && w->last_sec != S.sec && !feed_stalled()) {
 			int64_t c = px_at(S.sec);
 			char v[40], inner[96], iso[40];
 

@@ -126,6 +126,7 @@ struct os {
 	int64_t day, realized_cc;       /* UTC day of the realised P&L */
 	int64_t paper_seq;
 	unsigned long refused, sent, refused_by[R_NRULES];
+	unsigned long unknown_total;    /* sends whose outcome was unknown, since start */
 	char (*mismatch)[RECIO_TICKER_MAX];     /* markets whose positions disagree */
 	size_t nmismatch, cmismatch;
 	int64_t health_ms, last_health;
@@ -437,6 +438,11 @@ order_result(struct os *s, struct ord *o, int64_t ts)
 	int t;
 	int64_t filled, cost, fees;
 
+	/* the exchange's clock is not the message clock: an outcome is never
+	 * older than its intent, or a store keeping the newest line per order
+	 * (db-sink) would keep "sent" and drop the outcome */
+	if (ts < o->ts)
+		ts = o->ts;
 	snprintf(path, sizeof path, "/portfolio/orders/%s", o->order_id);
 	if (http_request(s->http, "GET", path, NULL, 0, 0, &s->resp) < 0 || s->resp.status != 200 ||
 	    json_parse(&s->j, s->resp.body.p, s->resp.body.len) < 0 || (t = json_get(&s->j, 0, "order")) < 0 ||
@@ -569,6 +575,7 @@ send_order(struct os *s, struct ord *o)
 	jw_kstr(&s->out, "message", s->resp.status ? "outcome unknown: will look it up" : s->resp.err);
 	msg_emit(&s->out);
 	o->st = O_PENDING;
+	s->unknown_total++;
 }
 
 /* Settle every order of unknown outcome that can be settled now. */
@@ -852,6 +859,7 @@ health(struct os *s, bool force)
 		jw_ki64(&s->out, rule_name[i], (int64_t)s->refused_by[i]);
 	jw_obj_end(&s->out);
 	jw_ki64(&s->out, "unknown_outcome", (int64_t)pending(s));
+	jw_ki64(&s->out, "unknown_total", (int64_t)s->unknown_total);
 	jw_kbool(&s->out, "kill_switch", kill);
 	jw_ki64(&s->out, "mismatched_markets", (int64_t)s->nmismatch);
 	msg_emit(&s->out);

@@ -31,6 +31,7 @@ struct http_client {
 	struct http_resp *r;
 	int64_t retry_after_ms;
 	int too_big;
+	uint64_t retries;               /* attempts retried, since http_new */
 };
 
 static int curl_ready;
@@ -297,6 +298,7 @@ http_request(struct http_client *c, const char *method, const char *path, const 
 		    http_backoff_ms(&c->jitter, r->attempts, c->o.backoff_ms, c->o.backoff_max_ms);
 		if (wait > c->o.backoff_max_ms)
 			wait = c->o.backoff_max_ms;
+		c->retries++;
 		debugx("%s %s: %s, retrying in %lld ms", method, path,
 		    r->status ? "retryable status" : r->err, (long long)wait);
 		rt_sleep_ms(wait);
@@ -304,6 +306,12 @@ http_request(struct http_client *c, const char *method, const char *path, const 
 	if (r->body.p == NULL)
 		buf_reset(&r->body), buf_add(&r->body, "", 0);
 	return r->status ? 0 : -1;
+}
+
+uint64_t
+http_retries(const struct http_client *c)
+{
+	return c->retries;
 }
 
 void

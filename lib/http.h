@@ -62,6 +62,10 @@ int http_request(struct http_client *c, const char *method, const char *path,
                  const char *body, size_t body_len, int flags, struct http_resp *r);
 void http_resp_free(struct http_resp *r);
 
+/* Attempts retried (a transport error or a retryable status that a later
+ * attempt replaced) since the client was made: faults the retries hid. */
+uint64_t http_retries(const struct http_client *c);
+
 /* Kalshi error body {"error":{"code","message"}} into "code: message";
  * falls back to the raw body (truncated) when it is not of that shape. */
 void http_error_text(const struct http_resp *r, char *out, size_t cap);
