@@ -149,12 +149,15 @@ order() {
 	sim_start --start "$START"
 	m=$(get '/markets?status=open' | jq -c '.markets[20]')
 	t=$(jq -r .ticker <<<"$m")
-	ya=$(jq -r .yes_ask_dollars <<<"$m"); yb=$(jq -r .yes_bid_dollars <<<"$m")
+	# at any price: the orders take what the book has (the market maker
+	# moves fast near the close; quotes read first would be stale by the
+	# time the orders go on a loaded machine)
+	ya=0.99 yb=0.01
 	pos() { kc GET "/portfolio/positions?ticker=$t"; jq -r '.market_positions[0].position_fp' <<<"$body"; }
-	# buy 3 YES at the ask: bid at p
+	# buy 3 YES: a bid
 	order "$t" bid "$ya" 3 immediate_or_cancel
 	[ "$(pos)" = 3.00 ]
-	# sell 2 YES at the bid: ask at p
+	# sell 2 YES: an ask
 	order "$t" ask "$yb" 2 immediate_or_cancel
 	[ "$(pos)" = 1.00 ]
 	# buy 5 NO at q = 1 - yes_bid: ask at 1 - q (= yes_bid); nets to 4 NO
@@ -301,9 +304,11 @@ order() {
 	sides=(bid ask)
 	tifs=(immediate_or_cancel good_till_canceled fill_or_kill)
 	RANDOM=1
-	end=$(( $(date +%s) + 12 ))
+	# at least 12 s (a simulated hour and more: a settlement) and at least
+	# 60 orders (a loaded machine places fewer in 12 s), at most 60 s
+	end=$(( $(date +%s) + 12 )) last=$(( $(date +%s) + 60 ))
 	n=0
-	while [ "$(date +%s)" -lt "$end" ]; do
+	while { [ "$(date +%s)" -lt "$end" ] || [ $n -lt 60 ]; } && [ "$(date +%s)" -lt "$last" ]; do
 		m=$(get '/markets?status=open' | jq -c ".markets[$((RANDOM % 16 + 12))]")
 		t=$(jq -r .ticker <<<"$m")
 		[ "$t" = null ] && continue
