@@ -8,6 +8,7 @@
 #   make lint       cppcheck, clang-tidy (.clang-tidy), shellcheck
 #   make fuzz       the libFuzzer targets (clang), FUZZ_SECONDS each
 #   make bench      every benchmark (bench/run): one table, NDJSON in $(B)/bench
+#   make bench-deps install what the benchmarks measure against (wrk, nginx, perf)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 B       ?= build
@@ -42,8 +43,12 @@ MANS    = $(wildcard man/*.[1-8])
 DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl-dev \
        libssl-dev libwebsockets-dev libpq-dev libsqlite3-dev sqlite3 postgresql curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk \
        s6 execline shellcheck chromium clang libclang-rt-14-dev clang-tidy
+# ... and for the benchmarks only (make bench-deps; not in CI): the load
+# generator, the reference server and the profiler.
+BENCH_DEBS = wrk nginx-light linux-perf
+BENCHBIN = $(B)/bench/sse-clients
 
-all: $(TOOLS) $(B)/bin/.scripts
+all: $(TOOLS) $(B)/bin/.scripts $(BENCHBIN)
 
 $(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c -o $@ $<
@@ -61,7 +66,11 @@ $(B)/t/%: t/unit/%.c t/unit/t.h $(LIBA) | $(B)/t
 $(B)/bin/.scripts: $(SCRIPTS) | $(B)/bin
 	for s in $(SCRIPTS); do ln -sf "$$(pwd)/$$s" $(B)/bin/; done; touch $@
 
-$(B)/lib $(B)/bin $(B)/t:
+# the benchmarks' own clients: libc only
+$(B)/bench/%: bench/%.c | $(B)/bench
+	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LDFLAGS) $(SANFLAGS)
+
+$(B)/lib $(B)/bin $(B)/t $(B)/bench:
 	mkdir -p $@
 
 units: $(UNITS)
@@ -83,18 +92,18 @@ check-valgrind: units
 	    && echo "valgrind $$u: clean" || { echo "valgrind $$u: FAILED"; fail=1; }; done; exit $$fail
 
 # clang-tidy sees what the compiler sees: the build's -D and -I, C11.
-TIDYSRC   = $(LIBSRC) $(TOOLSRC) $(UNITSRC) $(wildcard t/fuzz/fuzz_*.c)
+TIDYSRC   = $(LIBSRC) $(TOOLSRC) $(UNITSRC) $(wildcard t/fuzz/fuzz_*.c) $(wildcard bench/*.c)
 TIDYFLAGS = $(CPPFLAGS) -It/unit -It/fuzz -std=c11
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --std=c11 --inline-suppr -Ilib -D__GNUC__ --suppress=missingIncludeSystem \
-	  lib bin t/unit
+	  lib bin t/unit bench
 	@printf '%s\n' $(TIDYSRC) | xargs -P2 -I{} sh -c \
 	  'out=$$(clang-tidy --quiet "$$0" -- $(TIDYFLAGS) 2>&1); rc=$$?; \
 	   [ -z "$$out" ] || printf "%s\n" "$$out" | grep -v "^[0-9]* warnings\? generated\.$$"; exit $$rc' {} \
 	  && echo "clang-tidy: $(words $(TIDYSRC)) files clean"
-	shellcheck -s sh $(SCRIPTS) s6/*/run s6/*/finish s6/.lib/log-run t/pg t/run
+	shellcheck -s sh $(SCRIPTS) s6/*/run s6/*/finish s6/.lib/log-run t/pg t/run bench/http.sh
 	shellcheck .ci/run
 
 # libFuzzer targets (t/fuzz/fuzz_*.c), built with clang, ASan and UBSan into
@@ -138,6 +147,11 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBS)
 	@command -v npm >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
 
+bench-deps:
+	@if [ "$$(id -u)" != 0 ]; then echo "make bench-deps: needs root (apt-get)" >&2; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BENCH_DEBS)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)
@@ -149,5 +163,5 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz t/artifacts
 
-.PHONY: all units demo check check-asan check-valgrind lint fuzz bench deps install clean
+.PHONY: all units demo check check-asan check-valgrind lint fuzz bench bench-deps deps install clean
 .SECONDARY:
