@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -91,6 +92,7 @@ struct flog {                           /* one followed data log */
 	char svc[64];
 	char *path;
 	int fd;
+	int wd;                         /* its directory's inotify watch, or -1 */
 	dev_t dev;
 	ino_t ino;
 	struct buf part;                /* a line not yet complete */
@@ -150,6 +152,7 @@ struct hs {
 	/* followed logs */
 	struct flog *logs;
 	int nlogs;
+	int ino_fd;                     /* inotify: a log written wakes the loop */
 	int64_t logs_scanned;
 	/* live state */
 	char *tick, *strike, *balance, *entry_status, *stop_status, *order_send_health;
@@ -559,6 +562,7 @@ logs_scan(struct hs *h)
 		snprintf(h->logs[h->nlogs].svc, sizeof h->logs[0].svc, "%s", names[i]);
 		h->logs[h->nlogs].path = xstrdup(p.p);
 		h->logs[h->nlogs].fd = -1;
+		h->logs[h->nlogs].wd = -1;
 		h->nlogs++;
 	}
 	buf_free(&p);
@@ -594,6 +598,44 @@ log_read(struct hs *h, struct flog *f)
 	}
 }
 
+/* A log's directory watched, so that a line written (or the log rotated)
+ * wakes the loop at once rather than at its next 100 ms turn. */
+static void
+log_watch(struct hs *h, struct flog *f)
+{
+	char dir[PATH_MAX], *sl;
+
+	if (h->ino_fd < 0 || f->wd >= 0)
+		return;
+	snprintf(dir, sizeof dir, "%s", f->path);
+	if ((sl = strrchr(dir, '/')) == NULL)
+		return;
+	*sl = '\0';
+	f->wd = inotify_add_watch(h->ino_fd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE);
+	if (f->wd < 0)
+		debugx("inotify_add_watch %s: %s (polled every 100 ms)", dir, strerror(errno));
+}
+
+/* What inotify has said: only that something changed (logs_follow reads
+ * every log); a directory gone drops its watch. */
+static void
+logs_notified(struct hs *h)
+{
+	_Alignas(struct inotify_event) char b[4096];
+	ssize_t n;
+
+	while ((n = read(h->ino_fd, b, sizeof b)) > 0)
+		for (ssize_t i = 0; i + (ssize_t)sizeof(struct inotify_event) <= n; ) {
+			const struct inotify_event *e = (const struct inotify_event *)(void *)(b + i);
+
+			if (e->mask & IN_IGNORED)
+				for (int k = 0; k < h->nlogs; k++)
+					if (h->logs[k].wd == e->wd)
+						h->logs[k].wd = -1;
+			i += (ssize_t)sizeof *e + e->len;
+		}
+}
+
 /* New lines of every data log; a rotated log is read to its end, then the
  * new one from its start. */
 static void
@@ -612,6 +654,7 @@ logs_follow(struct hs *h)
 				f->dev = st.st_dev;
 				f->ino = st.st_ino;
 			}
+			log_watch(h, f);
 		}
 		log_read(h, f);
 		if (stat(f->path, &st) == 0 && (st.st_ino != f->ino || st.st_dev != f->dev)) {
@@ -2483,6 +2526,8 @@ main(int argc, char **argv)
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (!db_ready(&h))
 		warnx_("database: %s (retrying every 2 s)", h.db_err);
+	if ((h.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		warnx_("inotify_init1: %s (the logs are polled every 100 ms)", strerror(errno));
 	logs_scan(&h);
 	logs_follow(&h);        /* what the logs hold now: the state to start from */
 	services_refresh(&h, true);
@@ -2521,7 +2566,7 @@ main(int argc, char **argv)
 	msg_ready();
 	while (!stop) {
 		const union MHD_DaemonInfo *di = MHD_get_daemon_info(h.d, MHD_DAEMON_INFO_EPOLL_FD);
-		struct pollfd pfd = { di ? di->epoll_fd : -1, POLLIN, 0 };
+		struct pollfd pfd[2] = { { di ? di->epoll_fd : -1, POLLIN, 0 }, { h.ino_fd, POLLIN, 0 } };
 		int64_t before = h.next_id;
 		MHD_UNSIGNED_LONG_LONG mto;
 		int to = 100;
@@ -2530,8 +2575,10 @@ main(int argc, char **argv)
 		 * file after the headers) wakes no poll; its timeout says when */
 		if (MHD_get_timeout(h.d, &mto) == MHD_YES && mto < (MHD_UNSIGNED_LONG_LONG)to)
 			to = (int)mto;
-		if (poll(&pfd, 1, to) < 0 && errno != EINTR)
+		if (poll(pfd, 2, to) < 0 && errno != EINTR)
 			die(1, "poll:");
+		if (pfd[1].revents & POLLIN)
+			logs_notified(&h);
 		MHD_run(h.d);
 		logs_follow(&h);
 		services_refresh(&h, false);
