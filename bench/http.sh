@@ -12,7 +12,9 @@
 # 50 from each of 20 source addresses 127.0.0.x, since health-serve takes
 # at most 64 from one address by default), 200 tick lines written into
 # btc-tick's data log at 20 a second, each stream's copy timed from the
-# line's write to its read: p50, p99, max and delivered/expected.
+# line's write to its read: p50, p99, max and delivered/expected; and per
+# line, how soon its first stream had it (the server noticing the line) and
+# how long after that its last one did (the fan-out, one send per stream).
 # Results through bench/lib.sh's record (NDJSON on stdout or $BENCH_OUT),
 # what wrk and sse-clients said on stderr.
 set -eu
@@ -156,5 +158,7 @@ j() { jq -r "$1" "$dir/sse.json"; }
 record http "SSE delivery p50, $nsse clients" "$(j .p50_ms)" ms
 record http "SSE delivery p99, $nsse clients" "$(j .p99_ms)" ms "" "" "<= 10"
 record http "SSE delivery max, $nsse clients" "$(j .max_ms)" ms
+record http "SSE line to its first stream, p50" "$(j .first_p50_ms)" ms
+record http "SSE fan-out (last stream less first), p50" "$(j .fanout_p50_ms)" ms
 record http "SSE events delivered" "$(j .delivered)" events "expected ($nsse clients x 200)" "$(j .expected)" ">= 1x"
 [ "$(j .complete_clients)" = "$nsse" ] || echo "http.sh: only $(j .complete_clients) of $nsse clients got every event in order" >&2

@@ -13,8 +13,10 @@
  * writer and the readers share a clock and a core: a read is timed when
  * its read() returns.  Gives up SECONDS (30) after the first write.
  * Prints one JSON object: clients, events, expected, delivered, the
- * clients that got every event in order, and the delay's p50, p99 and max
- * in milliseconds. */
+ * clients that got every event in order, the delay's p50, p99 and max in
+ * milliseconds, and per line the first stream's delay (how soon the server
+ * saw the line) and the fan-out (the last stream's delay less the first's),
+ * p50 and max. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +50,8 @@ struct cl {
 
 static double *lat;             /* ms, one per event received */
 static size_t nlat, maxlat;
+static double *first, *last;    /* ms, per line: its first and last delivery */
+static long nlines;
 
 static void
 die(const char *what)
@@ -103,7 +107,14 @@ on_line(struct cl *c, int64_t t)
 		if (!(lat = realloc(lat, maxlat * sizeof *lat)))
 			die("realloc");
 	}
-	lat[nlat++] = (double)(t - sent) / 1000.0;
+	lat[nlat] = (double)(t - sent) / 1000.0;
+	if (seq >= 1 && seq <= nlines) {
+		if (first[seq - 1] < 0 || lat[nlat] < first[seq - 1])
+			first[seq - 1] = lat[nlat];
+		if (lat[nlat] > last[seq - 1])
+			last[seq - 1] = lat[nlat];
+	}
+	nlat++;
 }
 
 /* the body's bytes, de-chunked, into SSE lines */
@@ -184,15 +195,11 @@ cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* the p quantile of a sorted a[n] */
 static double
-pct(double p)
+pct(const double *a, size_t n, double p)
 {
-	size_t i;
-
-	if (nlat == 0)
-		return 0;
-	i = (size_t)(p * (double)(nlat - 1) + 0.5);
-	return lat[i];
+	return n ? a[(size_t)(p * (double)(n - 1) + 0.5)] : 0.0;
 }
 
 int
@@ -246,8 +253,12 @@ main(int argc, char **argv)
 		return 2;
 	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		die("epoll_create1");
-	if (!(cls = calloc((size_t)n, sizeof *cls)))
+	if (!(cls = calloc((size_t)n, sizeof *cls)) || !(first = calloc((size_t)events, sizeof *first)) ||
+	    !(last = calloc((size_t)events, sizeof *last)))
 		die("calloc");
+	nlines = events;
+	for (long i = 0; i < events; i++)
+		first[i] = -1;
 	for (long i = 0; i < n; i++) {
 		struct sockaddr_in src = { 0 }, dst = { 0 };
 		struct cl *c = &cls[i];
@@ -366,8 +377,17 @@ main(int argc, char **argv)
 	for (long i = 0; i < n; i++)
 		complete += cls[i].got == events && !cls[i].disorder;
 	qsort(lat, nlat, sizeof *lat, cmp);
+	/* per line: the first stream's delay (the server noticing the line)
+	 * and the last one's less the first (its fan-out to every stream) */
+	for (long i = 0; i < events; i++)
+		last[i] -= first[i];
+	qsort(first, (size_t)events, sizeof *first, cmp);
+	qsort(last, (size_t)events, sizeof *last, cmp);
 	printf("{\"clients\":%ld,\"per_addr\":%ld,\"events\":%ld,\"expected\":%ld,\"delivered\":%zu,"
-	    "\"complete_clients\":%ld,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n",
-	    n, per, events, n * events, nlat, complete, pct(0.5), pct(0.99), nlat ? lat[nlat - 1] : 0.0);
+	    "\"complete_clients\":%ld,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"
+	    "\"first_p50_ms\":%.3f,\"first_max_ms\":%.3f,\"fanout_p50_ms\":%.3f,\"fanout_max_ms\":%.3f}\n",
+	    n, per, events, n * events, nlat, complete, pct(lat, nlat, 0.5), pct(lat, nlat, 0.99),
+	    nlat ? lat[nlat - 1] : 0.0, pct(first, (size_t)events, 0.5), first[events - 1],
+	    pct(last, (size_t)events, 0.5), last[events - 1]);
 	return 0;
 }
