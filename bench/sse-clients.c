@@ -103,9 +103,12 @@ on_line(struct cl *c, int64_t t)
 	c->last_seq = seq;
 	c->got++;
 	if (nlat == maxlat) {
+		double *nl;
+
 		maxlat = maxlat ? maxlat * 2 : 65536;
-		if (!(lat = realloc(lat, maxlat * sizeof *lat)))
+		if (!(nl = realloc(lat, maxlat * sizeof *lat)))
 			die("realloc");
+		lat = nl;
 	}
 	lat[nlat] = (double)(t - sent) / 1000.0;
 	if (seq >= 1 && seq <= nlines) {
