@@ -22,10 +22,12 @@
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/openat2.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -174,6 +176,7 @@ struct hs {
 	int64_t svcs_at;
 	int64_t db_seen;                /* when /health last saw the database answer */
 	char www_real[PATH_MAX];        /* realpath of www, once it resolves */
+	int www_fd;                     /* www, once it opens; or -1 */
 	/* auth */
 	struct sess scache[SCACHE];
 	struct addr_bucket addrs[ADDRS];
@@ -1990,33 +1993,61 @@ mime(const char *path)
 	return "application/octet-stream";
 }
 
-static enum MHD_Result
-serve_file(struct hs *h, struct MHD_Connection *c, const char *url)
+/* A file under www, opened: no component of its path, symlinks included,
+ * may lead out of www.  openat2 with RESOLVE_BENEATH does that in one call;
+ * without it (an old kernel), realpath and a comparison.  -1: none. */
+static int
+www_open(struct hs *h, const char *rel, struct stat *st)
 {
 	struct buf p = { 0 };
 	char real[PATH_MAX];
 	const char *root = h->www_real;
+	size_t rl;
+	int fd = -1;
+
+	if (h->www_fd < 0)
+		h->www_fd = open(h->www, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->www_fd >= 0) {
+		/* O_NONBLOCK: a FIFO does not hang the server (it is refused below) */
+		struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+
+		fd = (int)syscall(SYS_openat2, h->www_fd, rel, &how, sizeof how);
+		if (fd < 0 && errno != ENOSYS)
+			return -1;
+	}
+	if (fd < 0) {
+		if (!root[0] && !realpath(h->www, h->www_real))
+			h->www_real[0] = '\0';         /* not yet there: tried again next time */
+		buf_printf(&p, "%s/%s", h->www, rel);
+		rl = strlen(root);
+		if (root[0] && realpath(p.p, real) && strncmp(real, root, rl) == 0 && real[rl] == '/')
+			fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		buf_free(&p);
+	}
+	if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static enum MHD_Result
+serve_file(struct hs *h, struct MHD_Connection *c, const char *url)
+{
+	const char *rel = strcmp(url, "/") == 0 ? "index.html" : url + 1;
 	struct stat st;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	int fd;
 
-	/* no "..", no backslash, no NUL, no hidden file: then the real path
-	 * must still be under the root (symlinks) */
-	if (strstr(url, "..") || strchr(url, '\\') || strstr(url, "/."))
+	/* no "..", no backslash, no NUL, no hidden file: then the file must
+	 * still be under the root (symlinks) */
+	if (url[0] != '/' || strstr(url, "..") || strchr(url, '\\') || strstr(url, "/.") ||
+	    (fd = www_open(h, rel, &st)) < 0)
 		return reply_error(c, 404, "not found");
-	buf_printf(&p, "%s%s", h->www, strcmp(url, "/") == 0 ? "/index.html" : url);
-	if (!root[0] && !realpath(h->www, h->www_real))
-		h->www_real[0] = '\0';         /* not yet there: tried again next time */
-	if (!root[0] || !realpath(p.p, real) || strncmp(real, root, strlen(root)) != 0 ||
-	    (real[strlen(root)] != '/' && real[strlen(root)] != '\0') || stat(real, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (fd = open(real, O_RDONLY | O_CLOEXEC)) < 0) {
-		buf_free(&p);
-		return reply_error(c, 404, "not found");
-	}
-	buf_free(&p);
 	r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
-	MHD_add_response_header(r, "Content-Type", mime(real));
+	MHD_add_response_header(r, "Content-Type", mime(rel));
 	/* vendor files never change under their name; the app is revalidated */
 	MHD_add_response_header(r, "Cache-Control", strncmp(url, "/vendor/", 8) == 0 ? "public, max-age=86400" : "no-cache");
 	secure_headers(r);
@@ -2434,6 +2465,7 @@ options_defaults(struct hs *h)
 	snprintf(settings, sizeof settings, "%s/settings.conf", h->state);
 	h->settings_path = cfg_env("SIGNAL_SETTINGS", settings);
 	h->www = NULL;
+	h->www_fd = -1;
 	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
 		struct stat st;
 
@@ -2564,6 +2596,9 @@ main(int argc, char **argv)
 		     * libmicrohttpd zeroes it for every request kept alive, which
 		     * at 64 KiB was a fifth of the time /health took */
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+		    /* SIGPIPE is ignored (above): then files go out with sendfile,
+		     * not read into that memory a few KiB at a time and sent */
+		    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
 		    MHD_OPTION_END);
 		if (h.d == NULL)
 			die(1, "cannot listen on %s:%d: %s", h.bind, h.port, strerror(errno));
