@@ -136,7 +136,7 @@ bench_wrk "$H/health"; hs=$rps
 bench_wrk "$N/health.json"; ng=$rps
 record http "health-serve /health (req/s)" "$hs" req/s "nginx, 1 worker, same size" "$ng" ">= 0.5x"
 bench_wrk "$H/app.js"; hs=$rps
-bench_wrk "$N/app.js"; ng=$rps
+bench_wrk "$N/app.js"; ng=$rps ng_app=$rps
 record http "health-serve /app.js (req/s)" "$hs" req/s "nginx, 1 worker, same file" "$ng" ">= 0.5x"
 bench_wrk "$H/api/state" -H "Cookie: $cookie"; hs=$rps
 bench_wrk "$N/state.json"; ng=$rps
@@ -146,7 +146,7 @@ bench_wrk "$N/trades.json"; ng=$rps
 record http "health-serve /api/trades, logged in (req/s)" "$hs" req/s "nginx, 1 worker, same size" "$ng" ">= 0.5x"
 ng_start auto
 bench_wrk "$N/app.js"; nga=$rps
-record http "nginx /app.js, worker_processes auto ($(nproc) cores; req/s)" "$nga" req/s "nginx, 1 worker" "$ng"
+record http "nginx /app.js, worker_processes auto ($(nproc) cores; req/s)" "$nga" req/s "nginx, 1 worker" "$ng_app"
 kill "$ng_pid"
 ng_pid=''
 
