@@ -8,6 +8,7 @@
 #   make lint       cppcheck, clang-tidy (.clang-tidy), shellcheck
 #   make fuzz       the libFuzzer targets (clang), FUZZ_SECONDS each
 #   make bench      every benchmark (bench/run): one table, NDJSON in $(B)/bench
+#   make bench-deps install what the benchmarks measure against (wrk, nginx, perf)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 B       ?= build
@@ -44,6 +45,9 @@ BENCHBIN = $(BENCHSRC:bench/%.c=$(B)/bench/%)
 DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl-dev \
        libssl-dev libwebsockets-dev libpq-dev libsqlite3-dev sqlite3 postgresql curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk \
        s6 execline shellcheck chromium clang libclang-rt-14-dev clang-tidy
+# ... and for the benchmarks only (make bench-deps; not in CI): the load
+# generator, the reference server and the profiler.
+BENCH_DEBS = wrk nginx-light linux-perf
 
 all: $(TOOLS) $(B)/bin/.scripts $(BENCHBIN)
 
@@ -101,6 +105,7 @@ lint:
 	   [ -z "$$out" ] || printf "%s\n" "$$out" | grep -v "^[0-9]* warnings\? generated\.$$"; exit $$rc' {} \
 	  && echo "clang-tidy: $(words $(TIDYSRC)) files clean"
 	shellcheck -s sh $(SCRIPTS) s6/*/run s6/*/finish s6/.lib/log-run t/pg t/run
+	shellcheck -x -s sh bench/*.sh bench/run
 	shellcheck .ci/run
 
 # libFuzzer targets (t/fuzz/fuzz_*.c), built with clang, ASan and UBSan into
@@ -144,6 +149,11 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEBS)
 	@command -v npm >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm
 
+bench-deps:
+	@if [ "$$(id -u)" != 0 ]; then echo "make bench-deps: needs root (apt-get)" >&2; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(BENCH_DEBS)
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(TOOLS) $(DESTDIR)$(BINDIR)
@@ -155,5 +165,5 @@ install: all
 clean:
 	rm -rf build build-asan build-fuzz t/artifacts
 
-.PHONY: all units demo check check-asan check-valgrind lint fuzz bench deps install clean
+.PHONY: all units demo check check-asan check-valgrind lint fuzz bench bench-deps deps install clean
 .SECONDARY:

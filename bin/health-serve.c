@@ -19,12 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/openat2.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -93,6 +96,7 @@ struct flog {                           /* one followed data log */
 	char svc[64];
 	char *path;
 	int fd;
+	int wd;                         /* its directory's inotify watch, or -1 */
 	dev_t dev;
 	ino_t ino;
 	struct buf part;                /* a line not yet complete */
@@ -100,8 +104,8 @@ struct flog {                           /* one followed data log */
 
 struct ev {                             /* an event for the streams */
 	int64_t id;
-	char type[16];
-	char *data;
+	char *text;                     /* as sent: "id: ...\nevent: ...\ndata: ...\n\n" */
+	size_t len;
 };
 
 struct client {                         /* one /events stream */
@@ -153,6 +157,7 @@ struct hs {
 	/* followed logs */
 	struct flog *logs;
 	int nlogs;
+	int ino_fd;                     /* inotify: a log written wakes the loop */
 	int64_t logs_scanned;
 	/* live state */
 	char *tick, *strike, *balance, *entry_status, *stop_status, *order_send_health;
@@ -172,6 +177,9 @@ struct hs {
 	struct svc svcs[SERVICES_MAX];
 	int nsvcs;
 	int64_t svcs_at;
+	int64_t db_seen;                /* when /health last saw the database answer */
+	char www_real[PATH_MAX];        /* realpath of www, once it resolves */
+	int www_fd;                     /* www, once it opens; or -1 */
 	/* auth */
 	struct sess scache[SCACHE];
 	struct addr_bucket addrs[ADDRS];
@@ -562,6 +570,7 @@ logs_scan(struct hs *h)
 		snprintf(h->logs[h->nlogs].svc, sizeof h->logs[0].svc, "%s", names[i]);
 		h->logs[h->nlogs].path = xstrdup(p.p);
 		h->logs[h->nlogs].fd = -1;
+		h->logs[h->nlogs].wd = -1;
 		h->nlogs++;
 	}
 	buf_free(&p);
@@ -597,6 +606,44 @@ log_read(struct hs *h, struct flog *f)
 	}
 }
 
+/* A log's directory watched, so that a line written (or the log rotated)
+ * wakes the loop at once rather than at its next 100 ms turn. */
+static void
+log_watch(struct hs *h, struct flog *f)
+{
+	char dir[PATH_MAX], *sl;
+
+	if (h->ino_fd < 0 || f->wd >= 0)
+		return;
+	snprintf(dir, sizeof dir, "%s", f->path);
+	if ((sl = strrchr(dir, '/')) == NULL)
+		return;
+	*sl = '\0';
+	f->wd = inotify_add_watch(h->ino_fd, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE);
+	if (f->wd < 0)
+		debugx("inotify_add_watch %s: %s (polled every 100 ms)", dir, strerror(errno));
+}
+
+/* What inotify has said: only that something changed (logs_follow reads
+ * every log); a directory gone drops its watch. */
+static void
+logs_notified(struct hs *h)
+{
+	_Alignas(struct inotify_event) char b[4096];
+	ssize_t n;
+
+	while ((n = read(h->ino_fd, b, sizeof b)) > 0)
+		for (ssize_t i = 0; i + (ssize_t)sizeof(struct inotify_event) <= n; ) {
+			const struct inotify_event *e = (const struct inotify_event *)(void *)(b + i);
+
+			if (e->mask & IN_IGNORED)
+				for (int k = 0; k < h->nlogs; k++)
+					if (h->logs[k].wd == e->wd)
+						h->logs[k].wd = -1;
+			i += (ssize_t)sizeof *e + e->len;
+		}
+}
+
 /* New lines of every data log; a rotated log is read to its end, then the
  * new one from its start. */
 static void
@@ -615,6 +662,7 @@ logs_follow(struct hs *h)
 				f->dev = st.st_dev;
 				f->ino = st.st_ino;
 			}
+			log_watch(h, f);
 		}
 		log_read(h, f);
 		if (stat(f->path, &st) == 0 && (st.st_ino != f->ino || st.st_dev != f->dev)) {
@@ -632,13 +680,16 @@ static void
 event_add(struct hs *h, const char *type, const char *data, size_t n)
 {
 	struct ev *e = &h->ring[h->next_id % RING];
+	struct buf t = { 0 };
 
-	free(e->data);
+	/* formatted once here, copied to each stream as it is */
+	free(e->text);
 	e->id = h->next_id++;
-	snprintf(e->type, sizeof e->type, "%s", type);
-	e->data = xmalloc(n + 1);
-	memcpy(e->data, data, n);
-	e->data[n] = '\0';
+	buf_printf(&t, "id: %lld\nevent: %s\ndata: ", (long long)e->id, type);
+	buf_add(&t, data, n);
+	buf_puts(&t, "\n\n");
+	e->text = t.p;
+	e->len = t.len;
 }
 
 static void
@@ -678,7 +729,7 @@ sse_read(void *cls, uint64_t pos, char *out, size_t max)
 		for (; c->next < s->next_id && c->out.len < 65536; c->next++) {
 			const struct ev *e = &s->ring[c->next % RING];
 
-			buf_printf(&c->out, "id: %lld\nevent: %s\ndata: %s\n\n", (long long)e->id, e->type, e->data);
+			buf_add(&c->out, e->text, e->len);
 		}
 		if (c->out.len == 0 && rt_mono_ms() - c->last_ping >= PING_MS)
 			buf_puts(&c->out, ": ping\n\n");
@@ -1801,14 +1852,18 @@ health_json(struct hs *h, struct buf *b)
 	int64_t age = h->tick_wall ? rt_now_ms() - h->tick_wall : -1;
 	int mism = 0;
 
-	if (db_ok) {
+	/* the database asked at most once a second: /health is polled, and the
+	 * query costs more than the rest of the answer; a connection lost in
+	 * any query shows at once */
+	if (db_ok && rt_mono_ms() - h->db_seen >= 1000) {
 		int64_t x;
 		int isnull, rc = db_query_i64(h->db, "SELECT 1", &x, &isnull);
 
 		if (rc != DB_OK) {
 			db_failed(h, rc);
 			db_ok = false;
-		}
+		} else
+			h->db_seen = rt_mono_ms();
 	}
 	jw_obj(b);
 	jw_key(b, "services");
@@ -1961,30 +2016,61 @@ mime(const char *path)
 	return "application/octet-stream";
 }
 
+/* A file under www, opened: no component of its path, symlinks included,
+ * may lead out of www.  openat2 with RESOLVE_BENEATH does that in one call;
+ * without it (an old kernel), realpath and a comparison.  -1: none. */
+static int
+www_open(struct hs *h, const char *rel, struct stat *st)
+{
+	struct buf p = { 0 };
+	char real[PATH_MAX];
+	const char *root = h->www_real;
+	size_t rl;
+	int fd = -1;
+
+	if (h->www_fd < 0)
+		h->www_fd = open(h->www, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->www_fd >= 0) {
+		/* O_NONBLOCK: a FIFO does not hang the server (it is refused below) */
+		struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+			.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+
+		fd = (int)syscall(SYS_openat2, h->www_fd, rel, &how, sizeof how);
+		if (fd < 0 && errno != ENOSYS)
+			return -1;
+	}
+	if (fd < 0) {
+		if (!root[0] && !realpath(h->www, h->www_real))
+			h->www_real[0] = '\0';         /* not yet there: tried again next time */
+		buf_printf(&p, "%s/%s", h->www, rel);
+		rl = strlen(root);
+		if (root[0] && realpath(p.p, real) && strncmp(real, root, rl) == 0 && real[rl] == '/')
+			fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+		buf_free(&p);
+	}
+	if (fd >= 0 && (fstat(fd, st) != 0 || !S_ISREG(st->st_mode))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 static enum MHD_Result
 serve_file(struct hs *h, struct MHD_Connection *c, const char *url)
 {
-	struct buf p = { 0 };
-	char real[PATH_MAX], root[PATH_MAX];
+	const char *rel = strcmp(url, "/") == 0 ? "index.html" : url + 1;
 	struct stat st;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	int fd;
 
-	/* no "..", no backslash, no NUL, no hidden file: then the real path
-	 * must still be under the root (symlinks) */
-	if (strstr(url, "..") || strchr(url, '\\') || strstr(url, "/."))
+	/* no "..", no backslash, no NUL, no hidden file: then the file must
+	 * still be under the root (symlinks) */
+	if (url[0] != '/' || strstr(url, "..") || strchr(url, '\\') || strstr(url, "/.") ||
+	    (fd = www_open(h, rel, &st)) < 0)
 		return reply_error(c, 404, "not found");
-	buf_printf(&p, "%s%s", h->www, strcmp(url, "/") == 0 ? "/index.html" : url);
-	if (!realpath(h->www, root) || !realpath(p.p, real) || strncmp(real, root, strlen(root)) != 0 ||
-	    (real[strlen(root)] != '/' && real[strlen(root)] != '\0') || stat(real, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (fd = open(real, O_RDONLY | O_CLOEXEC)) < 0) {
-		buf_free(&p);
-		return reply_error(c, 404, "not found");
-	}
-	buf_free(&p);
 	r = MHD_create_response_from_fd((uint64_t)st.st_size, fd);
-	MHD_add_response_header(r, "Content-Type", mime(real));
+	MHD_add_response_header(r, "Content-Type", mime(rel));
 	/* vendor files never change under their name; the app is revalidated */
 	MHD_add_response_header(r, "Cache-Control", strncmp(url, "/vendor/", 8) == 0 ? "public, max-age=86400" : "no-cache");
 	secure_headers(r);
@@ -2403,6 +2489,7 @@ options_defaults(struct hs *h)
 	snprintf(settings, sizeof settings, "%s/settings.conf", h->state);
 	h->settings_path = cfg_env("SIGNAL_SETTINGS", settings);
 	h->www = NULL;
+	h->www_fd = -1;
 	if ((n = readlink("/proc/self/exe", exe, sizeof exe - 1)) > 0) {
 		struct stat st;
 
@@ -2516,6 +2603,8 @@ main(int argc, char **argv)
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (!db_ready(&h))
 		warnx_("database: %s (retrying every 2 s)", h.db_err);
+	if ((h.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		warnx_("inotify_init1: %s (the logs are polled every 100 ms)", strerror(errno));
 	logs_scan(&h);
 	logs_follow(&h);        /* what the logs hold now: the state to start from */
 	services_refresh(&h, true);
@@ -2536,7 +2625,13 @@ main(int argc, char **argv)
 		    MHD_OPTION_CONNECTION_LIMIT, h.max_conns,
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, h.max_per_addr,
 		    MHD_OPTION_CONNECTION_TIMEOUT, h.timeout_s,
-		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536,
+		    /* a connection's memory: the request's headers and the answer's;
+		     * libmicrohttpd zeroes it for every request kept alive, which
+		     * at 64 KiB was a fifth of the time /health took */
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16384,
+		    /* SIGPIPE is ignored (above): then files go out with sendfile,
+		     * not read into that memory a few KiB at a time and sent */
+		    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
 		    MHD_OPTION_END);
 		if (h.d == NULL)
 			die(1, "cannot listen on %s:%d: %s", h.bind, h.port, strerror(errno));
@@ -2554,7 +2649,7 @@ main(int argc, char **argv)
 	msg_ready();
 	while (!stop) {
 		const union MHD_DaemonInfo *di = MHD_get_daemon_info(h.d, MHD_DAEMON_INFO_EPOLL_FD);
-		struct pollfd pfd = { di ? di->epoll_fd : -1, POLLIN, 0 };
+		struct pollfd pfd[2] = { { di ? di->epoll_fd : -1, POLLIN, 0 }, { h.ino_fd, POLLIN, 0 } };
 		int64_t before = h.next_id;
 		MHD_UNSIGNED_LONG_LONG mto;
 		int to = 100;
@@ -2563,8 +2658,10 @@ main(int argc, char **argv)
 		 * file after the headers) wakes no poll; its timeout says when */
 		if (MHD_get_timeout(h.d, &mto) == MHD_YES && mto < (MHD_UNSIGNED_LONG_LONG)to)
 			to = (int)mto;
-		if (poll(&pfd, 1, to) < 0 && errno != EINTR)
+		if (poll(pfd, 2, to) < 0 && errno != EINTR)
 			die(1, "poll:");
+		if (pfd[1].revents & POLLIN)
+			logs_notified(&h);
 		MHD_run(h.d);
 		logs_follow(&h);
 		services_refresh(&h, false);

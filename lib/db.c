@@ -17,10 +17,18 @@
 #include "diag.h"
 #include "rtime.h"
 
+#define QCACHE 16                       /* SQLite: db_query's statements kept */
+
 struct db {
 	int pg;                         /* 1: PostgreSQL, 0: SQLite */
 	sqlite3 *lite;
 	sqlite3_stmt *st[DB_MAX_STMT];
+	struct {                        /* SQLite: db_query's prepared statements, by text */
+		char *sql;
+		sqlite3_stmt *st;
+		int busy;               /* in use (a row callback querying again) */
+	} qc[QCACHE];
+	int qnext;                      /* the entry replaced next */
 	PGconn *conn;
 	int nparam[DB_MAX_STMT];
 	int inbatch, failed;            /* failed: DB_OK or the first error's class */
@@ -213,6 +221,10 @@ db_close(struct db *d)
 	for (int i = 0; i < DB_MAX_STMT; i++)
 		if (d->st[i])
 			sqlite3_finalize(d->st[i]);
+	for (int i = 0; i < QCACHE; i++) {
+		sqlite3_finalize(d->qc[i].st);
+		free(d->qc[i].sql);
+	}
 	if (d->lite)
 		sqlite3_close(d->lite);
 	if (d->conn)
@@ -320,6 +332,54 @@ pg_kind(Oid t)
 	}
 }
 
+/* SQLite: SQL's statement, prepared once and kept (a server asks the same
+ * few queries again and again; preparing was a third of /api/trades).
+ * *slot: its cache entry, -1 if it is not kept (give it to lite_put). */
+static int
+lite_get(struct db *d, const char *sql, sqlite3_stmt **st, int *slot)
+{
+	int e, i;
+
+	*slot = -1;
+	for (i = 0; i < QCACHE; i++)
+		if (d->qc[i].sql && !d->qc[i].busy && strcmp(d->qc[i].sql, sql) == 0) {
+			*st = d->qc[i].st;
+			d->qc[i].busy = 1;
+			*slot = i;
+			return SQLITE_OK;
+		}
+	if ((e = sqlite3_prepare_v3(d->lite, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL)) != SQLITE_OK)
+		return e;
+	for (int k = 0; k < QCACHE; k++) {
+		i = (d->qnext + k) % QCACHE;
+		if (!d->qc[i].busy) {
+			sqlite3_finalize(d->qc[i].st);
+			free(d->qc[i].sql);
+			d->qc[i].sql = xstrdup(sql);
+			d->qc[i].st = *st;
+			d->qc[i].busy = 1;
+			d->qnext = (i + 1) % QCACHE;
+			*slot = i;
+			break;
+		}
+	}
+	return SQLITE_OK;
+}
+
+/* done with a statement from lite_get: reset (no read transaction is held
+ * open by a kept statement) and its bindings cleared, or finalized */
+static void
+lite_put(struct db *d, sqlite3_stmt *st, int slot)
+{
+	if (slot < 0) {
+		sqlite3_finalize(st);
+		return;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	d->qc[slot].busy = 0;
+}
+
 int
 db_query(struct db *d, const char *sql, const struct db_val *v, int n, db_row_fn fn, void *arg)
 {
@@ -361,13 +421,14 @@ db_query(struct db *d, const char *sql, const struct db_val *v, int n, db_row_fn
 		PQclear(r);
 	} else {
 		sqlite3_stmt *st;
-		int e = sqlite3_prepare_v2(d->lite, sql, -1, &st, NULL);
+		int slot, e = lite_get(d, sql, &st, &slot);
 
 		if (e != SQLITE_OK)
 			return lite_fail(d, e, "query");
 		if ((e = lite_bind(st, v, n)) != SQLITE_OK) {
-			sqlite3_finalize(st);
-			return lite_fail(d, e, "query");
+			rc = lite_fail(d, e, "query");
+			lite_put(d, st, slot);
+			return rc;
 		}
 		ncol = sqlite3_column_count(st);
 		names = xcalloc((size_t)ncol + 1, sizeof *names);
@@ -390,7 +451,7 @@ db_query(struct db *d, const char *sql, const struct db_val *v, int n, db_row_fn
 		}
 		if (e != SQLITE_DONE)
 			rc = lite_fail(d, e, "query");
-		sqlite3_finalize(st);
+		lite_put(d, st, slot);
 	}
 	free(names);
 	free(vals);

@@ -25,6 +25,32 @@ put(const char *dir, const char *name, const char *text)
 	}
 }
 
+struct qn {
+	struct db *d;
+	int64_t sum;
+	int nest;               /* run the query once more from the row callback */
+};
+
+/* db_row_fn: adds the first column; nest: asks the same query once more */
+static int
+sum_n(void *arg, int ncol, const char *const *names, const char *const *vals, const enum db_vtype *kinds)
+{
+	struct qn *q = arg;
+
+	(void)names;
+	(void)kinds;
+	if (ncol > 0 && vals[0])
+		q->sum += strtoll(vals[0], NULL, 10);
+	if (q->nest) {
+		struct db_val v = { .t = DBV_TEXT, .s = "a", .n = 1 };
+
+		q->nest = 0;
+		if (db_query(q->d, "SELECT n FROM t WHERE k = ?", &v, 1, sum_n, q) != DB_OK)
+			q->sum = -1000;
+	}
+	return 0;
+}
+
 static int64_t
 one(struct db *d, const char *sql)
 {
@@ -126,6 +152,44 @@ main(void)
 	CHECK(one(d, "SELECT count(*) FROM u WHERE x IS NULL") == 1, "null stored");
 
 	CHECK(db_exec(d, "SELECT * FROM nosuch") == DB_PERMANENT, "bad SQL is permanent");
+
+	/* db_query keeps its statements: the same query again (new bindings,
+	 * nothing left bound), the same query from inside its own row callback,
+	 * more distinct queries than are kept, and a query after the table
+	 * it reads has changed */
+	{
+		struct qn q = { d, 0, 0 };
+		char sql[64];
+
+		v[0] = (struct db_val){ .t = DBV_TEXT, .s = "a", .n = 1 };
+		CHECK(db_query(d, "SELECT n FROM t WHERE k = ?", v, 1, sum_n, &q) == DB_OK && q.sum == 5, "query a: %lld",
+		    (long long)q.sum);
+		v[0].s = "b";
+		q.sum = 0;
+		CHECK(db_query(d, "SELECT n FROM t WHERE k = ?", v, 1, sum_n, &q) == DB_OK && q.sum == 5, "again, b");
+		q.sum = 0;
+		CHECK(db_query(d, "SELECT n FROM t WHERE k = ?", v, 0, sum_n, &q) == DB_OK && q.sum == 0,
+		    "no binding: NULL, no row (the last binding is not kept)");
+		q.sum = 0;
+		q.nest = 1;
+		CHECK(db_query(d, "SELECT n FROM t WHERE k = ?", v, 1, sum_n, &q) == DB_OK && q.sum == 10,
+		    "the same query inside its row callback: %lld", (long long)q.sum);
+		q.nest = 0;
+		for (int i = 0; i < 40; i++) {
+			snprintf(sql, sizeof sql, "SELECT count(*) + %d FROM t", i);
+			q.sum = 0;
+			CHECK(db_query(d, sql, NULL, 0, sum_n, &q) == DB_OK && q.sum == 2 + i, "%s: %lld", sql,
+			    (long long)q.sum);
+		}
+		CHECK(db_exec(d, "ALTER TABLE t ADD COLUMN m BIGINT NOT NULL DEFAULT 7") == DB_OK, "alter");
+		q.sum = 0;
+		CHECK(db_query(d, "SELECT n FROM t WHERE k = ?", v, 1, sum_n, &q) == DB_OK && q.sum == 5,
+		    "after the change");
+		v[0].s = "z";
+		v[1] = (struct db_val){ .t = DBV_INT, .i = 3 };
+		CHECK(db_begin(d) == DB_OK && db_add(d, 0, v, 2) == DB_OK && db_commit(d, &rows) == DB_OK && rows == 1,
+		    "a write after kept reads: %s", db_error(d));
+	}
 	db_close(d);
 
 	/* a store that cannot be opened is an outage, not bad data */
