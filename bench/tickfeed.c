@@ -224,7 +224,7 @@ main(int argc, char **argv)
 	for (int64_t end = rt_mono_ns() + 2000000000LL; f.ofd >= 0 && rt_mono_ns() < end; )
 		drain(&f, 100);
 	fprintf(stderr, "tickfeed: %lld ticks (%lld warm-up), %ld intents, %ld outcomes, %ld ticks without an outcome in %lld ms\n",
-	    (long long)(warm + n), (long long)warm, f.intents, f.outcomes, missed, (long long)wait_ms);
+	    (long long)warm + (long long)n, (long long)warm, f.intents, f.outcomes, missed, (long long)wait_ms);
 	buf_free(&b);
 	buf_free(&f.in);
 	json_free(&f.j);

@@ -920,7 +920,7 @@ proc_stopped(long pid)
 		return false;
 	if (fgets(line, sizeof line, f) && (p = strrchr(line, ')')) != NULL && p[1] == ' ')
 		stopped = p[2] == 'T' || p[2] == 't';
-	fclose(f);
+	(void)fclose(f);
 	return stopped;
 }
 
