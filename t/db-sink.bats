@@ -9,7 +9,7 @@ DBKIND=${DBKIND:-sqlite}
 [ "$DBKIND" = - ] && DBKIND=sqlite
 
 setup() {
-	cd "$BATS_TEST_TMPDIR"
+	cd "$BATS_TEST_TMPDIR" || return
 	export RECIO_SPOOL="$BATS_TEST_TMPDIR/sink.spool"
 	REJECTS="$BATS_TEST_TMPDIR/sink.rejects"
 	if [ "$DBKIND" = pg ]; then
@@ -84,7 +84,7 @@ ticks() {
 	run db-sink --migrate
 	[ "$status" -eq 0 ]
 	# every NNN-name in share/sql, once whatever its dialects
-	want=$(ls "$RECIO_TOP/share/sql" | sed -E 's/^([0-9]+-[^.]+)\..*/\1/' | sort -u)
+	want=$(cd "$RECIO_TOP/share/sql" && printf "%s\n" * | sed -E 's/^([0-9]+-[^.]+)\..*/\1/' | sort -u)
 	[[ "$output" == *"$(wc -l <<<"$want") migrations applied ($DBKIND)"* ]]
 	run db-sink --migrate
 	[ "$status" -eq 0 ]
@@ -308,7 +308,7 @@ outage_run() {
 	local kill_in_outage=$1 len
 	BATS_TEST_TIMEOUT=400
 	len=$(outage_len)
-	cd "$BATS_TEST_TMPDIR"
+	cd "$BATS_TEST_TMPDIR" || return
 	db-sink --migrate >/dev/null
 	ticks 100000 >all
 	expect=$(awk -F'"price":' '{ split($2, a, ","); gsub(/\./, "", a[1]); s += a[1] } END { printf "%.0f", s * 100 }' all)

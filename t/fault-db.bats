@@ -32,6 +32,7 @@ health_is() {
 	recio up
 	# trading has begun (an order sent), and is stored
 	wait_for 120 more_sent_than 0
+	# shellcheck disable=SC2016 # eval'd at each try
 	wait_for 30 eval '[ "$(db "select count(*) from orders")" -gt 0 ]'
 	"$RECIO_TOP/t/pg" stop "$RECIO_TEST_PGDIR"
 	before=$(sent_orders)

@@ -61,6 +61,7 @@ ticks_stored() {
 	n1=$(db 'select count(*) from ticks')
 	# room again (rlimit: the db-sink that s6 started again has no limit)
 	[ $how = rlimit ] || rm "$spool/filler"
+	# shellcheck disable=SC2016 # eval'd at each try
 	wait_for 30 eval '[ "$(db "select count(*) from ticks")" -gt "$n1" ]'
 	until_sim "$T1501"
 	wind_down

@@ -45,7 +45,7 @@ START=2026-11-25T14:59:00Z
 
 @test "markets paginate with limit and cursor, no duplicates, none lost" {
 	sim_start --start "$START"
-	cursor= all=
+	cursor='' all=''
 	for i in $(seq 1 20); do
 		page=$(get "/markets?series_ticker=KXBTCD&status=open&limit=7${cursor:+&cursor=$cursor}")
 		all="$all $(jq -r '.markets[].ticker' <<<"$page")"
@@ -243,7 +243,7 @@ order() {
 	[ "$(grep -c '^429$' <<<"$codes")" -ge 10 ]
 	h=$(for i in $(seq 1 30); do curl -s -D - -o /dev/null "$SIM_URL/trade-api/v2/exchange/status"; done)
 	[[ "$h" == *"429"* ]] || skip "refilled too fast to observe"
-	! grep -qi '^retry-after' <<<"$h"
+	! grep -qi '^retry-after' <<<"$h" || false
 	sim_stop
 	sim_start --rate-limit off
 	urls=()

@@ -31,7 +31,7 @@ sim_orders() {
 @test "usage; refuses to trade without a key unless --paper" {
 	run order-send -h
 	[ "$status" -eq 0 ]
-	KALSHI_KEY_ID= run order-send -j "$J" </dev/null
+	KALSHI_KEY_ID='' run order-send -j "$J" </dev/null
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"KALSHI_KEY_ID and KALSHI_KEY_FILE are needed"* ]]
 	run order-send --paper -j "$J" -n
@@ -178,12 +178,14 @@ sim_orders() {
 	opts="-s max_positions=100 -s max_orders_per_minute=100 -s max_per_event=1000"
 	RANDOM=5
 	for k in $(seq 1 50); do
+		# shellcheck disable=SC2086 # options, split on purpose
 		order-send -j "$J" $opts <"$BATS_TEST_TMPDIR/in" >/dev/null 2>&1 &
 		pid=$!
 		sleep "0.0$((RANDOM % 9 + 1))"
 		kill -KILL $pid 2>/dev/null || true
 		wait $pid 2>/dev/null || true
 	done
+	# shellcheck disable=SC2086 # options, split on purpose
 	order-send -j "$J" $opts <"$BATS_TEST_TMPDIR/in" >/dev/null 2>"$BATS_TEST_TMPDIR/err"
 	[ "$(sim_orders | jq '[.orders[].client_order_id] | length == (unique|length)')" = true ]
 	[ "$(simstate | jq .counters.duplicate_client_order_id)" -eq 0 ]

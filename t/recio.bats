@@ -119,13 +119,13 @@ teardown() {
 	# down: no process, no FIFO, no lock
 	recio down
 	[ -z "$(in_scan)" ] || { in_scan; false; }
-	! pgrep -f "s6-svscan $BATS_TEST_TMPDIR" >/dev/null
+	! pgrep -f "s6-svscan $BATS_TEST_TMPDIR" >/dev/null || false
 	[ ! -e "$BATS_TEST_TMPDIR/state/run/scan" ]
 	[ ! -e "$BATS_TEST_TMPDIR/state/run/fifo" ]
 	[ ! -e "$BATS_TEST_TMPDIR/state/run/svscan.pid" ]
 	# and the logs stay: data (JSON lines) and diagnostics (timestamped)
 	grep -q '"type":"tick"' "$BATS_TEST_TMPDIR/state/run/log/btc-tick/data/current"
-	! grep -qv '^{' "$BATS_TEST_TMPDIR/state/run/log/btc-tick/data/current"
+	! grep -qv '^{' "$BATS_TEST_TMPDIR/state/run/log/btc-tick/data/current" || false
 	run recio status
 	[ "$status" -eq 3 ]
 	clean_logs

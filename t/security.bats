@@ -193,6 +193,7 @@ hs_start() {
 	for a in "/health" "/metrics" "/api/state" "/api/nope" "/nope.html" "/" "/app.js" "/login.html" \
 		"-b $BATS_TEST_TMPDIR/cj /api/state" "-b $BATS_TEST_TMPDIR/cj /api/trades?sort=bogus" \
 		"-d {} /api/login" "-X PUT /api/settings" "-m 1 /events" "-m 1 -b $BATS_TEST_TMPDIR/cj /events"; do
+		# shellcheck disable=SC2086 # curl options and a path, split on purpose
 		set -- $a
 		p=${*: -1}
 		curl -s -o /dev/null -D "$BATS_TEST_TMPDIR/h" "${@:1:$#-1}" "$H$p" || true
@@ -206,6 +207,6 @@ hs_start() {
 	done
 	[ "$n" -eq 14 ]
 	# the dashboard's pages hold no inline script for the CSP to have to allow
-	! grep -il '<script>[^<]' "$RECIO_TOP"/share/www/*.html
-	! grep -il ' on[a-z]*="' "$RECIO_TOP"/share/www/*.html
+	! grep -il '<script>[^<]' "$RECIO_TOP"/share/www/*.html || false
+	! grep -il ' on[a-z]*="' "$RECIO_TOP"/share/www/*.html || false
 }
