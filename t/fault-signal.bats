@@ -67,6 +67,10 @@ has_outcome() {
 	pid=$(svc_pid acct-sync)
 	kill -KILL "$pid"
 	wait_for 30 new_pid acct-sync "$pid"
+	# a slow machine (ASan) may have placed its hour's orders with the
+	# killing above and none filled: trading goes on into the next hour
+	# until one has, so that the invariants have something to keep
+	wait_for 240 has_fill
 	# each service stopped, then continued
 	for s in order-send signal-eval btc-tick kalshi-fetch acct-sync db-sink health-serve kalshi-sim; do
 		# past the close: no new entries (the next hour would have to settle too)

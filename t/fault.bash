@@ -18,8 +18,10 @@
 #   with CMD's name when it never does
 # until_sim EPOCH    waits until the simulated clock reaches EPOCH
 # health_of SRC      the health lines of SRC in its data log, one a line
-# wind_down          kill switch on, then waits until nothing is held (the
-#   last event settled)
+# has_fill           the exchange has a fill of the account
+# wind_down          waits for a fill (trading goes on into the next hour
+#   when a slow machine, ASan, filled nothing in this one), then the kill
+#   switch, then waits until nothing is held (the last event settled)
 # invariants         what every fault test asserts, see below
 # clean_logs         no sanitizer report, no crash, in any diag log
 
@@ -126,10 +128,16 @@ os_settled() {
 	[ "$(health_of order-send | tail -n 1 | jq .unknown_outcome)" = 0 ]
 }
 
-# The kill switch, then the next close and its settlement: nothing held,
-# and every order's outcome known (a lookup that finds nothing waits 10 s
+has_fill() {
+	[ "$(kalshi-fetch GET '/portfolio/fills?limit=1' | jq '.fills | length')" -gt 0 ]
+}
+
+# A fill (the invariants need something to keep), the kill switch, then
+# the next close and its settlement: nothing held, and every order's
+# outcome known (a lookup that finds nothing waits 10 s
 # for the exchange's read lag, see order-send(1)).
 wind_down() {
+	wait_for 240 has_fill
 	recio kill-switch on
 	wait_for 90 flat
 	wait_for 60 os_settled
