@@ -32,6 +32,16 @@ struct http_client {
 	int64_t retry_after_ms;
 	int too_big;
 	uint64_t retries;               /* attempts retried, since http_new */
+	/* pre-made signatures (http_presign) for one method and path */
+	char ps_method[8];
+	struct buf ps_path;             /* the request path; signed with base_path */
+	int ps_n;                       /* how many to keep */
+	struct presig {
+		int64_t ts;             /* 0: none */
+		char sig[RECIO_SIG_B64_MAX];
+	} ps[HTTP_PRESIGN_MAX];
+	int64_t ps_last_ts;             /* timestamps are never reused */
+	uint64_t ps_used;
 };
 
 static int curl_ready;
@@ -100,6 +110,8 @@ http_free(struct http_client *c)
 	free(c->base);
 	free(c->key_id);
 	buf_free(&c->url);
+	buf_free(&c->ps_path);
+	explicit_bzero(c->ps, sizeof c->ps);
 	free(c);
 }
 
@@ -193,6 +205,95 @@ retryable(long status)
 	return status == 0 || status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
+/* A timestamp for a new signature: now, but never one already used (two
+ * signatures within a millisecond, or a clock stepped back). */
+static int64_t
+next_ts(struct http_client *c, int64_t now)
+{
+	if (now <= c->ps_last_ts)
+		now = c->ps_last_ts + 1;
+	return c->ps_last_ts = now;
+}
+
+void
+http_presign(struct http_client *c, const char *method, const char *path, int n)
+{
+	explicit_bzero(c->ps, sizeof c->ps);
+	c->ps_n = 0;
+	if (n <= 0 || strlen(method) >= sizeof c->ps_method)
+		return;
+	c->ps_n = n > HTTP_PRESIGN_MAX ? HTTP_PRESIGN_MAX : n;
+	memcpy(c->ps_method, method, strlen(method) + 1);
+	buf_reset(&c->ps_path);
+	buf_puts(&c->ps_path, path);
+}
+
+/* The oldest usable pre-made signature for method path at now into
+ * (*ts, sig), taken out; false when there is none. */
+static bool
+presig_take(struct http_client *c, const char *method, const char *path, int64_t now, int64_t *ts,
+    char *sig)
+{
+	int best = -1;
+
+	if (c->ps_n == 0 || strcmp(method, c->ps_method) != 0 || strcmp(path, c->ps_path.p) != 0)
+		return false;
+	for (int i = 0; i < c->ps_n; i++)
+		if (c->ps[i].ts && now - c->ps[i].ts < HTTP_PRESIGN_AGE_MS &&
+		    (best < 0 || c->ps[i].ts < c->ps[best].ts))
+			best = i;
+	if (best < 0)
+		return false;
+	*ts = c->ps[best].ts;
+	memcpy(sig, c->ps[best].sig, sizeof c->ps[best].sig);
+	c->ps[best].ts = 0;
+	return true;
+}
+
+int64_t
+http_presign_step(struct http_client *c)
+{
+	int64_t now = rt_now_ms(), next = HTTP_PRESIGN_REFRESH_MS;
+	int worst = -1;
+	struct buf sp = { 0 };
+
+	if (c->ps_n == 0 || c->key == NULL || c->key_id == NULL)
+		return -1;
+	/* the slot most in need: empty, else the oldest past its refresh age */
+	for (int i = 0; i < c->ps_n; i++) {
+		int64_t due = c->ps[i].ts ? c->ps[i].ts + HTTP_PRESIGN_REFRESH_MS - now : 0;
+
+		if (due <= 0 && (worst < 0 || c->ps[i].ts < c->ps[worst].ts))
+			worst = i;
+		else if (due > 0 && due < next)
+			next = due;
+	}
+	if (worst < 0)
+		return next;
+	buf_puts(&sp, c->base_path);
+	buf_puts(&sp, c->ps_path.p);
+	c->ps[worst].ts = next_ts(c, now);
+	if (kx_sign(c->key, c->ps[worst].ts, c->ps_method, sp.p, c->ps[worst].sig, sizeof c->ps[worst].sig) < 0) {
+		/* kx_sign said why; requests sign for themselves (and fail
+		 * there, reported with the request) */
+		buf_free(&sp);
+		http_presign(c, "", "", 0);
+		return -1;
+	}
+	buf_free(&sp);
+	/* another slot may be due already */
+	for (int i = 0; i < c->ps_n; i++)
+		if (c->ps[i].ts == 0 || c->ps[i].ts + HTTP_PRESIGN_REFRESH_MS <= now)
+			return 0;
+	return next;
+}
+
+uint64_t
+http_presigned_used(const struct http_client *c)
+{
+	return c->ps_used;
+}
+
 static int
 attempt(struct http_client *c, const char *method, const char *path, const char *body, size_t blen)
 {
@@ -220,7 +321,13 @@ attempt(struct http_client *c, const char *method, const char *path, const char 
 
 		buf_puts(&signed_path, c->base_path);
 		buf_puts(&signed_path, path);
-		if (kx_sign(c->key, ts, method, signed_path.p, sig, sizeof sig) < 0) {
+		bool ready = presig_take(c, method, path, ts, &ts, sig);
+
+		if (ready)
+			c->ps_used++;
+		else
+			ts = next_ts(c, ts);
+		if (!ready && kx_sign(c->key, ts, method, signed_path.p, sig, sizeof sig) < 0) {
 			snprintf(c->r->err, sizeof c->r->err, "cannot sign the request");
 			curl_slist_free_all(h);
 			buf_free(&signed_path);

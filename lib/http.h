@@ -62,6 +62,24 @@ int http_request(struct http_client *c, const char *method, const char *path,
                  const char *body, size_t body_len, int flags, struct http_resp *r);
 void http_resp_free(struct http_resp *r);
 
+/* Pre-made signatures.  Kalshi signs timestamp + method + path, not the
+ * body, so a signature for METHOD path (no query) can be made before the
+ * request exists: http_presign keeps up to n of them (at most
+ * HTTP_PRESIGN_MAX; 0 stops) and a request for that method and path uses
+ * the oldest one younger than HTTP_PRESIGN_AGE_MS instead of signing,
+ * each one once, falling back to signing when none is ready.
+ * http_presign_step makes the one signature most needed (missing, used, or
+ * older than HTTP_PRESIGN_REFRESH_MS) and returns the milliseconds until
+ * the next is due: 0 means call again (more to make), -1 nothing to keep
+ * (no key, or n = 0).  Call it when idle: one RSA signature, ~0.4 ms. */
+#define HTTP_PRESIGN_MAX 8
+#define HTTP_PRESIGN_AGE_MS 1000
+#define HTTP_PRESIGN_REFRESH_MS 500
+void http_presign(struct http_client *c, const char *method, const char *path, int n);
+int64_t http_presign_step(struct http_client *c);
+/* Requests that went with a pre-made signature, since http_new. */
+uint64_t http_presigned_used(const struct http_client *c);
+
 /* Attempts retried (a transport error or a retryable status that a later
  * attempt replaced) since the client was made: faults the retries hid. */
 uint64_t http_retries(const struct http_client *c);

@@ -76,6 +76,57 @@ sim_orders() {
 	[ "$(simstate | jq .counters.duplicate_client_order_id)" -eq 0 ]
 }
 
+# TAG SECONDS OPTION... : three buys of market 20, one every SECONDS
+# (order-send is idle in between), through order-send OPTION... with a
+# fresh journal; its last health line in $BATS_TEST_TMPDIR/health
+three_spaced() {
+	local tag=$1 gap=$2 t ya
+	shift 2
+	read -r t ya _ <<<"$(market 20)"
+	rm -f "$J"
+	{
+		for i in 1 2 3; do
+			sleep "$gap"
+			sig "$tag-$i" "$t" yes buy 1 "$ya"
+		done
+	} | order-send -j "$J" "$@" >"$BATS_TEST_TMPDIR/out"
+	grep '"type":"health"' "$BATS_TEST_TMPDIR/out" | tail -n 1 >"$BATS_TEST_TMPDIR/health"
+}
+
+# orders the exchange took (filled, or canceled: IOC at a moving ask)
+taken() {
+	jq -r 'select(.status=="filled" or .status=="canceled") | .client_order_id' "$BATS_TEST_TMPDIR/out" | wc -l
+}
+
+@test "signatures made ahead while idle: each order uses one, the exchange verifies it; --presign 0 signs each; --intent-sync after" {
+	sim_start --start 2026-11-25T14:45:00Z
+	os_env
+	three_spaced a 0.6
+	# every order went with a signature made before its signal arrived,
+	# and the exchange (which verifies every signature) took all three
+	# (filled, or canceled unfilled if the ask moved: an IOC order)
+	[ "$(jq .presigned "$BATS_TEST_TMPDIR/health")" -eq 3 ]
+	[ "$(taken)" -eq 3 ]
+	[ "$(curl -sS "$SIM_URL/sim/state" | jq .counters.unauthorized)" -eq 0 ]
+	# a signature is used once: a burst uses what is ready, then signs
+	three_spaced b 0 --presign 1
+	[ "$(jq .presigned "$BATS_TEST_TMPDIR/health")" -le 1 ]
+	[ "$(taken)" -eq 3 ]
+	three_spaced c 0.3 --presign 0
+	[ "$(jq .presigned "$BATS_TEST_TMPDIR/health")" -eq 0 ]
+	[ "$(taken)" -eq 3 ]
+	# the intent synced after the send: the same orders, the same journal
+	three_spaced d 0.3 --intent-sync after
+	[ "$(taken)" -eq 3 ]
+	[ "$(jq -r 'select(.j=="intent") | .cid' "$J" | wc -l)" -eq 3 ]
+	[ "$(curl -sS "$SIM_URL/sim/state" | jq .counters.unauthorized)" -eq 0 ]
+	run order-send --presign 9 -n
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--presign: expected a count from 0 to 8"* ]]
+	run order-send --intent-sync sometimes -n
+	[ "$status" -eq 2 ]
+}
+
 @test "a rejection carries the exchange's code and message" {
 	sim_start --start 2026-11-25T14:45:00Z
 	os_env
