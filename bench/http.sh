@@ -16,12 +16,17 @@
 # line's write to its read: p50, p99, max and delivered/expected; and per
 # line, how soon its first stream had it (the server noticing the line) and
 # how long after that its last one did (the fan-out, one send per stream).
+# The reference for SSE: the same clients and lines on sse-floor, a minimal
+# C server that sends each line to every stream with one send() and does
+# nothing else (no HTTP library, no session, no ring): the cost of the
+# kernel's loopback TCP and of the clients, on this machine, in this run.
 # Results through bench/lib.sh's record (NDJSON on stdout or $BENCH_OUT),
 # what wrk and sse-clients said on stderr.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${RECIO_BIN:-$here/../build/bin}
 sse=${SSE_CLIENTS:-$bin/../bench/sse-clients}
+floor=$bin/../bench/sse-floor
 secs=${HTTP_SECONDS:-5}
 rounds=${HTTP_ROUNDS:-2}
 conns=${HTTP_CONNS:-50}
@@ -31,11 +36,14 @@ nsse=${SSE_CLIENTS_N:-1000}
 for t in wrk nginx curl jq; do
 	command -v "$t" >/dev/null || { echo "http.sh: $t is not installed (make bench-deps)" >&2; exit 1; }
 done
-[ -x "$sse" ] || { echo "http.sh: no $sse (make)" >&2; exit 1; }
+for x in "$sse" "$floor"; do
+	[ -x "$x" ] || { echo "http.sh: no $x (make)" >&2; exit 1; }
+done
 dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench-http.XXXXXX")
-hs_pid='' ng_pid=''
+hs_pid='' ng_pid='' fl_pid=''
 cleanup() {
 	[ -z "$hs_pid" ] || { kill "$hs_pid" 2>/dev/null || :; wait "$hs_pid" 2>/dev/null || :; }
+	[ -z "$fl_pid" ] || { kill "$fl_pid" 2>/dev/null || :; wait "$fl_pid" 2>/dev/null || :; }
 	[ -z "$ng_pid" ] || kill "$ng_pid" 2>/dev/null || :
 	rm -rf "$dir"
 }
@@ -170,11 +178,22 @@ ng_pid=''
 "$sse" -p "$(cat "$dir/port")" -f "$log" -n "$nsse" -a 50 -e 200 -r 20 -c "$cookie" >"$dir/sse.json"
 echo "== sse-clients -n $nsse -a 50 -e 200 -r 20" >&2
 cat "$dir/sse.json" >&2
+# the floor: the same clients and lines on sse-floor
+: >"$dir/floor.log"
+"$floor" -f "$dir/floor.log" -P "$dir/floor.port" 2>"$dir/floor.err" &
+fl_pid=$!
+i=0
+while [ ! -s "$dir/floor.port" ]; do i=$((i + 1)); [ $i -lt 100 ] || { cat "$dir/floor.err" >&2; exit 1; }; sleep 0.05; done
+"$sse" -p "$(cat "$dir/floor.port")" -f "$dir/floor.log" -n "$nsse" -a 50 -e 200 -r 20 >"$dir/floor.json"
+kill "$fl_pid"; wait "$fl_pid" 2>/dev/null || :; fl_pid=''
+echo "== the same on sse-floor (one send() per stream, nothing else)" >&2
+cat "$dir/floor.json" >&2
 j() { jq -r "$1" "$dir/sse.json"; }
-record http "SSE delivery p50, $nsse clients" "$(j .p50_ms)" ms
-record http "SSE delivery p99, $nsse clients" "$(j .p99_ms)" ms "" "" "<= 10"
-record http "SSE delivery max, $nsse clients" "$(j .max_ms)" ms
+f() { jq -r "$1" "$dir/floor.json"; }
+record http "SSE delivery p50, $nsse clients" "$(j .p50_ms)" ms "sse-floor p50" "$(f .p50_ms)"
+record http "SSE delivery p99, $nsse clients" "$(j .p99_ms)" ms "sse-floor p99" "$(f .p99_ms)" "<= 10"
+record http "SSE delivery max, $nsse clients" "$(j .max_ms)" ms "sse-floor max" "$(f .max_ms)"
 record http "SSE line to its first stream, p50" "$(j .first_p50_ms)" ms
-record http "SSE fan-out (last stream less first), p50" "$(j .fanout_p50_ms)" ms
+record http "SSE fan-out (last stream less first), p50" "$(j .fanout_p50_ms)" ms "sse-floor" "$(f .fanout_p50_ms)"
 record http "SSE events delivered" "$(j .delivered)" events "expected ($nsse clients x 200)" "$(j .expected)" ">= 1x"
 [ "$(j .complete_clients)" = "$nsse" ] || echo "http.sh: only $(j .complete_clients) of $nsse clients got every event in order" >&2
