@@ -178,6 +178,71 @@ apply_settings(struct eval *e, bool initial)
 
 /* ---- state from the input ---- */
 
+/* ---- reading a line ---- */
+
+/* The keys signal-eval reads, found in one pass over a line's members
+ * (json_get would scan the members again for each key). */
+enum key {
+	K_TYPE, K_TS, K_PRICE, K_MOM_BP, K_VOL5M, K_VOL60M, K_VOL30S, K_TICKER, K_EVENT_TICKER, K_STATUS,
+	K_STRIKE, K_CLOSE_TS, K_YES_BID, K_YES_ASK, K_NO_BID, K_NO_ASK, K_VOLUME, K_POSITION, K_SIDE,
+	K_ACTION, K_FILLED, K_N
+};
+
+#define KEY_IS(lit) (n == sizeof(lit) - 1 && memcmp(k, (lit), sizeof(lit) - 1) == 0)
+
+/* Which of the keys k[0..n) (raw, as in the line) is, or K_N. */
+static enum key
+key_of(const char *k, size_t n)
+{
+	switch (n) {
+	case 2: return KEY_IS("ts") ? K_TS : K_N;
+	case 4: return KEY_IS("type") ? K_TYPE : KEY_IS("side") ? K_SIDE : K_N;
+	case 5: return KEY_IS("price") ? K_PRICE : KEY_IS("vol5m") ? K_VOL5M : K_N;
+	case 6:
+		switch (k[0]) {
+		case 'm': return KEY_IS("mom_bp") ? K_MOM_BP : K_N;
+		case 'v': return KEY_IS("volume") ? K_VOLUME : KEY_IS("vol60m") ? K_VOL60M :
+			    KEY_IS("vol30s") ? K_VOL30S : K_N;
+		case 't': return KEY_IS("ticker") ? K_TICKER : K_N;
+		case 's': return KEY_IS("status") ? K_STATUS : KEY_IS("strike") ? K_STRIKE : K_N;
+		case 'n': return KEY_IS("no_bid") ? K_NO_BID : KEY_IS("no_ask") ? K_NO_ASK : K_N;
+		case 'a': return KEY_IS("action") ? K_ACTION : K_N;
+		case 'f': return KEY_IS("filled") ? K_FILLED : K_N;
+		default: return K_N;
+		}
+	case 7: return KEY_IS("yes_bid") ? K_YES_BID : KEY_IS("yes_ask") ? K_YES_ASK : K_N;
+	case 8: return KEY_IS("close_ts") ? K_CLOSE_TS : KEY_IS("position") ? K_POSITION : K_N;
+	case 12: return KEY_IS("event_ticker") ? K_EVENT_TICKER : K_N;
+	default: return K_N;
+	}
+}
+
+#undef KEY_IS
+
+/* v[K] = the value token of key K in the root object (the first one, as
+ * json_get finds it), or -1. */
+static void
+scan_keys(const struct json *j, int v[K_N])
+{
+	int n = json_size(j, 0), t = 1;
+
+	for (int i = 0; i < K_N; i++)
+		v[i] = -1;
+	for (int i = 0; i < n; i++) {
+		size_t kl;
+		const char *k = json_raw(j, t, &kl);
+		enum key id = key_of(k, kl);
+
+		if (id != K_N && v[id] < 0)
+			v[id] = t + 1;
+		/* a string or a number is one token; a container, more */
+		if (j->tok[t + 1].type == JSMN_STRING || j->tok[t + 1].type == JSMN_PRIMITIVE)
+			t += 2;
+		else
+			t = json_skip(j, t + 1);
+	}
+}
+
 static struct mkt *
 mkt_get(struct eval *e, const char *ticker, bool create)
 {
@@ -208,49 +273,49 @@ mkt_get(struct eval *e, const char *ticker, bool create)
 }
 
 static int
-on_market(struct eval *e, const struct json *j)
+on_market(struct eval *e, const struct json *j, const int *k)
 {
 	char t[RECIO_TICKER_MAX];
 	struct mkt *m;
 	int64_t v;
 	double d;
 
-	if (json_get_str(j, 0, "ticker", t, sizeof t) < 0)
+	if (json_str(j, k[K_TICKER], t, sizeof t) < 0)
 		return -1;
 	m = mkt_get(e, t, true);
-	json_get_str(j, 0, "event_ticker", m->event, sizeof m->event);
-	json_get_str(j, 0, "status", m->status, sizeof m->status);
-	if (json_get_f64(j, 0, "strike", &d) == 0)
+	json_str(j, k[K_EVENT_TICKER], m->event, sizeof m->event);
+	json_str(j, k[K_STATUS], m->status, sizeof m->status);
+	if (json_f64(j, k[K_STRIKE], &d) == 0)
 		m->strike = d;
-	if (json_get_i64(j, 0, "close_ts", &v) == 0)
+	if (json_i64(j, k[K_CLOSE_TS], &v) == 0)
 		m->close_ts = v;
-	json_get_i64(j, 0, "yes_bid", &m->yes_bid);
-	json_get_i64(j, 0, "yes_ask", &m->yes_ask);
-	json_get_i64(j, 0, "no_bid", &m->no_bid);
-	json_get_i64(j, 0, "no_ask", &m->no_ask);
-	json_get_i64(j, 0, "volume", &m->volume);
+	json_i64(j, k[K_YES_BID], &m->yes_bid);
+	json_i64(j, k[K_YES_ASK], &m->yes_ask);
+	json_i64(j, k[K_NO_BID], &m->no_bid);
+	json_i64(j, k[K_NO_ASK], &m->no_ask);
+	json_i64(j, k[K_VOLUME], &m->volume);
 	return 0;
 }
 
 static void
-on_event(struct eval *e, const struct json *j)
+on_event(struct eval *e, const struct json *j, const int *k)
 {
 	char t[RECIO_TICKER_MAX];
 	struct mkt *m;
 
-	if (json_get_str(j, 0, "ticker", t, sizeof t) == 0 && (m = mkt_get(e, t, false)) != NULL)
-		json_get_str(j, 0, "status", m->status, sizeof m->status);
+	if (json_str(j, k[K_TICKER], t, sizeof t) == 0 && (m = mkt_get(e, t, false)) != NULL)
+		json_str(j, k[K_STATUS], m->status, sizeof m->status);
 }
 
 /* position: signed contracts, + YES, - NO (from acct-sync or paper fills) */
 static void
-on_position(struct eval *e, const struct json *j, int64_t ts)
+on_position(struct eval *e, const struct json *j, const int *k, int64_t ts)
 {
 	char t[RECIO_TICKER_MAX];
 	struct mkt *m;
 	int64_t pos;
 
-	if (json_get_str(j, 0, "ticker", t, sizeof t) < 0 || json_get_i64(j, 0, "position", &pos) < 0)
+	if (json_str(j, k[K_TICKER], t, sizeof t) < 0 || json_i64(j, k[K_POSITION], &pos) < 0)
 		return;
 	m = mkt_get(e, t, true);
 	for (int side = 0; side < 2; side++) {
@@ -274,19 +339,19 @@ on_position(struct eval *e, const struct json *j, int64_t ts)
 
 /* order: order-send's state changes for our signals */
 static void
-on_order(struct eval *e, const struct json *j, int64_t ts)
+on_order(struct eval *e, const struct json *j, const int *k, int64_t ts)
 {
 	char t[RECIO_TICKER_MAX], side[8], action[8], st[16];
 	struct mkt *m;
 	struct slot *s;
 	int64_t filled = 0;
 
-	if (json_get_str(j, 0, "ticker", t, sizeof t) < 0 || json_get_str(j, 0, "side", side, sizeof side) < 0 ||
-	    json_get_str(j, 0, "action", action, sizeof action) < 0 || json_get_str(j, 0, "status", st, sizeof st) < 0)
+	if (json_str(j, k[K_TICKER], t, sizeof t) < 0 || json_str(j, k[K_SIDE], side, sizeof side) < 0 ||
+	    json_str(j, k[K_ACTION], action, sizeof action) < 0 || json_str(j, k[K_STATUS], st, sizeof st) < 0)
 		return;
 	m = mkt_get(e, t, true);
 	s = &m->s[strcmp(side, "no") == 0];
-	json_get_i64(j, 0, "filled", &filled);
+	json_i64(j, k[K_FILLED], &filled);
 	if (strcmp(action, "buy") == 0) {
 		if (!strcmp(st, "filled") || !strcmp(st, "partial")) {
 			if (s->st != S_OPEN)
@@ -958,44 +1023,46 @@ on_line(struct eval *e, const struct json *j, const struct ndjson *r)
 	char type[16];
 	int64_t ts;
 	double price, v;
+	int k[K_N];
 
-	if (json_get_str(j, 0, "type", type, sizeof type) < 0)
+	scan_keys(j, k);
+	if (json_str(j, k[K_TYPE], type, sizeof type) < 0)
 		return;                 /* not a recio message: ignored */
-	if (json_get_i64(j, 0, "ts", &ts) < 0) {
+	if (json_i64(j, k[K_TS], &ts) < 0) {
 		warnx_("%s line %lu: %s without an integer ts, skipped", r->name, r->lineno, type);
 		return;
 	}
 	if (strcmp(type, "tick") == 0) {
-		if (json_get_f64(j, 0, "price", &price) < 0 || !(price > 0)) {
+		if (json_f64(j, k[K_PRICE], &price) < 0 || !(price > 0)) {
 			warnx_("%s line %lu: tick without a positive price, skipped", r->name, r->lineno);
 			return;
 		}
 		e->t.ts = ts;
 		e->t.price = price;
-		if (json_get_i64(j, 0, "mom_bp", &e->t.mom_bp) < 0)
+		if (json_i64(j, k[K_MOM_BP], &e->t.mom_bp) < 0)
 			e->t.mom_bp = 0;
 		e->t.vol = 0;
-		if (json_get_f64(j, 0, "vol5m", &v) == 0 || json_get_f64(j, 0, "vol60m", &v) == 0 ||
-		    json_get_f64(j, 0, "vol30s", &v) == 0)
+		if (json_f64(j, k[K_VOL5M], &v) == 0 || json_f64(j, k[K_VOL60M], &v) == 0 ||
+		    json_f64(j, k[K_VOL30S], &v) == 0)
 			e->t.vol = v > 0 ? v : 0;
 		e->t.have = true;
 		if (e->backtest) {
-			int k = (int)((ts / 1000) % 120);
+			int sec = (int)((ts / 1000) % 120);
 
-			e->px_sec[k] = ts / 1000;
-			e->px[k] = price;
+			e->px_sec[sec] = ts / 1000;
+			e->px[sec] = price;
 			paper_settle(e);
 		}
 		on_tick(e);
 	} else if (strcmp(type, "market") == 0) {
-		if (on_market(e, j) < 0)
+		if (on_market(e, j, k) < 0)
 			warnx_("%s line %lu: market without a ticker, skipped", r->name, r->lineno);
 	} else if (strcmp(type, "event") == 0)
-		on_event(e, j);
+		on_event(e, j, k);
 	else if (strcmp(type, "position") == 0)
-		on_position(e, j, ts);
+		on_position(e, j, k, ts);
 	else if (strcmp(type, "order") == 0)
-		on_order(e, j, ts);
+		on_order(e, j, k, ts);
 }
 
 static int
