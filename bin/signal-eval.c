@@ -229,9 +229,8 @@ scan_keys(const struct json *j, int v[K_N])
 	for (int i = 0; i < K_N; i++)
 		v[i] = -1;
 	for (int i = 0; i < n; i++) {
-		size_t kl;
-		const char *k = json_raw(j, t, &kl);
-		enum key id = key_of(k, kl);
+		const jsmntok_t *kt = &j->tok[t];
+		enum key id = key_of(j->s + kt->start, (size_t)(kt->end - kt->start));
 
 		if (id != K_N && v[id] < 0)
 			v[id] = t + 1;
@@ -592,6 +591,9 @@ spike_update(struct eval *e)
 
 /* ---- one tick ---- */
 
+/* Append a string literal (bytes already JSON) without strlen. */
+#define PUT_LIT(b, lit) buf_add((b), (lit), sizeof(lit) - 1)
+
 struct row {
 	struct mkt *m;
 	double dist, prob_yes, prob, diff, yes_diff, no_diff;
@@ -619,26 +621,40 @@ by_strike(const void *a, const void *b)
 	return x->m->strike < y->m->strike ? -1 : x->m->strike > y->m->strike;
 }
 
-/* The first rule that keeps this row's active side from being entered
- * now, or "" when it would be entered. */
+/* The first of the rules that hold for every row of this tick and keep
+ * it from being entered, into why (64 bytes), or "" when none does. */
 static void
-why_not(const struct eval *e, struct row *r, int64_t ttc_s, int64_t pause_left, const char *entry_state)
+why_not_tick(const struct eval *e, char *why, int64_t ttc_s, int64_t pause_left)
+{
+	const struct settings *s = &e->set;
+	size_t n = 64;
+
+	why[0] = '\0';
+	if (!s->auto_entry)
+		snprintf(why, n, "auto entry off");
+	else if (pause_left > 0) {
+		long long secs = (pause_left + 999) / 1000;
+
+		snprintf(why, n, "spike pause %lldm%02llds left", secs / 60, secs % 60);
+	}
+	else if (ttc_s < s->min_time_s || ttc_s > s->max_time_s)
+		snprintf(why, n, "ttc %lld s outside %lld-%lld", (long long)ttc_s, (long long)s->min_time_s,
+		    (long long)s->max_time_s);
+}
+
+/* The first rule that keeps this row's active side from being entered
+ * now, or "" when it would be entered.  tick_why: what why_not_tick
+ * found for every row. */
+static void
+why_not(const struct eval *e, struct row *r, const char *tick_why, const char *entry_state)
 {
 	const struct settings *s = &e->set;
 	const struct slot *sl = &r->m->s[r->side];
 	size_t n = sizeof r->why;
 
 	r->why[0] = '\0';
-	if (!s->auto_entry)
-		snprintf(r->why, n, "auto entry off");
-	else if (pause_left > 0) {
-		long long secs = (pause_left + 999) / 1000;
-
-		snprintf(r->why, n, "spike pause %lldm%02llds left", secs / 60, secs % 60);
-	}
-	else if (ttc_s < s->min_time_s || ttc_s > s->max_time_s)
-		snprintf(r->why, n, "ttc %lld s outside %lld-%lld", (long long)ttc_s, (long long)s->min_time_s,
-		    (long long)s->max_time_s);
+	if (tick_why[0])
+		memcpy(r->why, tick_why, strlen(tick_why) + 1);
 	else if (r->m->volume < s->min_volume)
 		snprintf(r->why, n, "volume %lld < %lld", (long long)r->m->volume, (long long)s->min_volume);
 	else if (r->ask <= 0 || r->ask >= 100)
@@ -705,7 +721,7 @@ on_tick(struct eval *e)
 	size_t nrows = 0, nwatch = 0;
 	int64_t close_ts = 0, ttc_s = 0, pause_left = spike_update(e);
 	const char *entry_state;
-	char reason[64] = "";
+	char reason[64] = "", tick_why[sizeof rows->why];
 	const char *event = NULL;
 
 	/* forget markets an hour past their close that hold nothing: the
@@ -772,6 +788,7 @@ on_tick(struct eval *e)
 		nrows = (size_t)s->strikes;
 	qsort(rows, nrows, sizeof *rows, by_strike);
 
+	why_not_tick(e, tick_why, ttc_s, pause_left);
 	for (size_t i = 0; i < nrows; i++) {
 		struct row *r = &rows[i];
 		struct mkt *m = r->m;
@@ -786,7 +803,7 @@ on_tick(struct eval *e)
 		r->watch = m->volume >= s->min_volume && r->ask > 0 && r->ask <= s->max_ask &&
 		    r->prob > s->min_probability - 5 && r->diff >= s->min_differential - 3;
 		nwatch += r->watch;
-		why_not(e, r, ttc_s, pause_left, entry_state);
+		why_not(e, r, tick_why, entry_state);
 		if (r->why[0] == '\0') {
 			struct slot *sl = &m->s[r->side];
 
@@ -812,27 +829,43 @@ on_tick(struct eval *e)
 		jw_kstr(b, "entry", entry_state);
 		jw_key(b, "rows");
 		jw_arr(b);
+		/* the rows: keys written as literals (what jw_key would write),
+		 * values by the jw_* writers */
 		for (size_t i = 0; i < nrows; i++) {
-			struct row *r = &rows[i];
+			const struct row *r = &rows[i];
+			double buffer = fabs(e->t.price - r->m->strike);
 
-			jw_obj(b);
-			jw_kstr(b, "ticker", r->m->ticker);
-			jw_kf64(b, "strike", r->m->strike, 2);
-			jw_kf64(b, "buffer", fabs(e->t.price - r->m->strike), 2);
-			jw_kf64(b, "buffer_pct", fabs(e->t.price - r->m->strike) / e->t.price * 100.0, 4);
-			jw_kstr(b, "side", r->side ? "no" : "yes");
-			jw_kf64(b, "prob", r->prob, 2);
-			jw_ki64(b, "yes_ask", r->m->yes_ask);
-			jw_ki64(b, "no_ask", r->m->no_ask);
-			jw_kf64(b, "yes_diff", r->yes_diff, 2);
-			jw_kf64(b, "no_diff", r->no_diff, 2);
-			jw_ki64(b, "volume", r->m->volume);
-			jw_kbool(b, "watch", r->watch);
-			if (r->why[0])
-				jw_kstr(b, "why_not", r->why);
+			if (i > 0)
+				buf_putc(b, ',');
+			PUT_LIT(b, "{\"ticker\":");
+			jw_str(b, r->m->ticker);
+			PUT_LIT(b, ",\"strike\":");
+			jw_f64(b, r->m->strike, 2);
+			PUT_LIT(b, ",\"buffer\":");
+			jw_f64(b, buffer, 2);
+			PUT_LIT(b, ",\"buffer_pct\":");
+			jw_f64(b, buffer / e->t.price * 100.0, 4);
+			if (r->side)
+				PUT_LIT(b, ",\"side\":\"no\",\"prob\":");
 			else
-				jw_kstr(b, "why_not", NULL);
-			jw_obj_end(b);
+				PUT_LIT(b, ",\"side\":\"yes\",\"prob\":");
+			jw_f64(b, r->prob, 2);
+			PUT_LIT(b, ",\"yes_ask\":");
+			jw_i64(b, r->m->yes_ask);
+			PUT_LIT(b, ",\"no_ask\":");
+			jw_i64(b, r->m->no_ask);
+			PUT_LIT(b, ",\"yes_diff\":");
+			jw_f64(b, r->yes_diff, 2);
+			PUT_LIT(b, ",\"no_diff\":");
+			jw_f64(b, r->no_diff, 2);
+			PUT_LIT(b, ",\"volume\":");
+			jw_i64(b, r->m->volume);
+			if (r->watch)
+				PUT_LIT(b, ",\"watch\":true,\"why_not\":");
+			else
+				PUT_LIT(b, ",\"watch\":false,\"why_not\":");
+			jw_str(b, r->why[0] ? r->why : NULL);
+			buf_putc(b, '}');
 		}
 		jw_arr_end(b);
 		/* the watchlist, by probability */

@@ -1,5 +1,6 @@
 /* ndjson.c: see ndjson.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -111,6 +112,28 @@ ctl_at(const char *s, size_t n)
 	return -1;
 }
 
+/* True when s[0..n) is all ASCII from 0x20 up (the usual line): then
+ * neither utf8_check nor ctl_at has anything to find.  One pass, eight
+ * bytes at a time, instead of their two. */
+static bool
+printable_ascii(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if (((w | (w - ones * 0x20)) & highs) != 0)
+			return false;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
+}
+
 /* Fill the buffer: 1 more data, 0 EOF, -1 error. */
 static int
 fill(struct ndjson *r)
@@ -187,13 +210,15 @@ ndjson_line(struct ndjson *r, char **line, size_t *len)
 		s[n] = '\0';
 		if (strspn(s, " \t") == n)
 			continue;               /* blank */
-		if ((badat = utf8_check(s, n)) >= 0) {
-			bad(r, "invalid UTF-8", badat + 1);
-			continue;
-		}
-		if ((badat = ctl_at(s, n)) >= 0) {
-			bad(r, "control byte", badat + 1);
-			continue;
+		if (!printable_ascii(s, n)) {
+			if ((badat = utf8_check(s, n)) >= 0) {
+				bad(r, "invalid UTF-8", badat + 1);
+				continue;
+			}
+			if ((badat = ctl_at(s, n)) >= 0) {
+				bad(r, "control byte", badat + 1);
+				continue;
+			}
 		}
 		*line = s;
 		*len = n;
