@@ -178,6 +178,70 @@ apply_settings(struct eval *e, bool initial)
 
 /* ---- state from the input ---- */
 
+/* ---- reading a line ---- */
+
+/* The keys signal-eval reads, found in one pass over a line's members
+ * (json_get would scan the members again for each key). */
+enum key {
+	K_TYPE, K_TS, K_PRICE, K_MOM_BP, K_VOL5M, K_VOL60M, K_VOL30S, K_TICKER, K_EVENT_TICKER, K_STATUS,
+	K_STRIKE, K_CLOSE_TS, K_YES_BID, K_YES_ASK, K_NO_BID, K_NO_ASK, K_VOLUME, K_POSITION, K_SIDE,
+	K_ACTION, K_FILLED, K_N
+};
+
+#define KEY_IS(lit) (n == sizeof(lit) - 1 && memcmp(k, (lit), sizeof(lit) - 1) == 0)
+
+/* Which of the keys k[0..n) (raw, as in the line) is, or K_N. */
+static enum key
+key_of(const char *k, size_t n)
+{
+	switch (n) {
+	case 2: return KEY_IS("ts") ? K_TS : K_N;
+	case 4: return KEY_IS("type") ? K_TYPE : KEY_IS("side") ? K_SIDE : K_N;
+	case 5: return KEY_IS("price") ? K_PRICE : KEY_IS("vol5m") ? K_VOL5M : K_N;
+	case 6:
+		switch (k[0]) {
+		case 'm': return KEY_IS("mom_bp") ? K_MOM_BP : K_N;
+		case 'v': return KEY_IS("volume") ? K_VOLUME : KEY_IS("vol60m") ? K_VOL60M :
+			    KEY_IS("vol30s") ? K_VOL30S : K_N;
+		case 't': return KEY_IS("ticker") ? K_TICKER : K_N;
+		case 's': return KEY_IS("status") ? K_STATUS : KEY_IS("strike") ? K_STRIKE : K_N;
+		case 'n': return KEY_IS("no_bid") ? K_NO_BID : KEY_IS("no_ask") ? K_NO_ASK : K_N;
+		case 'a': return KEY_IS("action") ? K_ACTION : K_N;
+		case 'f': return KEY_IS("filled") ? K_FILLED : K_N;
+		default: return K_N;
+		}
+	case 7: return KEY_IS("yes_bid") ? K_YES_BID : KEY_IS("yes_ask") ? K_YES_ASK : K_N;
+	case 8: return KEY_IS("close_ts") ? K_CLOSE_TS : KEY_IS("position") ? K_POSITION : K_N;
+	case 12: return KEY_IS("event_ticker") ? K_EVENT_TICKER : K_N;
+	default: return K_N;
+	}
+}
+
+#undef KEY_IS
+
+/* v[K] = the value token of key K in the root object (the first one, as
+ * json_get finds it), or -1. */
+static void
+scan_keys(const struct json *j, int v[K_N])
+{
+	int n = json_size(j, 0), t = 1;
+
+	for (int i = 0; i < K_N; i++)
+		v[i] = -1;
+	for (int i = 0; i < n; i++) {
+		const jsmntok_t *kt = &j->tok[t];
+		enum key id = key_of(j->s + kt->start, (size_t)(kt->end - kt->start));
+
+		if (id != K_N && v[id] < 0)
+			v[id] = t + 1;
+		/* a string or a number is one token; a container, more */
+		if (j->tok[t + 1].type == JSMN_STRING || j->tok[t + 1].type == JSMN_PRIMITIVE)
+			t += 2;
+		else
+			t = json_skip(j, t + 1);
+	}
+}
+
 static struct mkt *
 mkt_get(struct eval *e, const char *ticker, bool create)
 {
@@ -208,49 +272,49 @@ mkt_get(struct eval *e, const char *ticker, bool create)
 }
 
 static int
-on_market(struct eval *e, const struct json *j)
+on_market(struct eval *e, const struct json *j, const int *k)
 {
 	char t[RECIO_TICKER_MAX];
 	struct mkt *m;
 	int64_t v;
 	double d;
 
-	if (json_get_str(j, 0, "ticker", t, sizeof t) < 0)
+	if (json_str(j, k[K_TICKER], t, sizeof t) < 0)
 		return -1;
 	m = mkt_get(e, t, true);
-	json_get_str(j, 0, "event_ticker", m->event, sizeof m->event);
-	json_get_str(j, 0, "status", m->status, sizeof m->status);
-	if (json_get_f64(j, 0, "strike", &d) == 0)
+	json_str(j, k[K_EVENT_TICKER], m->event, sizeof m->event);
+	json_str(j, k[K_STATUS], m->status, sizeof m->status);
+	if (json_f64(j, k[K_STRIKE], &d) == 0)
 		m->strike = d;
-	if (json_get_i64(j, 0, "close_ts", &v) == 0)
+	if (json_i64(j, k[K_CLOSE_TS], &v) == 0)
 		m->close_ts = v;
-	json_get_i64(j, 0, "yes_bid", &m->yes_bid);
-	json_get_i64(j, 0, "yes_ask", &m->yes_ask);
-	json_get_i64(j, 0, "no_bid", &m->no_bid);
-	json_get_i64(j, 0, "no_ask", &m->no_ask);
-	json_get_i64(j, 0, "volume", &m->volume);
+	json_i64(j, k[K_YES_BID], &m->yes_bid);
+	json_i64(j, k[K_YES_ASK], &m->yes_ask);
+	json_i64(j, k[K_NO_BID], &m->no_bid);
+	json_i64(j, k[K_NO_ASK], &m->no_ask);
+	json_i64(j, k[K_VOLUME], &m->volume);
 	return 0;
 }
 
 static void
-on_event(struct eval *e, const struct json *j)
+on_event(struct eval *e, const struct json *j, const int *k)
 {
 	char t[RECIO_TICKER_MAX];
 	struct mkt *m;
 
-	if (json_get_str(j, 0, "ticker", t, sizeof t) == 0 && (m = mkt_get(e, t, false)) != NULL)
-		json_get_str(j, 0, "status", m->status, sizeof m->status);
+	if (json_str(j, k[K_TICKER], t, sizeof t) == 0 && (m = mkt_get(e, t, false)) != NULL)
+		json_str(j, k[K_STATUS], m->status, sizeof m->status);
 }
 
 /* position: signed contracts, + YES, - NO (from acct-sync or paper fills) */
 static void
-on_position(struct eval *e, const struct json *j, int64_t ts)
+on_position(struct eval *e, const struct json *j, const int *k, int64_t ts)
 {
 	char t[RECIO_TICKER_MAX];
 	struct mkt *m;
 	int64_t pos;
 
-	if (json_get_str(j, 0, "ticker", t, sizeof t) < 0 || json_get_i64(j, 0, "position", &pos) < 0)
+	if (json_str(j, k[K_TICKER], t, sizeof t) < 0 || json_i64(j, k[K_POSITION], &pos) < 0)
 		return;
 	m = mkt_get(e, t, true);
 	for (int side = 0; side < 2; side++) {
@@ -274,19 +338,19 @@ on_position(struct eval *e, const struct json *j, int64_t ts)
 
 /* order: order-send's state changes for our signals */
 static void
-on_order(struct eval *e, const struct json *j, int64_t ts)
+on_order(struct eval *e, const struct json *j, const int *k, int64_t ts)
 {
 	char t[RECIO_TICKER_MAX], side[8], action[8], st[16];
 	struct mkt *m;
 	struct slot *s;
 	int64_t filled = 0;
 
-	if (json_get_str(j, 0, "ticker", t, sizeof t) < 0 || json_get_str(j, 0, "side", side, sizeof side) < 0 ||
-	    json_get_str(j, 0, "action", action, sizeof action) < 0 || json_get_str(j, 0, "status", st, sizeof st) < 0)
+	if (json_str(j, k[K_TICKER], t, sizeof t) < 0 || json_str(j, k[K_SIDE], side, sizeof side) < 0 ||
+	    json_str(j, k[K_ACTION], action, sizeof action) < 0 || json_str(j, k[K_STATUS], st, sizeof st) < 0)
 		return;
 	m = mkt_get(e, t, true);
 	s = &m->s[strcmp(side, "no") == 0];
-	json_get_i64(j, 0, "filled", &filled);
+	json_i64(j, k[K_FILLED], &filled);
 	if (strcmp(action, "buy") == 0) {
 		if (!strcmp(st, "filled") || !strcmp(st, "partial")) {
 			if (s->st != S_OPEN)
@@ -527,6 +591,9 @@ spike_update(struct eval *e)
 
 /* ---- one tick ---- */
 
+/* Append a string literal (bytes already JSON) without strlen. */
+#define PUT_LIT(b, lit) buf_add((b), (lit), sizeof(lit) - 1)
+
 struct row {
 	struct mkt *m;
 	double dist, prob_yes, prob, diff, yes_diff, no_diff;
@@ -554,26 +621,40 @@ by_strike(const void *a, const void *b)
 	return x->m->strike < y->m->strike ? -1 : x->m->strike > y->m->strike;
 }
 
-/* The first rule that keeps this row's active side from being entered
- * now, or "" when it would be entered. */
+/* The first of the rules that hold for every row of this tick and keep
+ * it from being entered, into why (64 bytes), or "" when none does. */
 static void
-why_not(const struct eval *e, struct row *r, int64_t ttc_s, int64_t pause_left, const char *entry_state)
+why_not_tick(const struct eval *e, char *why, int64_t ttc_s, int64_t pause_left)
+{
+	const struct settings *s = &e->set;
+	size_t n = 64;
+
+	why[0] = '\0';
+	if (!s->auto_entry)
+		snprintf(why, n, "auto entry off");
+	else if (pause_left > 0) {
+		long long secs = (pause_left + 999) / 1000;
+
+		snprintf(why, n, "spike pause %lldm%02llds left", secs / 60, secs % 60);
+	}
+	else if (ttc_s < s->min_time_s || ttc_s > s->max_time_s)
+		snprintf(why, n, "ttc %lld s outside %lld-%lld", (long long)ttc_s, (long long)s->min_time_s,
+		    (long long)s->max_time_s);
+}
+
+/* The first rule that keeps this row's active side from being entered
+ * now, or "" when it would be entered.  tick_why: what why_not_tick
+ * found for every row. */
+static void
+why_not(const struct eval *e, struct row *r, const char *tick_why, const char *entry_state)
 {
 	const struct settings *s = &e->set;
 	const struct slot *sl = &r->m->s[r->side];
 	size_t n = sizeof r->why;
 
 	r->why[0] = '\0';
-	if (!s->auto_entry)
-		snprintf(r->why, n, "auto entry off");
-	else if (pause_left > 0) {
-		long long secs = (pause_left + 999) / 1000;
-
-		snprintf(r->why, n, "spike pause %lldm%02llds left", secs / 60, secs % 60);
-	}
-	else if (ttc_s < s->min_time_s || ttc_s > s->max_time_s)
-		snprintf(r->why, n, "ttc %lld s outside %lld-%lld", (long long)ttc_s, (long long)s->min_time_s,
-		    (long long)s->max_time_s);
+	if (tick_why[0])
+		memcpy(r->why, tick_why, strlen(tick_why) + 1);
 	else if (r->m->volume < s->min_volume)
 		snprintf(r->why, n, "volume %lld < %lld", (long long)r->m->volume, (long long)s->min_volume);
 	else if (r->ask <= 0 || r->ask >= 100)
@@ -640,7 +721,7 @@ on_tick(struct eval *e)
 	size_t nrows = 0, nwatch = 0;
 	int64_t close_ts = 0, ttc_s = 0, pause_left = spike_update(e);
 	const char *entry_state;
-	char reason[64] = "";
+	char reason[64] = "", tick_why[sizeof rows->why];
 	const char *event = NULL;
 
 	/* forget markets an hour past their close that hold nothing: the
@@ -707,6 +788,7 @@ on_tick(struct eval *e)
 		nrows = (size_t)s->strikes;
 	qsort(rows, nrows, sizeof *rows, by_strike);
 
+	why_not_tick(e, tick_why, ttc_s, pause_left);
 	for (size_t i = 0; i < nrows; i++) {
 		struct row *r = &rows[i];
 		struct mkt *m = r->m;
@@ -721,7 +803,7 @@ on_tick(struct eval *e)
 		r->watch = m->volume >= s->min_volume && r->ask > 0 && r->ask <= s->max_ask &&
 		    r->prob > s->min_probability - 5 && r->diff >= s->min_differential - 3;
 		nwatch += r->watch;
-		why_not(e, r, ttc_s, pause_left, entry_state);
+		why_not(e, r, tick_why, entry_state);
 		if (r->why[0] == '\0') {
 			struct slot *sl = &m->s[r->side];
 
@@ -747,27 +829,43 @@ on_tick(struct eval *e)
 		jw_kstr(b, "entry", entry_state);
 		jw_key(b, "rows");
 		jw_arr(b);
+		/* the rows: keys written as literals (what jw_key would write),
+		 * values by the jw_* writers */
 		for (size_t i = 0; i < nrows; i++) {
-			struct row *r = &rows[i];
+			const struct row *r = &rows[i];
+			double buffer = fabs(e->t.price - r->m->strike);
 
-			jw_obj(b);
-			jw_kstr(b, "ticker", r->m->ticker);
-			jw_kf64(b, "strike", r->m->strike, 2);
-			jw_kf64(b, "buffer", fabs(e->t.price - r->m->strike), 2);
-			jw_kf64(b, "buffer_pct", fabs(e->t.price - r->m->strike) / e->t.price * 100.0, 4);
-			jw_kstr(b, "side", r->side ? "no" : "yes");
-			jw_kf64(b, "prob", r->prob, 2);
-			jw_ki64(b, "yes_ask", r->m->yes_ask);
-			jw_ki64(b, "no_ask", r->m->no_ask);
-			jw_kf64(b, "yes_diff", r->yes_diff, 2);
-			jw_kf64(b, "no_diff", r->no_diff, 2);
-			jw_ki64(b, "volume", r->m->volume);
-			jw_kbool(b, "watch", r->watch);
-			if (r->why[0])
-				jw_kstr(b, "why_not", r->why);
+			if (i > 0)
+				buf_putc(b, ',');
+			PUT_LIT(b, "{\"ticker\":");
+			jw_str(b, r->m->ticker);
+			PUT_LIT(b, ",\"strike\":");
+			jw_f64(b, r->m->strike, 2);
+			PUT_LIT(b, ",\"buffer\":");
+			jw_f64(b, buffer, 2);
+			PUT_LIT(b, ",\"buffer_pct\":");
+			jw_f64(b, buffer / e->t.price * 100.0, 4);
+			if (r->side)
+				PUT_LIT(b, ",\"side\":\"no\",\"prob\":");
 			else
-				jw_kstr(b, "why_not", NULL);
-			jw_obj_end(b);
+				PUT_LIT(b, ",\"side\":\"yes\",\"prob\":");
+			jw_f64(b, r->prob, 2);
+			PUT_LIT(b, ",\"yes_ask\":");
+			jw_i64(b, r->m->yes_ask);
+			PUT_LIT(b, ",\"no_ask\":");
+			jw_i64(b, r->m->no_ask);
+			PUT_LIT(b, ",\"yes_diff\":");
+			jw_f64(b, r->yes_diff, 2);
+			PUT_LIT(b, ",\"no_diff\":");
+			jw_f64(b, r->no_diff, 2);
+			PUT_LIT(b, ",\"volume\":");
+			jw_i64(b, r->m->volume);
+			if (r->watch)
+				PUT_LIT(b, ",\"watch\":true,\"why_not\":");
+			else
+				PUT_LIT(b, ",\"watch\":false,\"why_not\":");
+			jw_str(b, r->why[0] ? r->why : NULL);
+			buf_putc(b, '}');
 		}
 		jw_arr_end(b);
 		/* the watchlist, by probability */
@@ -958,44 +1056,46 @@ on_line(struct eval *e, const struct json *j, const struct ndjson *r)
 	char type[16];
 	int64_t ts;
 	double price, v;
+	int k[K_N];
 
-	if (json_get_str(j, 0, "type", type, sizeof type) < 0)
+	scan_keys(j, k);
+	if (json_str(j, k[K_TYPE], type, sizeof type) < 0)
 		return;                 /* not a recio message: ignored */
-	if (json_get_i64(j, 0, "ts", &ts) < 0) {
+	if (json_i64(j, k[K_TS], &ts) < 0) {
 		warnx_("%s line %lu: %s without an integer ts, skipped", r->name, r->lineno, type);
 		return;
 	}
 	if (strcmp(type, "tick") == 0) {
-		if (json_get_f64(j, 0, "price", &price) < 0 || !(price > 0)) {
+		if (json_f64(j, k[K_PRICE], &price) < 0 || !(price > 0)) {
 			warnx_("%s line %lu: tick without a positive price, skipped", r->name, r->lineno);
 			return;
 		}
 		e->t.ts = ts;
 		e->t.price = price;
-		if (json_get_i64(j, 0, "mom_bp", &e->t.mom_bp) < 0)
+		if (json_i64(j, k[K_MOM_BP], &e->t.mom_bp) < 0)
 			e->t.mom_bp = 0;
 		e->t.vol = 0;
-		if (json_get_f64(j, 0, "vol5m", &v) == 0 || json_get_f64(j, 0, "vol60m", &v) == 0 ||
-		    json_get_f64(j, 0, "vol30s", &v) == 0)
+		if (json_f64(j, k[K_VOL5M], &v) == 0 || json_f64(j, k[K_VOL60M], &v) == 0 ||
+		    json_f64(j, k[K_VOL30S], &v) == 0)
 			e->t.vol = v > 0 ? v : 0;
 		e->t.have = true;
 		if (e->backtest) {
-			int k = (int)((ts / 1000) % 120);
+			int sec = (int)((ts / 1000) % 120);
 
-			e->px_sec[k] = ts / 1000;
-			e->px[k] = price;
+			e->px_sec[sec] = ts / 1000;
+			e->px[sec] = price;
 			paper_settle(e);
 		}
 		on_tick(e);
 	} else if (strcmp(type, "market") == 0) {
-		if (on_market(e, j) < 0)
+		if (on_market(e, j, k) < 0)
 			warnx_("%s line %lu: market without a ticker, skipped", r->name, r->lineno);
 	} else if (strcmp(type, "event") == 0)
-		on_event(e, j);
+		on_event(e, j, k);
 	else if (strcmp(type, "position") == 0)
-		on_position(e, j, ts);
+		on_position(e, j, k, ts);
 	else if (strcmp(type, "order") == 0)
-		on_order(e, j, ts);
+		on_order(e, j, k, ts);
 }
 
 static int

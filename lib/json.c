@@ -2,6 +2,7 @@
  * not: the separators between tokens, number and literal grammar, control
  * bytes and escapes in strings, and anything after the root value. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,41 @@ next_char(const struct json *j, size_t *p, size_t end)
 	return j->s[*p];
 }
 
+/* The first byte at or after p that is not whitespace (end if none). */
+static inline size_t
+skip_ws(const char *s, size_t p, size_t end)
+{
+	while (p < end && is_ws(s[p]))
+		p++;
+	return p;
+}
+
+/* True when s[0..n) holds a byte that string_ok could refuse: a control
+ * byte or a backslash.  Eight bytes at a time; without one, every string
+ * token of the text is valid as it stands (the usual machine-written
+ * line), and check() skips string_ok.  A false positive only costs the
+ * byte-wise check. */
+static bool
+has_special(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL, bs = ones * '\\';
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, b;
+
+		memcpy(&w, s + i, 8);
+		b = w ^ bs;
+		/* a byte < 0x20, or a zero byte in w ^ "\\\\\\..." */
+		if ((((w - ones * 0x20) & ~w) | ((b - ones) & ~b)) & highs)
+			return true;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == '\\')
+			return true;
+	return false;
+}
+
 /* Where a token's text starts and ends, quotes included for strings. */
 static size_t
 tstart(const struct json *j, int t)
@@ -132,65 +168,92 @@ tend(const struct json *j, int t)
 	return (size_t)j->tok[t].end + (j->tok[t].type == JSMN_STRING);
 }
 
-/* Check token t and its subtree; return the index after it, or -1. */
+/* true, false, null or a number */
 static int
-check(struct json *j, int t, int depth)  /* NOLINT(misc-no-recursion): depth is capped at 512 */
+primitive_ok(const char *s, size_t n)
+{
+	switch (s[0]) {
+	case 't': return n == 4 && memcmp(s, "true", 4) == 0;
+	case 'f': return n == 5 && memcmp(s, "false", 5) == 0;
+	case 'n': return n == 4 && memcmp(s, "null", 4) == 0;
+	default: return number_ok(s, n);
+	}
+}
+
+#define DEPTH_MAX 512
+
+/* Check token t and its subtree; return the index after it, or -1.
+ * plain: the text has no control byte nor backslash (has_special), so
+ * its strings need no check.  A container's scalar members are checked
+ * in its own loop, without a call. */
+static int
+check(struct json *j, int t, int depth, bool plain)  /* NOLINT(misc-no-recursion): depth is capped at DEPTH_MAX */
 {
 	jsmntok_t *k = &j->tok[t];
 	size_t n = (size_t)(k->end - k->start);
 	const char *s = j->s + k->start;
 
-	if (depth > 512)
+	if (depth > DEPTH_MAX)
 		return verr(j, (size_t)k->start, "nesting too deep"), -1;
 	switch (k->type) {
 	case JSMN_PRIMITIVE:
-		if ((n == 4 && memcmp(s, "true", 4) == 0) || (n == 5 && memcmp(s, "false", 5) == 0) ||
-		    (n == 4 && memcmp(s, "null", 4) == 0) || number_ok(s, n))
+		if (primitive_ok(s, n))
 			return t + 1;
 		return verr(j, (size_t)k->start, "invalid literal or number"), -1;
 	case JSMN_STRING:
-		if (!string_ok(s, n))
+		if (!plain && !string_ok(s, n))
 			return verr(j, (size_t)k->start, "invalid string (control byte or escape)"), -1;
 		return t + 1;
 	case JSMN_OBJECT:
 	case JSMN_ARRAY: {
+		const char *x = j->s;
 		bool obj = k->type == JSMN_OBJECT;
 		size_t p = (size_t)k->start + 1, end = (size_t)k->end - 1;
-		int c = t + 1;
-		char ch;
+		int c = t + 1, size = k->size;
 
-		for (int i = 0; i < k->size; i++) {
+		for (int i = 0; i < size; i++) {
+			const jsmntok_t *v;
+
 			if (i > 0) {
-				if (next_char(j, &p, end) != ',')
+				p = skip_ws(x, p, end);
+				if (p >= end || x[p] != ',')
 					return verr(j, p, "expected ','"), -1;
 				p++;
 			}
-			if (next_char(j, &p, end) == 0 || p != tstart(j, c))
+			p = skip_ws(x, p, end);
+			if (p >= end || x[p] == '\0' || p != tstart(j, c))
 				return verr(j, p, obj ? "expected a key" : "expected a value"), -1;
 			if (obj) {
-				if (j->tok[c].type != JSMN_STRING || j->tok[c].size != 1)
+				const jsmntok_t *key = &j->tok[c];
+
+				if (key->type != JSMN_STRING || key->size != 1)
 					return verr(j, p, "expected a string key"), -1;
-				if (!string_ok(j->s + j->tok[c].start, (size_t)(j->tok[c].end - j->tok[c].start)))
+				if (!plain && !string_ok(x + key->start, (size_t)(key->end - key->start)))
 					return verr(j, p, "invalid string (control byte or escape)"), -1;
-				p = tend(j, c);
-				if (next_char(j, &p, end) != ':')
+				p = skip_ws(x, (size_t)key->end + 1, end);
+				if (p >= end || x[p] != ':')
 					return verr(j, p, "expected ':'"), -1;
-				p++;
+				p = skip_ws(x, p + 1, end);
 				c++;
-				if (next_char(j, &p, end) == 0 || p != tstart(j, c))
+				if (p >= end || x[p] == '\0' || p != tstart(j, c))
 					return verr(j, p, "expected a value"), -1;
 			}
-			{
-				int v = c;
-
-				if ((c = check(j, c, depth + 1)) < 0)
-					return -1;
-				p = tend(j, v);         /* containers: jsmn's end is past the bracket */
-			}
+			v = &j->tok[c];
+			if (v->type == JSMN_STRING && depth < DEPTH_MAX) {
+				if (!plain && !string_ok(x + v->start, (size_t)(v->end - v->start)))
+					return verr(j, (size_t)v->start, "invalid string (control byte or escape)"), -1;
+				c++;
+			} else if (v->type == JSMN_PRIMITIVE && depth < DEPTH_MAX) {
+				if (!primitive_ok(x + v->start, (size_t)(v->end - v->start)))
+					return verr(j, (size_t)v->start, "invalid literal or number"), -1;
+				c++;
+			} else if ((c = check(j, c, depth + 1, plain)) < 0)
+				return -1;
+			p = (size_t)v->end + (v->type == JSMN_STRING);  /* containers: jsmn's end is past the bracket */
 		}
-		ch = next_char(j, &p, end);
-		if (ch != 0)
-			return verr(j, p, ch == ',' ? "trailing ','" : "unexpected character"), -1;
+		p = skip_ws(x, p, end);
+		if (p < end && x[p] != '\0')
+			return verr(j, p, x[p] == ',' ? "trailing ','" : "unexpected character"), -1;
 		return c;
 	}
 	default:
@@ -266,7 +329,7 @@ json_parse(struct json *j, const char *s, size_t len)
 		j->ntok = 0;
 		return verr(j, q, "unexpected character");
 	}
-	if (check(j, 0, 0) != r) {
+	if (check(j, 0, 0, !has_special(s, len)) != r) {
 		if (j->err[0] == '\0')
 			snprintf(j->err, sizeof j->err, "more than one JSON value");
 		j->ntok = 0;
@@ -521,25 +584,31 @@ int
 json_i64(const struct json *j, int t, int64_t *out)
 {
 	char tmp[24], *end;
-	size_t n;
+	size_t n, i;
 	const char *s;
 	long long v;
+	int64_t u = 0;
 
 	if (json_type(j, t) != JSON_NUMBER)
 		return -1;
 	s = json_raw(j, t, &n);
-	if (n >= sizeof tmp || memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n))
+	if (n >= sizeof tmp)
 		return -1;
-	/* up to 18 digits cannot overflow: no strtoll (the grammar was checked
-	 * when parsed: an optional '-', then digits) */
-	if (n - (*s == '-') <= 18) {
-		int64_t u = 0;
-
-		for (size_t i = *s == '-'; i < n; i++)
-			u = u * 10 + (s[i] - '0');
+	/* the grammar was checked when parsed: an optional '-', digits, then
+	 * maybe a fraction or an exponent, which an integer may not have */
+	for (i = *s == '-'; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		if (i - (*s == '-') == 18)
+			break;          /* a 19th digit: strtoll checks the range */
+		u = u * 10 + (s[i] - '0');
+	}
+	if (i == n) {
 		*out = *s == '-' ? -u : u;
 		return 0;
 	}
+	if (memchr(s, '.', n) || memchr(s, 'e', n) || memchr(s, 'E', n))
+		return -1;
 	memcpy(tmp, s, n);
 	tmp[n] = '\0';
 	errno = 0;
@@ -548,6 +617,56 @@ json_i64(const struct json *j, int t, int64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+/* A number token's exact value when it needs no more than one IEEE
+ * operation: at most 19 digits making an integer w <= 2^53 and a decimal
+ * exponent q within +-22 (10^q is then a double exactly), so w * 10^q or
+ * w / 10^-q is correctly rounded, the value strtod gives (Clinger's fast
+ * path).  0 and *out set, or -1: let strtod do it.  Only where doubles are
+ * evaluated in their own precision. */
+static int
+f64_fast(const char *s, size_t n, double *out)
+{
+#if FLT_EVAL_METHOD == 0
+	static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	uint64_t w = 0;
+	int digits = 0, q = 0, e = 0, esign = 1;
+	size_t i = 0;
+	bool neg = false;
+	double d;
+
+	if (i < n && s[i] == '-')
+		neg = true, i++;
+	for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++)
+		w = w * 10 + (uint64_t)(s[i] - '0');
+	if (i < n && s[i] == '.')
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, digits++, q--)
+			w = w * 10 + (uint64_t)(s[i] - '0');
+	if (digits > 19)
+		return -1;              /* w may have wrapped */
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			esign = s[i++] == '-' ? -1 : 1;
+		for (int k = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, k++) {
+			if (k == 4)
+				return -1;
+			e = e * 10 + (s[i] - '0');
+		}
+		q += esign * e;
+	}
+	if (i != n || w > (UINT64_C(1) << 53) || q < -22 || q > 22)
+		return -1;
+	d = (double)w;
+	d = q < 0 ? d / p10[-q] : d * p10[q];
+	*out = neg ? -d : d;
+	return 0;
+#else
+	(void)s, (void)n, (void)out;
+	return -1;
+#endif
 }
 
 int
@@ -560,6 +679,8 @@ json_f64(const struct json *j, int t, double *out)
 	if (json_type(j, t) != JSON_NUMBER)
 		return -1;
 	s = json_raw(j, t, &n);
+	if (f64_fast(s, n, out) == 0)
+		return 0;
 	if (n >= sizeof tmp)
 		return -1;
 	memcpy(tmp, s, n);

@@ -1,5 +1,6 @@
 /* ndjson.c: see ndjson.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,6 +83,57 @@ utf8_check(const char *s, size_t n)
 	return -1;
 }
 
+/* The offset of the first control byte other than a tab in s[0..n), or
+ * -1.  Eight bytes at a time: a word without a byte below 0x20 is passed
+ * whole, one with such a byte is looked at byte by byte. */
+static long
+ctl_at(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t e = n;
+
+		if (i + 8 <= n) {
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if (((w - ones * 0x20) & ~w & highs) == 0) {
+				i += 8;
+				continue;
+			}
+			e = i + 8;
+		}
+		for (; i < e; i++)
+			if ((unsigned char)s[i] < 0x20 && s[i] != '\t')
+				return (long)i;
+	}
+	return -1;
+}
+
+/* True when s[0..n) is all ASCII from 0x20 up (the usual line): then
+ * neither utf8_check nor ctl_at has anything to find.  One pass, eight
+ * bytes at a time, instead of their two. */
+static bool
+printable_ascii(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, s + i, 8);
+		if (((w | (w - ones * 0x20)) & highs) != 0)
+			return false;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
+}
+
 /* Fill the buffer: 1 more data, 0 EOF, -1 error. */
 static int
 fill(struct ndjson *r)
@@ -158,19 +210,19 @@ ndjson_line(struct ndjson *r, char **line, size_t *len)
 		s[n] = '\0';
 		if (strspn(s, " \t") == n)
 			continue;               /* blank */
-		if ((badat = utf8_check(s, n)) >= 0) {
-			bad(r, "invalid UTF-8", badat + 1);
-			continue;
-		}
-		for (size_t i = 0; i < n; i++)
-			if ((unsigned char)s[i] < 0x20 && s[i] != '\t') {
-				bad(r, "control byte", (long)i + 1);
-				goto next;
+		if (!printable_ascii(s, n)) {
+			if ((badat = utf8_check(s, n)) >= 0) {
+				bad(r, "invalid UTF-8", badat + 1);
+				continue;
 			}
+			if ((badat = ctl_at(s, n)) >= 0) {
+				bad(r, "control byte", badat + 1);
+				continue;
+			}
+		}
 		*line = s;
 		*len = n;
 		return 1;
-next:		;
 	}
 }
 

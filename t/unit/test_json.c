@@ -1,5 +1,7 @@
 /* test_json.c: the validating parser, accessors and the writer. */
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "t.h"
@@ -153,6 +155,63 @@ main(void)
 				CHECK(0, "jw_f64(%.17g, %d): %s, printf %s", fx, dd, b.p, want);
 		}
 		CHECK(nbad == 0 && n > 280000, "jw_f64 = printf over %d values (%d differ)", n, nbad);
+	}
+	/* numbers read without strtod/strtoll where one IEEE operation is
+	 * exact: the same double, bit for bit, and the same integer */
+	{
+		static const char *nv[] = { "0", "-0", "0.0", "-0.0e+5", "1e22", "1e23", "9007199254740992",
+			"9007199254740993", "0.1", "123456789012345678", "1234567890123456789", "-9223372036854775808",
+			"9223372036854775808", "94999.99", "0.00006", "1.7976931348623157e308", "4.9e-324",
+			"1e-22", "1e-23", "12345678901234567890e-5", "2.2250738585072014E-308", "1e0009" };
+		uint64_t r = 0x9e3779b97f4a7c15ULL;
+		int nbad = 0, n = 0;
+
+		for (int k = 0; k < 200000 + (int)(sizeof nv / sizeof nv[0]); k++) {
+			char doc[96], num[64], *end;
+			int64_t iv2;
+			long long want_i;
+			double want, got;
+			int rc_i, l = 0;
+
+			if (k < (int)(sizeof nv / sizeof nv[0]))
+				snprintf(num, sizeof num, "%s", nv[k]);
+			else {  /* xorshift: up to 20 digits, a point anywhere, an exponent now and then */
+				int nd, point;
+
+				r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+				nd = 1 + (int)(r % 20);
+				point = (int)((r >> 8) % (uint64_t)(nd + 1));
+				if (r & (1 << 20))
+					num[l++] = '-';
+				for (int dg = 0; dg < nd; dg++) {
+					r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+					if (dg == point && dg > 0)
+						num[l++] = '.';
+					num[l++] = (char)('0' + ((dg == 0 && nd > 1 && point != 1) ? 1 + r % 9 : r % 10));
+				}
+				num[l] = '\0';
+				if (r % 5 == 0)
+					snprintf(num + l, sizeof num - (size_t)l, "e%d", (int)(r >> 40) % 60 - 30);
+			}
+			snprintf(doc, sizeof doc, "[%s]", num);
+			if (json_parse(&j, doc, strlen(doc)) != 0)
+				continue;       /* a leading zero made it invalid: skip */
+			n++;
+			want = strtod(num, &end);
+			if (json_f64(&j, 1, &got) != (isfinite(want) ? 0 : -1) ||
+			    (isfinite(want) && (got != want || signbit(got) != signbit(want)))) {
+				if (nbad++ < 5)
+					CHECK(0, "json_f64(%s): %.17g, strtod %.17g", num, got, want);
+			}
+			errno = 0;
+			want_i = strtoll(num, &end, 10);
+			rc_i = json_i64(&j, 1, &iv2);
+			if ((*end || errno) ? rc_i != -1 : (rc_i != 0 || iv2 != want_i)) {
+				if (nbad++ < 5)
+					CHECK(0, "json_i64(%s): %d %lld, strtoll %lld", num, rc_i, (long long)iv2, want_i);
+			}
+		}
+		CHECK(nbad == 0 && n > 150000, "json_f64 = strtod, json_i64 = strtoll over %d numbers (%d differ)", n, nbad);
 	}
 	buf_free(&b);
 	json_free(&j);
