@@ -3,9 +3,9 @@
 # generated tick lines (default 1,000,000, one a second, btc-tick's format),
 # into PostgreSQL and SQLite, each next to the store's own bulk loader over
 # the same rows as CSV (psql \copy, sqlite3 .import), in the same run; then
-# db-sink's batch size (-n 200, 2000, 10000) over SWEEP lines (default
-# LINES/4).  Every load goes into a fresh database and is checked (row count
-# and sum of price_cc).  Prints a table and one NDJSON line, and records
+# db-sink's batch size (-n 200, 2000, 5000, 20000: INGEST_SWEEP) over SWEEP
+# lines (default LINES/4).  Every load goes into a fresh database and is
+# checked (row count and sum of price_cc).  Prints a table and one NDJSON line, and records
 # db-sink next to each loader through bench/lib.sh (to $BENCH_OUT; the
 # issue's target: at least 0.7x the loader's rows/s).
 #
@@ -98,7 +98,7 @@ check "$url" "$want"; copy_s=$secs
 newlite; sink "$dir/ticks.ndjson" "$want" -k 0; lite_s=$secs lite_cpu=$cpu
 newlite; migrate; timed sqlite3 "${url#sqlite:}" ".import --csv $dir/ticks.csv ticks"
 check "$url" "$want"; imp_s=$secs
-for b in 200 2000 10000; do     # lines "store batch seconds cpu"
+for b in ${INGEST_SWEEP:-200 2000 5000 20000}; do     # lines "store batch seconds cpu"
 	newpg;   sink "$dir/sweep.ndjson" "$want_sw" -k 0 -n "$b"; echo "PostgreSQL $b $secs $cpu" >>"$dir/sweep"
 	newlite; sink "$dir/sweep.ndjson" "$want_sw" -k 0 -n "$b"; echo "SQLite $b $secs $cpu" >>"$dir/sweep"
 done
@@ -114,9 +114,9 @@ echo "ingest: $n tick lines ($(mb "$dir/ticks.ndjson") MB NDJSON, $(mb "$dir/tic
 printf '%-36s %9s %8s %8s %10s %8s\n' "" rows seconds "cpu s" rows/s "x loader"
 copy_r=$(rate "$n" "$copy_s") imp_r=$(rate "$n" "$imp_s")
 row 'psql \copy -> PostgreSQL' "$n" "$copy_s" - "$copy_r"
-row 'db-sink -> PostgreSQL (-n 2000)' "$n" "$pg_s" "$pg_cpu" "$copy_r"
+row 'db-sink -> PostgreSQL (-n 5000)' "$n" "$pg_s" "$pg_cpu" "$copy_r"
 row 'sqlite3 .import --csv -> SQLite' "$n" "$imp_s" - "$imp_r"
-row 'db-sink -> SQLite (-n 2000)' "$n" "$lite_s" "$lite_cpu" "$imp_r"
+row 'db-sink -> SQLite (-n 5000)' "$n" "$lite_s" "$lite_cpu" "$imp_r"
 for st in PostgreSQL SQLite; do
 	[ $st = SQLite ] && ref=$imp_r || ref=$copy_r
 	grep "^$st " "$dir/sweep" | while read -r _ b secs cpu; do
@@ -129,7 +129,8 @@ printf '{"bench":"ingest","lines":%s,"sweep_lines":%s,"pg_copy_rps":%s,"pg_sink_
 	"$n" "$sw" "$copy_r" "$(rate "$n" "$pg_s")" "$imp_r" "$(rate "$n" "$lite_s")" "$(sweep PostgreSQL)" "$(sweep SQLite)"
 record ingest "db-sink -> PostgreSQL" "$(rate "$n" "$pg_s")" rows/s 'psql \copy' "$copy_r" ">= 0.7x"
 record ingest "db-sink -> SQLite" "$(rate "$n" "$lite_s")" rows/s 'sqlite3 .import' "$imp_r" ">= 0.7x"
-# a backlog drains in batches of up to -n lines: the largest swept, for scale
-# shellcheck disable=SC2046 # the line's fields
-set -- $(grep '^PostgreSQL 10000 ' "$dir/sweep")
-[ $# -lt 3 ] || record ingest "db-sink -> PostgreSQL (-n 10000)" "$(rate "$sw" "$3")" rows/s 'psql \copy' "$copy_r" ">= 0.7x"
+# a backlog drains in batches of up to -n lines: each size swept
+while read -r st b secs _; do
+	[ "$st" = PostgreSQL ] || continue
+	record ingest "db-sink -> PostgreSQL (-n $b, $sw lines)" "$(rate "$sw" "$secs")" rows/s 'psql \copy' "$copy_r"
+done <"$dir/sweep"

@@ -2,7 +2,7 @@
 # bench/scaling-ingest.sh [BASE]: db-sink at 1x, 10x and 100x BASE generated
 # tick lines (default 20,000, so 2,000,000 at 100x), into PostgreSQL and
 # SQLite, each into a fresh database, fed through a pipe as in bench/ingest.sh
-# (-n 2000, the default).  Per size: rows/s and db-sink's maximum resident
+# (-n 5000, the default).  Per size: rows/s and db-sink's maximum resident
 # set (/usr/bin/time %M).  Linear cost shows as the same rows/s at every
 # size, flat memory as the same RSS.  Prints a table and records each size
 # next to the 1x run through bench/lib.sh (to $BENCH_OUT): rows/s at least

@@ -51,7 +51,7 @@ static const char usage_text[] =
 "  -d, --db URL         sqlite:PATH or a libpq connection string\n"
 "                       (default $RECIO_DB, else sqlite:var/recio.db)\n"
 "      --migrate        apply the schema migrations not yet applied, then exit\n"
-"  -n, --batch LINES    flush after this many lines (default 2000)\n"
+"  -n, --batch LINES    flush after this many lines (default 5000)\n"
 "  -t, --flush MS       ... or this many milliseconds after the first (default 200)\n"
 "  -s, --spool FILE     spool (default $RECIO_SPOOL, else var/db-sink.spool)\n"
 "  -r, --rejects FILE   lines that cannot be stored, with the reason\n"
@@ -1397,7 +1397,7 @@ main(int argc, char **argv)
 		{ "sql", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct sink s = { .sfd = -1, .offfd = -1, .rfd = -1, .p = { -1, -1 }, .batch = 2000, .flush_ms = 200,
+	struct sink s = { .sfd = -1, .offfd = -1, .rfd = -1, .p = { -1, -1 }, .batch = 5000, .flush_ms = 200,
 	    .keep_days = 30 };
 	struct sigaction sa = { .sa_handler = on_term };
 	bool migrate = false;
