@@ -64,7 +64,7 @@ $(B)/bin/%: bin/%.c $(LIBA) $(wildcard lib/*.h) | $(B)/bin
 $(B)/bench/%: bench/%.c $(LIBA) $(wildcard lib/*.h) | $(B)/bench
 	$(CC) $(CPPFLAGS) $(ALLCFLAGS) -o $@ $< $(LIBA) $(LDFLAGS) $(SANFLAGS) $(LDLIBS)
 
-$(B)/t/%: t/unit/%.c t/unit/t.h $(LIBA) | $(B)/t
+$(B)/t/%: t/unit/%.c $(wildcard t/unit/*.h) $(LIBA) | $(B)/t
 	$(CC) $(CPPFLAGS) -It/unit $(ALLCFLAGS) -o $@ $< $(LIBA) $(LDFLAGS) $(SANFLAGS) $(LDLIBS)
 
 # Shell tools (bin/recio ...) are linked into $(B)/bin so one PATH entry finds everything.
@@ -130,6 +130,7 @@ $(FZ)/fuzz_%: t/fuzz/fuzz_%.c t/fuzz/fuzz.h $(FZ)/librecio.a
 # the servers' targets include the tool's source and run its main
 $(FZ)/fuzz_health_serve: bin/health-serve.c t/fuzz/fuzz_http.h
 $(FZ)/fuzz_kalshi_sim: bin/kalshi-sim.c t/fuzz/fuzz_http.h
+$(FZ)/fuzz_money: t/unit/f64ref.h
 
 $(FZ)/lib:
 	mkdir -p $@

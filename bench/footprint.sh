@@ -3,7 +3,9 @@
 # sim mode, trading on): how long `recio up` takes until every service says
 # it is ready (s6 readiness), then the memory of every service and of the
 # whole tree (PSS: shared pages counted once) after an hour of simulated
-# trading (at SPEED, default 120: 30 s).  The reference is the supervision
+# trading (at SPEED, default 120: 30 s).  Start-up: the first start (which
+# also makes the simulator's key and the database), then the median of three
+# starts of the same state.  The reference is the supervision
 # tree itself (s6-svscan, s6-supervise, s6-log), measured in the same run.
 set -eu
 speed=${1:-120}
@@ -36,12 +38,26 @@ chmod 600 "$RECIO_CONF"
 mkdir -p "$dir/state"
 printf 'auto_entry=on\nauto_stop=on\nmin_volume=0\n' >"$dir/state/settings.conf"
 
-s=$(date +%s.%N)
-"$bin/recio" up >"$dir/up" 2>&1 || { cat "$dir/up" >&2; exit 1; }
-e=$(date +%s.%N)
-up_s=$(echo "$e - $s" | bc -l)
-echo "recio up: every service ready in $up_s s" >&2
-record footprint "recio up to every service ready" "$(printf '%.3f' "$up_s")" s "" "" "<= 1"
+# timed_up: `recio up` until every service is ready, its seconds in $up_s
+timed_up() {
+	s=$(date +%s.%N)
+	"$bin/recio" up >"$dir/up" 2>&1 || { cat "$dir/up" >&2; exit 1; }
+	e=$(date +%s.%N)
+	up_s=$(echo "$e - $s" | bc -l)
+}
+# the first start also makes the simulator's key (RSA, a random prime
+# search), the database and its schema; then three starts of what is there
+timed_up
+first=$up_s
+for _ in 1 2 3; do
+	"$bin/recio" down >/dev/null 2>&1
+	timed_up
+	echo "$up_s" >>"$dir/ups"
+done
+med=$(sort -n "$dir/ups" | sed -n 2p)
+echo "recio up: every service ready in $(printf '%.3f' "$first") s (first start), then $(sort -n "$dir/ups" | tr '\n' ' ')s" >&2
+record footprint "recio up to every service ready, first start (key, database made)" "$(printf '%.3f' "$first")" s
+record footprint "recio up to every service ready (median of 3 starts)" "$(printf '%.3f' "$med")" s "" "" "<= 1"
 sleep "$(echo "3600 / $speed" | bc)"
 "$bin/recio" status --json >"$dir/status"
 orders=$(sqlite3 "$dir/state/recio.db" 'select count(*) from orders' 2>/dev/null || echo '?')

@@ -31,7 +31,7 @@ secs=${HTTP_SECONDS:-5}
 rounds=${HTTP_ROUNDS:-2}
 conns=${HTTP_CONNS:-50}
 nsse=${SSE_CLIENTS_N:-1000}
-# shellcheck disable=SC1091  # (bench/lib.sh: record)
+# shellcheck source=bench/lib.sh
 . "$here/lib.sh"
 for t in wrk nginx curl jq; do
 	command -v "$t" >/dev/null || { echo "http.sh: $t is not installed (make bench-deps)" >&2; exit 1; }

@@ -15,14 +15,12 @@ set -eu
 n=${1:-1000000}
 sw=${2:-$((n / 4))}
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck disable=SC1091 # sourced by path
+# shellcheck source=bench/lib.sh
 . "$here/lib.sh"
 bin=${RECIO_BIN:-$here/../build/bin}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")
-pgdir='' pg=${RECIO_TEST_PG:-} dbs=''
 cleanup() {
-	for d in $dbs; do psql "$pg dbname=postgres" -qc "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || :; done
-	[ -z "$pgdir" ] || "$here/../t/pg" kill "$pgdir"
+	pg_cleanup
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -35,18 +33,9 @@ want=$(awk -F, '{ s += $3 } END { printf "%d|%.0f", NR, s }' "$dir/ticks.csv")
 want_sw=$(head -n "$sw" "$dir/ticks.csv" | awk -F, '{ s += $3 } END { printf "%d|%.0f", NR, s }')
 mb() { echo "$(wc -c <"$1") / 1000000" | bc; }
 
-if [ -z "$pg" ]; then
-	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/rpg.XXXXXX")
-	pg=$("$here/../t/pg" start "$pgdir")
-fi
+pg_up
 seq=0
-newpg() {       # a fresh database; its libpq string in $url
-	seq=$((seq + 1))
-	d=recio_bench_$$_$seq
-	dbs="$dbs $d"
-	psql "$pg dbname=postgres" -qc "CREATE DATABASE $d" >/dev/null
-	url="$pg dbname=$d"
-}
+newpg() { pg_newdb recio_bench; }
 newlite() { seq=$((seq + 1)); url="sqlite:$dir/lite$seq.db"; }
 migrate() { "$bin/db-sink" --migrate -d "$url" >"$dir/err" 2>&1 || { cat "$dir/err" >&2; exit 1; }; }
 settle() {      # write out what earlier runs left dirty, so it is not billed here

@@ -24,3 +24,29 @@ record() {
 		         | if $x == null then null elif $g.op == ">=" then $x >= $n else $x <= $n end end)}' \
 		>>"${BENCH_OUT:-/dev/stdout}"
 }
+
+# PostgreSQL for the ingest benchmarks.  pg_up: the server in $pg (a libpq
+# string: RECIO_TEST_PG, else a throwaway t/pg server in $pgdir); pg_newdb
+# PREFIX: a fresh database, its string in $url, its name added to $dbs;
+# pg_cleanup: every such database dropped, the throwaway server stopped.
+# $here is the sourcing script's directory (bench/).
+pg=${RECIO_TEST_PG:-} pgdir='' dbs=''
+pg_up() {
+	[ -z "$pg" ] || return 0
+	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/rpg.XXXXXX")
+	# shellcheck disable=SC2154 # here: set by the script that sources this
+	pg=$("$here/../t/pg" start "$pgdir")
+}
+_pgseq=0
+pg_newdb() {
+	_pgseq=$((_pgseq + 1))
+	_db=$1_$$_$_pgseq
+	dbs="$dbs $_db"
+	psql "$pg dbname=postgres" -qc "CREATE DATABASE $_db" >/dev/null
+	# shellcheck disable=SC2034 # url: for the caller
+	url="$pg dbname=$_db"
+}
+pg_cleanup() {
+	for _db in $dbs; do psql "$pg dbname=postgres" -qc "DROP DATABASE IF EXISTS $_db" >/dev/null 2>&1 || :; done
+	[ -z "$pgdir" ] || "$here/../t/pg" kill "$pgdir"
+}

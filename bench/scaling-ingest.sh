@@ -12,14 +12,12 @@
 set -eu
 base=${1:-20000}
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck disable=SC1091 # sourced by path
+# shellcheck source=bench/lib.sh
 . "$here/lib.sh"
 bin=${RECIO_BIN:-$here/../build/bin}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")
-pgdir='' pg=${RECIO_TEST_PG:-} dbs=''
 cleanup() {
-	for d in $dbs; do psql "$pg dbname=postgres" -qc "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || :; done
-	[ -z "$pgdir" ] || "$here/../t/pg" kill "$pgdir"
+	pg_cleanup
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -27,18 +25,12 @@ trap 'exit 130' INT TERM
 [ -x /usr/bin/time ] || { echo "scaling-ingest.sh: needs /usr/bin/time (GNU time)" >&2; exit 1; }
 
 awk -v n=$((base * 100)) -v csv=/dev/null -f "$here/gen-ticks.awk" >"$dir/all.ndjson"
-if [ -z "$pg" ]; then
-	pgdir=$(mktemp -d "${TMPDIR:-/tmp}/rpg.XXXXXX")
-	pg=$("$here/../t/pg" start "$pgdir")
-fi
+pg_up
 seq=0
 fresh() {       # fresh pg|sqlite: a new database, its URL in $url
 	seq=$((seq + 1))
 	if [ "$1" = pg ]; then
-		d=recio_scale_$$_$seq
-		dbs="$dbs $d"
-		psql "$pg dbname=postgres" -qc "CREATE DATABASE $d" >/dev/null
-		url="$pg dbname=$d"
+		pg_newdb recio_scale
 	else
 		url="sqlite:$dir/lite$seq.db"
 	fi

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "fuzz.h"
+#include "../unit/f64ref.h"
 #include "json.h"
 #include "money.h"
 
@@ -20,7 +21,7 @@ numbers(const uint8_t *data, size_t size)
 	char want[400];
 	double v;
 	int64_t i;
-	int d, l;
+	int d;
 
 	if (size < 9)
 		return;
@@ -36,16 +37,7 @@ numbers(const uint8_t *data, size_t size)
 		return;
 	buf_reset(&b);
 	jw_f64(&b, v, d);
-	l = snprintf(want, sizeof want, "%.*f", d, v);
-	if (memchr(want, '.', (size_t)l)) {
-		while (l > 0 && want[l - 1] == '0')
-			l--;
-		if (l > 0 && want[l - 1] == '.')
-			l--;
-	}
-	want[l] = '\0';
-	if (strcmp(want, "-0") == 0)
-		strcpy(want, "0");
+	f64_printf_ref(want, sizeof want, v, d);
 	if (strcmp(b.p, want) != 0) {
 		fprintf(stderr, "jw_f64(%.17g, %d): %s, printf: %s\n", v, d, b.p, want);
 		abort();

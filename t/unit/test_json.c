@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "t.h"
+#include "f64ref.h"
 #include "json.h"
 
 static int
@@ -124,7 +125,7 @@ main(void)
 		}
 		for (int k = 0; k < 300000; k++) {
 			double fx;
-			int dd = k % 10, l;
+			int dd = k % 10;
 
 			if (k < (int)(sizeof fv / sizeof fv[0]) * 10)
 				fx = fv[k / 10];
@@ -140,16 +141,7 @@ main(void)
 				continue;
 			buf_reset(&b);
 			jw_f64(&b, fx, dd);
-			l = snprintf(want, sizeof want, "%.*f", dd, fx);
-			if (memchr(want, '.', (size_t)l)) {
-				while (l > 0 && want[l - 1] == '0')
-					l--;
-				if (l > 0 && want[l - 1] == '.')
-					l--;
-			}
-			want[l] = '\0';
-			if (strcmp(want, "-0") == 0)
-				strcpy(want, "0");
+			f64_printf_ref(want, sizeof want, fx, dd);
 			n++;
 			if (strcmp(b.p, want) != 0 && nbad++ < 5)
 				CHECK(0, "jw_f64(%.17g, %d): %s, printf %s", fx, dd, b.p, want);
