@@ -206,6 +206,10 @@ struct cent {
 /* Batches after a COPY found a key already stored (a replay) go through
  * INSERT ... ON CONFLICT for a while. */
 #define NOCOPY_BATCHES 16
+/* While the database takes batches, their commits make their lines
+ * durable: the spool is fdatasync'd at most this often (and before every
+ * batch while the database is away) */
+#define SPOOL_SYNC_MS 1000
 
 /* known types that are not stored: derived data, recomputed from ticks */
 static const char *const not_stored[] = { "strike", "report", NULL };
@@ -225,6 +229,7 @@ struct sink {
 	int sfd, offfd, rfd;
 	off_t done, size;
 	bool dirty;                     /* written since the last fdatasync */
+	int64_t synced_at;              /* monotonic ms of the last fdatasync */
 	int64_t unflushed, first_unflushed;
 	struct buf out;                 /* lines to append, built per chunk */
 	struct buf rb;                  /* lines read back for a batch */
@@ -661,6 +666,7 @@ spool_sync(struct sink *s)
 	if (s->dirty && fdatasync(s->sfd) < 0)
 		die(1, "%s: fdatasync: %s", s->spool_path, strerror(errno));
 	s->dirty = false;
+	s->synced_at = rt_mono_ms();
 }
 
 /* ---- input ---- */
@@ -1499,8 +1505,12 @@ main(int argc, char **argv)
 		 * size or the timer */
 		if (pending && (s.eof || s.unflushed == 0 || s.unflushed >= s.batch ||
 		    now - s.first_unflushed >= s.flush_ms)) {
-			spool_sync(&s);
-			s.unflushed = 0;        /* durable now; what is left is backlog */
+			/* the batch's commit makes its lines durable; the spool
+			 * itself is synced before every batch only while the
+			 * database is away, else at most every SPOOL_SYNC_MS */
+			if (!s.db || now - s.synced_at >= SPOOL_SYNC_MS)
+				spool_sync(&s);
+			s.unflushed = 0;        /* batched now; what is left is backlog */
 			if (s.db) {
 				flush(&s);      /* may count lines left as waiting again */
 				busy = true;
