@@ -725,14 +725,24 @@ on_tick(struct eval *e)
 	const char *event = NULL;
 
 	/* forget markets an hour past their close that hold nothing: the
-	 * working set stays one or two ladders however long the run */
-	for (size_t i = 0; i < e->nm; ) {
-		struct mkt *m = &e->m[i];
+	 * working set stays one or two ladders however long the run.  The
+	 * others keep their order, so that mkt_get's guess (the market after
+	 * the last one found) still follows the ladder. */
+	{
+		size_t kept = 0;
 
-		if (m->close_ts && m->close_ts + 3600000 < e->t.ts && m->s[0].st == S_NONE && m->s[1].st == S_NONE)
-			*m = e->m[--e->nm];
-		else
-			i++;
+		for (size_t i = 0; i < e->nm; i++) {
+			const struct mkt *m = &e->m[i];
+
+			if (m->close_ts && m->close_ts + 3600000 < e->t.ts && m->s[0].st == S_NONE && m->s[1].st == S_NONE)
+				continue;
+			if (kept != i)
+				e->m[kept] = *m;
+			kept++;
+		}
+		if (kept != e->nm)
+			e->hint = 0;
+		e->nm = kept;
 	}
 
 	/* the current event: the active markets closing next after this tick */
