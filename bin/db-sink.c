@@ -616,6 +616,8 @@ spool_open(struct sink *s)
 	n = pread(s->offfd, t, sizeof t - 1, 0);
 	t[n > 0 ? n : 0] = '\0';
 	s->done = (off_t)strtoll(t, NULL, 10);
+	if (n <= 0)
+		save_offset(s);         /* its block taken now: a full disk later cannot refuse it */
 	if (fstat(s->sfd, &st) < 0)
 		die(1, "%s: %s", s->spool_path, strerror(errno));
 	s->size = st.st_size;
@@ -640,20 +642,53 @@ spool_open(struct sink *s)
 		infox("%s: %lld bytes left from before, to be stored first", s->spool_path, (long long)(s->size - s->done));
 }
 
+static void flush(struct sink *s);
+static void flush_wait(struct sink *s);
+
+/* A full disk (ENOSPC, or EFBIG under a file size limit) under the spool:
+ * reported (a health line, the diagnostics); while the database is up,
+ * what the spool holds is stored and the spool starts again from nothing
+ * (flush_end truncates it), then the write is tried again: a spool that
+ * ran ahead of the database (a replay of the logs at start) frees its own
+ * room.  Returns 0 when the lines went in after all; -1 when there was
+ * nothing to free or the database went away. */
+static int
+spool_full(struct sink *s)
+{
+	char err[PATH_MAX + 64];
+	int e = errno;
+
+	snprintf(err, sizeof err, "%s: write: %s", s->spool_path, strerror(e));
+	health(s, "spool_full", err, -1);
+	/* a write cut short left part of the lines: not there as far as
+	 * anything else knows, and gone from the file */
+	if (ftruncate(s->sfd, s->size) < 0)
+		die(1, "%s: truncate: %s", s->spool_path, strerror(errno));
+	if (!s->db || (s->done >= s->size && !s->fl_used)) {
+		errno = e;
+		return -1;
+	}
+	warnx_("%s; storing the %lld bytes spooled to make room", err, (long long)(s->size - s->done));
+	while (s->db && (s->fl_used || s->done < s->size))
+		flush(s);
+	flush_wait(s);
+	if (s->size != 0 || write_all(s->sfd, s->out.p, s->out.len) < 0) {
+		errno = s->size != 0 ? e : errno;
+		return -1;
+	}
+	return 0;
+}
+
 static void
 spool_append(struct sink *s)
 {
 	if (!s->out.len)
 		return;
-	if (write_all(s->sfd, s->out.p, s->out.len) < 0) {
-		/* a full disk (ENOSPC, or EFBIG under a file size limit): the
-		 * input was not consumed and the partial line is dropped at the
-		 * next start, so nothing is lost; the supervisor restarts us */
-		char err[PATH_MAX + 64];
-
-		snprintf(err, sizeof err, "%s: write: %s", s->spool_path, strerror(errno));
-		health(s, "spool_full", err, -1);
-		die(1, "%s", err);
+	if (write_all(s->sfd, s->out.p, s->out.len) < 0 && spool_full(s) < 0) {
+		/* still full: the input was not consumed and the partial line
+		 * is dropped at the next start, so nothing is lost; the
+		 * supervisor restarts us */
+		die(1, "%s: write: %s", s->spool_path, strerror(errno));
 	}
 	s->size += (off_t)s->out.len;
 	s->dirty = true;

@@ -203,6 +203,21 @@ ticks() {
 	SINK_PID=
 }
 
+@test "db-sink: a replay larger than the room under the spool: spool_full reported, what is spooled stored to make room, every line stored" {
+	# 20,000 lines (1.3 MB) through a pipe at once into a spool on a 256 KiB
+	# tmpfs (as after a restart: every data log from its start)
+	mkdir -p room
+	mount -t tmpfs -o size=256k tmpfs room 2>/dev/null || skip "cannot mount a tmpfs here"
+	ticks 20000 | db-sink -s room/sink.spool -k 0 >out 2>err || { umount room; cat err; false; }
+	umount room
+	[ "$(q 'SELECT count(*) FROM ticks')" = 20000 ]
+	# each time the disk was full: a health line and a diagnostic, never
+	# a line lost or stored twice
+	[ "$(grep -c '"status":"spool_full"' out)" -ge 1 ]
+	grep -q 'room/sink.spool: write: No space left on device; storing the [0-9]* bytes spooled to make room' err
+	[ "$(q 'SELECT count(DISTINCT ts) FROM ticks')" = 20000 ]
+}
+
 @test "db-sink: with the database unreachable lines wait in the spool, which survives a restart and drains in order" {
 	ticks 50 >in
 	# at end of input with the database down it keeps retrying: stop it
