@@ -37,10 +37,13 @@ static const char usage_text[] =
 "                [-o ORDERS] [-w WAIT_MS] [-l LOG]\n"
 "       tickfeed -R N -u BASE_URL\n";
 
-static void __attribute__((noreturn))
+static void
 usage(const char *why)
 {
-	die_usage(usage_text, why);
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
 }
 
 static int64_t

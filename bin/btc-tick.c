@@ -80,10 +80,13 @@ on_term(int sig)
 	stop = 1;
 }
 
-static void __attribute__((noreturn))
+static void
 usage(const char *why)
 {
-	die_usage(usage_text, why);
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
 }
 
 static const char *const dname[MOM_NDELTA] = { "d1m", "d2m", "d3m", "d4m", "d15m", "d30m" };

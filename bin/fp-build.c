@@ -41,10 +41,13 @@ static const char usage_text[] =
 
 struct candle { int64_t minute; double close; };
 
-static void __attribute__((noreturn))
+static void
 usage(const char *why)
 {
-	die_usage(usage_text, why);
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
 }
 
 static int

@@ -87,10 +87,13 @@ static const char usage_text[] =
 "  -v                     log requests to stderr (twice: more)\n"
 "  -h, --help             this text\n";
 
-static void __attribute__((noreturn))
+static void
 usage(const char *why)
 {
-	die_usage(usage_text, why);
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
 }
 
 /* ---- configuration ---- */

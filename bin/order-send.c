@@ -154,10 +154,13 @@ on_term(int sig)
 	stop = 1;
 }
 
-static void __attribute__((noreturn))
+static void
 usage(const char *why)
 {
-	die_usage(usage_text, why);
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
 }
 
 /* ---- settings ---- */

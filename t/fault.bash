@@ -73,7 +73,11 @@ fconf() {
 }
 
 db() {
-	sql "$FDB_URL" "$1"
+	if [ "$FDB" = pg ]; then
+		psql "$FDB_URL" -XAtq -F'|' -v ON_ERROR_STOP=1 -c "$1"
+	else
+		sqlite3 "$STATE/recio.db" "$1"
+	fi
 }
 
 hs() {
