@@ -104,7 +104,7 @@ lint:
 	  'out=$$(clang-tidy --quiet "$$0" -- $(TIDYFLAGS) 2>&1); rc=$$?; \
 	   [ -z "$$out" ] || printf "%s\n" "$$out" | grep -v "^[0-9]* warnings\? generated\.$$"; exit $$rc' {} \
 	  && echo "clang-tidy: $(words $(TIDYSRC)) files clean"
-	shellcheck -s sh $(SCRIPTS) s6/*/run s6/*/finish s6/*/log/run s6/.lib/log-run t/pg t/run t/helpers/kcurl
+	shellcheck -s sh $(SCRIPTS) s6/*/run s6/*/finish s6/*/log/run s6/.lib/log-run s6/.lib/wait-ready t/pg t/run t/helpers/kcurl
 	shellcheck t/*.bats t/*.bash
 	shellcheck -x -s sh bench/*.sh bench/run
 	shellcheck .ci/run

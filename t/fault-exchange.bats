@@ -55,10 +55,11 @@ all_faults_seen() {
 	# was unknown) and end with none unknown now
 	wait_for 10 os_health_says "$nerr"
 	# kalshi-fetch and acct-sync counted the requests their retries hid;
-	# the counts only grow
+	# the counts only grow (in the periodic lines: acct-sync's lines about
+	# one market's position, mismatch and agreeing again, carry no count)
 	for src in kalshi-fetch acct-sync; do
-		health_of $src | jq -s -e 'map(.retries) | (.[-1] > 0) and (. == sort)' >/dev/null ||
-			{ echo "$src: retries not reported"; health_of $src | tail -n 2; false; }
+		health_of $src | jq -s -e 'map(select(has("retries")).retries) | (.[-1] > 0) and (. == sort)' >/dev/null ||
+			{ echo "$src: retries not reported"; health_of $src | tail -n 2; tail -n 40 "$RUN/log/$src/diag/current"; false; }
 	done
 	echo "# retries: kalshi-fetch $(health_of kalshi-fetch | tail -n 1 | jq .retries), acct-sync $(health_of acct-sync | tail -n 1 | jq .retries)" >&3
 	# and they are in the database

@@ -43,6 +43,7 @@ clean_logs() {
 }
 
 teardown() {
+	[ -z "${SUP_PID:-}" ] || kill "$SUP_PID" 2>/dev/null || true
 	[ -z "${RECIO_CONF:-}" ] || recio down >/dev/null 2>&1 || true
 }
 
@@ -65,6 +66,29 @@ teardown() {
 	chmod 666 "$BATS_TEST_TMPDIR/bad.conf"
 	run recio -c "$BATS_TEST_TMPDIR/bad.conf" status
 	[[ "$output" == *"writable by others"* ]]
+}
+
+@test "wait-ready: waits for a service whose supervisor has not written its status yet, then for it to be ready" {
+	# s6-svwait alone fails at once (111) on a service with no supervise/status
+	local scan=$BATS_TEST_TMPDIR/scan lib=$RECIO_TOP/s6/.lib
+	mkdir -p "$scan/dep" "$scan/user"
+	printf '#!/bin/sh\nsleep 0.3\necho >&3\nexec sleep 30\n' >"$scan/dep/run"
+	chmod +x "$scan/dep/run"
+	echo 3 >"$scan/dep/notification-fd"
+	(cd "$scan/user" && exec "$lib/wait-ready" dep 10000) &
+	local w=$!
+	sleep 0.3
+	s6-supervise "$scan/dep" &
+	SUP_PID=$!
+	wait "$w"
+	s6-svstat -o up,ready "$scan/dep" | grep -qx 'true true'
+	s6-svc -xd "$scan/dep"
+	wait "$SUP_PID"
+	SUP_PID=
+	# a service nobody supervises: it says so and fails
+	run sh -c "cd '$scan/user' && exec '$lib/wait-ready' none 100"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"../none: not supervised after 100 ms"* ]]
 }
 
 @test "recio up: every service up and ready; within a minute ticks, quotes, signals and trades in the database; up twice starts no second tree; down leaves nothing" {
