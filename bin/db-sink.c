@@ -12,7 +12,7 @@
  * only then consumed from the pipe: a SIGKILL at any moment loses nothing
  * (at worst a line is read again and its insert is a no-op).
  * See man/db-sink.1. */
-#define _GNU_SOURCE     /* tee(2), pipe2(2), memrchr(3) */
+#define _GNU_SOURCE     /* tee(2), pipe2(2), memrchr(3), fallocate(2) */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -228,7 +228,9 @@ struct sink {
 	/* spool: lines [done, size) are not yet in the database */
 	int sfd, offfd, rfd;
 	off_t done, size;
+	off_t punched;                  /* [0, punched) is a hole: stored, freed */
 	bool dirty;                     /* written since the last fdatasync */
+	bool nopunch;                   /* the file system cannot punch holes */
 	int64_t synced_at;              /* monotonic ms of the last fdatasync */
 	int64_t unflushed, first_unflushed;
 	struct buf out;                 /* lines to append, built per chunk */
@@ -241,6 +243,9 @@ struct sink {
 	unsigned long lineno;
 
 	/* parsing and values */
+	const char *keys[NTABLES][MAXCOLS]; /* per table and column: the key it reads */
+	size_t klen[NTABLES][MAXCOLS];      /* ... its length (SIZE_MAX: none) */
+	int ncols[NTABLES];
 	struct json j;
 	struct buf arena;
 	struct db_val v[MAXCOLS];
@@ -307,13 +312,34 @@ type_of(const struct json *j, char *type, size_t cap)
 
 /* Values for table tb from the parsed line (j over line[0..len), NUL at
  * len).  0, or -1 with why set. */
+/* The keys each table's columns read, for json_getv in values(). */
+static void
+keys_init(struct sink *s)
+{
+	for (int i = 0; i < NTABLES; i++) {
+		int k = 0;
+
+		for (const struct col *c = tables[i].cols; c->name; c++, k++) {
+			if (k == MAXCOLS)
+				die_internal("table %s: more than %d columns", tables[i].name, MAXCOLS);
+			s->keys[i][k] = c->kind == 'A' ? "account" : c->field;
+			s->klen[i][k] = c->kind == 'R' || c->kind == 'H' ? SIZE_MAX : strlen(s->keys[i][k]);
+			for (int o = 0; o < k; o++)     /* json_getv asks for distinct keys */
+				if (s->klen[i][o] != SIZE_MAX && strcmp(s->keys[i][o], s->keys[i][k]) == 0)
+					die_internal("table %s: two columns read \"%s\"", tables[i].name, s->keys[i][k]);
+		}
+		s->ncols[i] = k;
+	}
+}
+
 static int
 values(struct sink *s, const struct table *tb, const char *line, size_t len, int *n, char *why, size_t cap)
 {
 	const struct json *j = &s->j;
-	int k = 0;
+	int k = 0, ti = (int)(tb - tables), at[MAXCOLS];
 
 	buf_reset(&s->arena);
+	json_getv(j, 0, s->ncols[ti], s->keys[ti], s->klen[ti], at);
 	for (const struct col *c = tb->cols; c->name; c++, k++) {
 		struct db_val *v = &s->v[k];
 		int t = -1;
@@ -322,7 +348,7 @@ values(struct sink *s, const struct table *tb, const char *line, size_t len, int
 		v->t = DBV_NULL;
 		switch (c->kind) {
 		case 'A': {
-			int a = json_get(j, 0, "account");
+			int a = at[k];
 
 			if (a >= 0 && json_type(j, a) == JSON_STRING) {
 				s->off[k] = s->arena.len;
@@ -356,7 +382,7 @@ values(struct sink *s, const struct table *tb, const char *line, size_t len, int
 			continue;
 		}
 		}
-		t = json_get(j, 0, c->field);
+		t = at[k];
 		if (t < 0 || json_type(j, t) == JSON_NULL) {
 			if (c->req) {
 				snprintf(why, cap, "%s line without \"%s\"", tb->type, c->field);
@@ -638,6 +664,18 @@ spool_open(struct sink *s)
 	}
 	if (s->done < 0 || s->done > s->size)
 		s->done = 0;            /* harmless: inserts are idempotent */
+	if (s->done < s->size) {
+		/* an offset inside the hole punched out of the stored part
+		 * (only a damaged offset file says so): what follows the hole
+		 * is stored again, a cut line refused as malformed */
+		off_t data = lseek(s->sfd, s->done, SEEK_DATA);
+
+		if (data > s->done) {
+			warnx_("%s: offset %lld is inside the part stored and freed; starting at %lld", s->spool_path,
+			    (long long)s->done, (long long)data);
+			s->done = data;
+		}
+	}
 	if (s->size > s->done)
 		infox("%s: %lld bytes left from before, to be stored first", s->spool_path, (long long)(s->size - s->done));
 }
@@ -695,9 +733,39 @@ spool_append(struct sink *s)
 	buf_reset(&s->out);
 }
 
+/* While the database is up, the spool runs ahead of it only by what is
+ * batched and sent: the stored part of the file (before the offset) is
+ * dead weight that the next fdatasync would write out for nothing.  So
+ * first the offset is made durable, then the whole blocks before it are
+ * punched out of the file (their dirty pages dropped unwritten, their room
+ * freed), and only then is the spool synced: a start after a crash or a
+ * power loss reads the offset made durable, never a hole after it. */
+static void
+spool_punch(struct sink *s)
+{
+	off_t to = s->done & ~(off_t)4095;
+
+	if (s->nopunch || to - s->punched < (off_t)1 << 20)
+		return;
+	if (fdatasync(s->offfd) < 0)
+		die(1, "%s.off: fdatasync: %s", s->spool_path, strerror(errno));
+	if (fallocate(s->sfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, s->punched, to - s->punched) < 0) {
+		if (errno != EOPNOTSUPP && errno != ENOSYS)
+			die(1, "%s: punch a hole: %s", s->spool_path, strerror(errno));
+		debugx("%s: holes cannot be punched here (%s): the stored part stays until the spool is emptied",
+		    s->spool_path, strerror(errno));
+		s->nopunch = true;
+		return;
+	}
+	debugx("%s: %lld bytes stored, their blocks freed", s->spool_path, (long long)(to - s->punched));
+	s->punched = to;
+}
+
 static void
 spool_sync(struct sink *s)
 {
+	if (s->dirty && s->db)
+		spool_punch(s);
 	if (s->dirty && fdatasync(s->sfd) < 0)
 		die(1, "%s: fdatasync: %s", s->spool_path, strerror(errno));
 	s->dirty = false;
@@ -1264,7 +1332,7 @@ flush_end(struct sink *s, int rc, int64_t rows)
 		/* all stored: start the spool again from nothing */
 		if (ftruncate(s->sfd, 0) < 0)
 			die(1, "%s: truncate: %s", s->spool_path, strerror(errno));
-		s->done = s->size = 0;
+		s->done = s->size = s->punched = 0;
 		save_offset(s);
 		s->unflushed = 0;
 		s->nce = s->hce = 0;    /* offsets start again */
@@ -1451,6 +1519,7 @@ main(int argc, char **argv)
 	s.spool_path = cfg_env("RECIO_SPOOL", "var/db-sink.spool");
 	s.account = cfg_env("RECIO_ACCOUNT", "default");
 	s.sqldir = cfg_env("RECIO_SQL", NULL);
+	keys_init(&s);
 	while ((ch = getopt_long(argc, argv, "hd:n:t:s:r:a:k:S:v", lo, NULL)) != -1)
 		switch (ch) {
 		case 'd': s.url = optarg; break;

@@ -404,6 +404,35 @@ json_get(const struct json *j, int obj, const char *key)
 	return -1;
 }
 
+void
+json_getv(const struct json *j, int obj, int n, const char *const *keys, const size_t *klen, int *out)
+{
+	int m, t, next = 0, found = 0;
+
+	for (int i = 0; i < n; i++)
+		out[i] = -1;
+	if (n <= 0 || obj < 0 || obj >= j->ntok || j->tok[obj].type != JSMN_OBJECT)
+		return;
+	m = j->tok[obj].size;
+	t = obj + 1;
+	for (int i = 0; i < m && found < n; i++) {
+		const jsmntok_t *k = &j->tok[t];
+		const char *ks = j->s + k->start;
+		size_t kl = (size_t)(k->end - k->start);
+
+		for (int c = 0, x = next; c < n; c++, x = x + 1 == n ? 0 : x + 1)
+			if (klen[x] == kl && memcmp(ks, keys[x], kl) == 0) {
+				if (out[x] < 0) {
+					out[x] = t + 1;
+					found++;
+				}
+				next = x + 1 == n ? 0 : x + 1;
+				break;
+			}
+		t = json_skip(j, t + 1);
+	}
+}
+
 int
 json_size(const struct json *j, int t)
 {

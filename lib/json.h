@@ -48,6 +48,12 @@ enum json_type json_type(const struct json *j, int t);
 int json_skip(const struct json *j, int t);
 /* Value token for key in object obj, or -1 (also -1 when obj is not an object). */
 int json_get(const struct json *j, int obj, const char *key);
+/* Value tokens of n distinct keys of object obj in one pass over its
+ * members: out[i] for keys[i] (klen[i] its length; SIZE_MAX: matches
+ * nothing), -1 when absent; of duplicate members the first, as json_get.
+ * Members in the order of keys cost one comparison each (the key after
+ * the last found is tried first). */
+void json_getv(const struct json *j, int obj, int n, const char *const *keys, const size_t *klen, int *out);
 /* Number of members of an object / elements of an array at t. */
 int json_size(const struct json *j, int t);
 /* Index of element i of array arr, or -1. */

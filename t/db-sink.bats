@@ -259,6 +259,26 @@ ticks() {
 	[ "$(q 'SELECT count(*) FROM ticks')" = 3 ]
 }
 
+@test "db-sink: the stored part of a spool that runs ahead is punched out (its blocks freed), every line stored once" {
+	# 200,000 lines (15 MB) through a pipe, stored 100 a batch: one batch
+	# a round while every round reads up to 64 KiB of input, so the spool
+	# runs ahead for seconds; its stored part goes at the once-a-second sync
+	ticks 200000 | db-sink -vv -n 100 -k 0 2>err || { tail err; false; }
+	grep -q 'sink.spool: [0-9]* bytes stored, their blocks freed' err || { tail err; false; }
+	[ "$(q 'SELECT count(*), count(DISTINCT ts) FROM ticks')" = "200000|200000" ]
+	[ ! -s "$RECIO_SPOOL" ]
+}
+
+@test "db-sink: an offset inside the freed part (a damaged offset file): the spool is read from the first line after the hole" {
+	truncate -s 65536 "$RECIO_SPOOL"
+	ticks 10 >>"$RECIO_SPOOL"
+	echo 0000000000000000000 >"$RECIO_SPOOL.off"
+	run db-sink </dev/null
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"offset 0 is inside the part stored and freed; starting at 65536"* ]]
+	[ "$(q 'SELECT count(*) FROM ticks')" = 10 ]
+}
+
 @test "db-sink: retention deletes ticks and quotes older than -k days before the newest, keeps the rest" {
 	day=86400000
 	{

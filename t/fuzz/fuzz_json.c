@@ -1,5 +1,6 @@
-/* fuzz_json: the JSON parser, every accessor on every token, and the
- * writer's escaping of any bytes (its output must parse back to them). */
+/* fuzz_json: the JSON parser, every accessor on every token (json_getv
+ * against json_get), and the writer's escaping of any bytes (its output
+ * must parse back to them). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					abort();
 			}
 			json_bool(&j, t, &v);
-			json_get(&j, t, "ts");
+			/* several keys in one pass: what json_get finds, key by key */
+			{
+				static const char *const keys[] = { "ts", "type", "a", "price", "" };
+				static const size_t klen[] = { 2, 4, 1, 5, 0 };
+				int out[5];
+
+				json_getv(&j, t, 5, keys, klen, out);
+				for (int q = 0; q < 5; q++)
+					if (out[q] != json_get(&j, t, keys[q]))
+						abort();
+			}
 		}
 	}
 	/* escape the bytes as a string value; it must parse, and come back */

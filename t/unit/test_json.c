@@ -75,6 +75,32 @@ main(void)
 		CHECK(json_streq(&j, json_get(&j, 0, "last"), "end") && !json_streq(&j, json_get(&j, 0, "last"), "en"),
 		    "streq");
 	}
+	/* json_getv: the same tokens as json_get, key by key, whatever the order
+	 * of the keys asked and of the members: nested keys are not members,
+	 * of duplicates the first counts, a key of no length matches none */
+	{
+		const char *doc = "{\"a\":1,\"o\":{\"b\":2,\"z\":[{\"c\":0}]},\"b\":3,\"c\":4,\"a\":5,\"\":6}";
+		const char *const keys[][6] = {
+			{ "a", "o", "b", "c", "", "zz" }, { "zz", "c", "b", "o", "a", "" }, { "c", "zz", "a", "z", "o", "b" },
+		};
+		size_t klen[6];
+		int out[6];
+
+		CHECK(json_parse(&j, doc, strlen(doc)) == 0, "getv doc parses: %s", j.err);
+		for (size_t q = 0; q < sizeof keys / sizeof keys[0]; q++) {
+			for (int k = 0; k < 6; k++)
+				klen[k] = *keys[q][k] ? strlen(keys[q][k]) : SIZE_MAX;
+			json_getv(&j, 0, 6, keys[q], klen, out);
+			for (int k = 0; k < 6; k++)
+				CHECK(out[k] == (*keys[q][k] ? json_get(&j, 0, keys[q][k]) : -1),
+				    "json_getv set %zu key \"%s\": %d, json_get %d", q, keys[q][k], out[k],
+				    json_get(&j, 0, keys[q][k]));
+		}
+		json_getv(&j, 0, 6, keys[0], klen, out);
+		CHECK(json_get_i64(&j, 0, "a", &i) == 0 && i == 1 && out[0] == json_get(&j, 0, "a"), "first of duplicates");
+		json_getv(&j, json_get(&j, 0, "c"), 6, keys[0], klen, out);
+		CHECK(out[0] == -1 && out[3] == -1, "json_getv of a non-object: every key absent");
+	}
 	/* \u0000 and lone surrogates are refused when unescaping */
 	{
 		const char *e = "[\"\\u0000\",\"\\udc00\",\"\\ud800x\"]";
