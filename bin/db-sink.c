@@ -9,8 +9,9 @@
  * (a replay after a crash between commit and offset update) is harmless.
  *
  * When standard input is a pipe, lines are peeked with tee(2), spooled, and
- * only then consumed from the pipe: a SIGKILL at any moment loses nothing
- * (at worst a line is read again and its insert is a no-op).
+ * only then consumed from the pipe, and the start of a line stays in the
+ * pipe until its end is there: a SIGKILL at any moment loses nothing (at
+ * worst a line is read again and its insert is a no-op).
  * See man/db-sink.1. */
 #define _GNU_SOURCE     /* tee(2), pipe2(2), memrchr(3), fallocate(2) */
 #include <errno.h>
@@ -240,6 +241,9 @@ struct sink {
 	int p[2];                       /* for tee(2); -1 when stdin is no pipe */
 	struct buf part;                /* a line begun and not yet ended */
 	bool skipping, eof;
+	bool partial;                   /* the pipe holds the start of a line, not its end */
+	int partial_waits;              /* ... looked at this many times */
+	size_t pipe_sz;                 /* stdin's pipe capacity */
 	unsigned long lineno;
 
 	/* parsing and values */
@@ -860,8 +864,22 @@ consume(size_t k)
 	}
 }
 
+/* The writer of stdin's pipe is gone (what is in it is all there will be). */
+static bool
+writer_gone(void)
+{
+	struct pollfd q = { .fd = 0, .events = POLLIN };
+
+	return poll(&q, 1, 0) > 0 && (q.revents & POLLHUP);
+}
+
 /* Read what is there.  With a pipe and no line begun: peek, spool the
- * whole lines, then consume exactly those bytes. */
+ * whole lines, then consume exactly those bytes.  The start of a line
+ * without its end is left in the pipe (s->partial: the main loop looks
+ * again 1 ms later, after ten looks every 20 ms), so that a SIGKILL then
+ * loses nothing; only a line that cannot be seen whole (longer than the
+ * pipe or the peek) or the last one of an input that ends without a
+ * newline is read in parts. */
 static void
 intake(struct sink *s)
 {
@@ -886,13 +904,19 @@ intake(struct sink *s)
 			if (last) {
 				size_t k = (size_t)(last - chunk) + 1;
 
+				s->partial_waits = 0;
 				take_lines(s, chunk, k);
 				spool_append(s);
 				consume(k);
 				return;
 			}
 		}
-		/* no whole line yet: take it in by reading (below) */
+		if ((size_t)n < sizeof chunk && (size_t)n < s->pipe_sz && !writer_gone()) {
+			s->partial = true;
+			s->partial_waits++;
+			return;
+		}
+		/* no whole line can come: take it in by reading (below) */
 	}
 	n = read(0, chunk, sizeof chunk);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -1583,8 +1607,11 @@ main(int argc, char **argv)
 	(void)signal(SIGXFSZ, SIG_IGN);       /* a file size limit: EFBIG, reported like ENOSPC */
 	spool_open(&s);
 	if (fstat(0, &st) == 0 && S_ISFIFO(st.st_mode)) {
+		int sz = fcntl(0, F_GETPIPE_SZ);
+
 		if (pipe2(s.p, O_CLOEXEC) < 0)
 			die(1, "pipe: %s", strerror(errno));
+		s.pipe_sz = sz > 0 ? (size_t)sz : 4096;
 	}
 	if (db_up(&s, false) != DB_OK) {
 		s.down_since = rt_mono_ms();
@@ -1653,12 +1680,22 @@ main(int argc, char **argv)
 				poll(NULL, 0, (int)timeout);
 			continue;
 		}
+		if (s.partial) {        /* the end of a line begun in the pipe: soon */
+			int64_t soon = s.partial_waits < 10 ? 1 : 20;
+
+			pf.fd = -1;
+			if (timeout > soon)
+				timeout = soon;
+		}
 		if (poll(&pf, 1, (int)timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			die(1, "poll: %s", strerror(errno));
 		}
-		if (pf.revents)
+		if (s.partial) {
+			s.partial = false;
+			intake(&s);
+		} else if (pf.revents)
 			intake(&s);
 		else if (s.fl_used)
 			flush_wait(&s); /* nothing to read meanwhile */

@@ -279,6 +279,31 @@ ticks() {
 	[ "$(q 'SELECT count(*) FROM ticks')" = 10 ]
 }
 
+@test "db-sink: killed (SIGKILL) while the pipe holds the start of a line: the line is read whole by the next one" {
+	ticks 3 >all
+	mkfifo in.fifo
+	exec 7<>in.fifo         # a writer that outlives the readers
+	db-sink -r "$REJECTS" <in.fifo 2>err 7>&- &
+	SINK_PID=$!
+	{ head -n 2 all; sed -n 3p all | head -c 20; } >&7
+	for i in $(seq 1 100); do
+		[ "$(q 'SELECT count(*) FROM ticks')" = 2 ] && break
+		sleep 0.1
+	done
+	sleep 0.3               # it has seen the 20 bytes
+	kill -9 "$SINK_PID"
+	wait "$SINK_PID" || true
+	db-sink -r "$REJECTS" <in.fifo 2>>err 7>&- &
+	SINK_PID=$!
+	sed -n 3p all | tail -c +21 >&7
+	exec 7>&-
+	wait "$SINK_PID"
+	SINK_PID=
+	[ "$(q 'SELECT count(*) FROM ticks')" = 3 ] || { cat err; false; }
+	if grep -q malformed err; then cat err; false; fi
+	[ ! -e "$REJECTS" ]
+}
+
 @test "db-sink: retention deletes ticks and quotes older than -k days before the newest, keeps the rest" {
 	day=86400000
 	{

@@ -122,7 +122,9 @@ teardown() {
 	[ "$(db 'select count(*) from trades')" -gt 0 ]
 	[ "$(db 'select count(*) from signals')" -gt 0 ]
 	# the dashboard's server is part of the tree: /health sees every service
-	curl -s "http://127.0.0.1:$HS_PORT/health" | jq -e '(.services | length) == 8 and all(.services[]; .up) and .database.ok'
+	h=$(curl -s "http://127.0.0.1:$HS_PORT/health")
+	jq -e '(.services | length) == 8 and all(.services[]; .up) and .database.ok' <<<"$h" >/dev/null ||
+		{ echo "/health: $h"; recio status; false; }
 	# the table
 	run recio status
 	[ "$status" -eq 0 ]
