@@ -18,13 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/lib.sh
 . "$here/lib.sh"
 bin=${RECIO_BIN:-$here/../build/bin}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")
-cleanup() {
-	pg_cleanup
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmpdir
 cols=ts,src,price_cc,bid_cc,ask_cc,d1m,d2m,d3m,d4m,d15m,d30m,mom_bp,avg1m,vol30s,vol5m,vol60m
 
 awk -v n="$n" -v csv="$dir/ticks.csv" -f "$here/gen-ticks.awk" >"$dir/ticks.ndjson"

@@ -50,3 +50,11 @@ pg_cleanup() {
 	for _db in $dbs; do psql "$pg dbname=postgres" -qc "DROP DATABASE IF EXISTS $_db" >/dev/null 2>&1 || :; done
 	[ -z "$pgdir" ] || "$here/../t/pg" kill "$pgdir"
 }
+
+# bench_tmpdir: a fresh directory in $dir, removed at exit with the
+# databases pg_newdb made (and the throwaway server, if any)
+bench_tmpdir() {
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")
+	trap 'pg_cleanup; rm -rf "$dir"' EXIT
+	trap 'exit 130' INT TERM
+}

@@ -15,13 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/lib.sh
 . "$here/lib.sh"
 bin=${RECIO_BIN:-$here/../build/bin}
-dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")
-cleanup() {
-	pg_cleanup
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmpdir
 [ -x /usr/bin/time ] || { echo "scaling-ingest.sh: needs /usr/bin/time (GNU time)" >&2; exit 1; }
 
 awk -v n=$((base * 100)) -v csv=/dev/null -f "$here/gen-ticks.awk" >"$dir/all.ndjson"

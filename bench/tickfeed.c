@@ -37,13 +37,10 @@ static const char usage_text[] =
 "                [-o ORDERS] [-w WAIT_MS] [-l LOG]\n"
 "       tickfeed -R N -u BASE_URL\n";
 
-static void
+static void __attribute__((noreturn))
 usage(const char *why)
 {
-	if (why)
-		fprintf(stderr, "%s: %s\n", diag_prog, why);
-	fputs(usage_text, stderr);
-	exit(2);
+	die_usage(usage_text, why);
 }
 
 static int64_t

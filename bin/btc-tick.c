@@ -80,13 +80,10 @@ on_term(int sig)
 	stop = 1;
 }
 
-static void
+static void __attribute__((noreturn))
 usage(const char *why)
 {
-	if (why)
-		fprintf(stderr, "%s: %s\n", diag_prog, why);
-	fputs(usage_text, stderr);
-	exit(2);
+	die_usage(usage_text, why);
 }
 
 static const char *const dname[MOM_NDELTA] = { "d1m", "d2m", "d3m", "d4m", "d15m", "d30m" };

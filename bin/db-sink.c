@@ -283,13 +283,10 @@ on_term(int sig)
 	stop = 1;
 }
 
-static void
+static void __attribute__((noreturn))
 usage(const char *why)
 {
-	if (why)
-		fprintf(stderr, "%s: %s\n", diag_prog, why);
-	fputs(usage_text, stderr);
-	exit(2);
+	die_usage(usage_text, why);
 }
 
 /* ---- lines to rows ---- */

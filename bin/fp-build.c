@@ -41,13 +41,10 @@ static const char usage_text[] =
 
 struct candle { int64_t minute; double close; };
 
-static void
+static void __attribute__((noreturn))
 usage(const char *why)
 {
-	if (why)
-		fprintf(stderr, "%s: %s\n", diag_prog, why);
-	fputs(usage_text, stderr);
-	exit(2);
+	die_usage(usage_text, why);
 }
 
 static int

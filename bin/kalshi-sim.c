@@ -87,13 +87,10 @@ static const char usage_text[] =
 "  -v                     log requests to stderr (twice: more)\n"
 "  -h, --help             this text\n";
 
-static void
+static void __attribute__((noreturn))
 usage(const char *why)
 {
-	if (why)
-		fprintf(stderr, "%s: %s\n", diag_prog, why);
-	fputs(usage_text, stderr);
-	exit(2);
+	die_usage(usage_text, why);
 }
 
 /* ---- configuration ---- */

@@ -46,6 +46,15 @@ die(int status, const char *fmt, ...)
 }
 
 void
+die_usage(const char *usage_text, const char *why)
+{
+	if (why)
+		fprintf(stderr, "%s: %s\n", diag_prog, why);
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+void
 die_internal(const char *fmt, ...)
 {
 	va_list ap;

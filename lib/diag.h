@@ -24,6 +24,10 @@ void infox(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void debugx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vdiag(const char *fmt, va_list ap);
 
+/* A command-line mistake: "prog: why" (when why is not NULL), then the
+ * usage text, both on stderr; exit 2. */
+void die_usage(const char *usage_text, const char *why) __attribute__((noreturn));
+
 /* A can't-happen state: "prog: internal error: ...", exit 101 (skarnet's convention). */
 void die_internal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 

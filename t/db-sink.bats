@@ -41,11 +41,7 @@ teardown() {
 
 # q SQL: rows as a|b|c, one per line
 q() {
-	if [ "$DBKIND" = pg ]; then
-		psql "$DB" -XAtq -F'|' -v ON_ERROR_STOP=1 -c "$1"
-	else
-		sqlite3 "${DB#sqlite:}" "$1"
-	fi
+	sql "$DB" "$1"
 }
 
 # one line of every stored type

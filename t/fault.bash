@@ -73,11 +73,7 @@ fconf() {
 }
 
 db() {
-	if [ "$FDB" = pg ]; then
-		psql "$FDB_URL" -XAtq -F'|' -v ON_ERROR_STOP=1 -c "$1"
-	else
-		sqlite3 "$STATE/recio.db" "$1"
-	fi
+	sql "$FDB_URL" "$1"
 }
 
 hs() {

@@ -81,3 +81,12 @@ free_port() {
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
+
+# sql URL SQL: rows as a|b|c, one per line, from URL ("sqlite:FILE" or a
+# libpq connection string)
+sql() {
+	case $1 in
+	sqlite:*) sqlite3 "${1#sqlite:}" "$2" ;;
+	*) psql "$1" -XAtq -F'|' -v ON_ERROR_STOP=1 -c "$2" ;;
+	esac
+}
