@@ -242,7 +242,7 @@ struct sink {
 	struct buf part;                /* a line begun and not yet ended */
 	bool skipping, eof;
 	bool partial;                   /* the pipe holds the start of a line, not its end */
-	int partial_waits;              /* ... looked at this many times */
+	long partial_us;                /* ... looked at again after this long */
 	size_t pipe_sz;                 /* stdin's pipe capacity */
 	unsigned long lineno;
 
@@ -872,11 +872,13 @@ writer_gone(void)
 
 /* Read what is there.  With a pipe and no line begun: peek, spool the
  * whole lines, then consume exactly those bytes.  The start of a line
- * without its end is left in the pipe (s->partial: the main loop looks
- * again 1 ms later, after ten looks every 20 ms), so that a SIGKILL then
- * loses nothing; only a line that cannot be seen whole (longer than the
- * pipe or the peek) or the last one of an input that ends without a
- * newline is read in parts. */
+ * without its end is left in the pipe, so that a SIGKILL then loses
+ * nothing: s->partial, and the main loop looks again after partial_us,
+ * 100 us the first time, twice as long each time after, at most 20 ms (a
+ * write into a pipe that is not empty wakes no poll(2), and one that is
+ * edge-triggered misses some too).  Only a line that cannot be seen whole
+ * (longer than the pipe or the peek) or the last one of an input that
+ * ends without a newline is read in parts. */
 static void
 intake(struct sink *s)
 {
@@ -901,7 +903,7 @@ intake(struct sink *s)
 			if (last) {
 				size_t k = (size_t)(last - chunk) + 1;
 
-				s->partial_waits = 0;
+				s->partial_us = 0;
 				take_lines(s, chunk, k);
 				spool_append(s);
 				consume(k);
@@ -910,7 +912,7 @@ intake(struct sink *s)
 		}
 		if ((size_t)n < sizeof chunk && (size_t)n < s->pipe_sz && !writer_gone()) {
 			s->partial = true;
-			s->partial_waits++;
+			s->partial_us = s->partial_us ? (s->partial_us < 10000 ? s->partial_us * 2 : 20000) : 100;
 			return;
 		}
 		/* no whole line can come: take it in by reading (below) */
@@ -1620,6 +1622,7 @@ main(int argc, char **argv)
 	while (!stop) {
 		int64_t now = rt_mono_ms(), timeout;
 		bool pending, busy = false;
+		int rc;
 		struct pollfd pf = { .fd = 0, .events = POLLIN };
 
 		if (s.fl_used && (s.eof || db_poll(s.db) != DB_OK))
@@ -1677,14 +1680,16 @@ main(int argc, char **argv)
 				poll(NULL, 0, (int)timeout);
 			continue;
 		}
-		if (s.partial) {        /* the end of a line begun in the pipe: soon */
-			int64_t soon = s.partial_waits < 10 ? 1 : 20;
-
+		if (s.partial)          /* the end of a line begun in the pipe: soon */
 			pf.fd = -1;
-			if (timeout > soon)
-				timeout = soon;
+		{
+			struct timespec ts = { .tv_sec = timeout / 1000, .tv_nsec = timeout % 1000 * 1000000 };
+
+			if (s.partial && timeout * 1000 > s.partial_us)
+				ts = (struct timespec){ .tv_sec = 0, .tv_nsec = s.partial_us * 1000 };
+			rc = ppoll(&pf, 1, &ts, NULL);
 		}
-		if (poll(&pf, 1, (int)timeout) < 0) {
+		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			die(1, "poll: %s", strerror(errno));
