@@ -22,7 +22,7 @@ void buf_grow(struct buf *b, size_t extra);      /* buf_reserve's slow path */
 static inline void
 buf_reserve(struct buf *b, size_t extra)         /* room for extra bytes + NUL */
 {
-	if (b->cap - b->len <= extra)
+	if (b->p == NULL || b->cap - b->len <= extra)
 		buf_grow(b, extra);
 }
 static inline void
