@@ -31,9 +31,14 @@ three_hours() {
 	pipe=$!
 	acct-sync -i 0.3 >"$d/acct" 2>"$d/acct.err" &
 	acct=$!
-	# 17:40 simulated: three hours of trading
-	for i in $(seq 1 400); do
-		[ "$(simstate | jq .sim_sec)" -ge 1795628400 ] && break
+	# 17:40 simulated: three hours of trading, and on until the exchange
+	# holds a fill (at most to 20:40): faults drawn at random can leave three
+	# hours without one (a fresh-root run: 58 orders sent, none filled)
+	for i in $(seq 1 800); do
+		st=$(simstate)
+		sec=$(jq .sim_sec <<<"$st")
+		[ "$sec" -ge 1795628400 ] && { [ "$(jq '.accounts[0].fills' <<<"$st")" -gt 0 ] || [ "$sec" -ge 1795639200 ]; } &&
+			break
 		sleep 0.1
 	done
 	kill -TERM -- -"$pipe" 2>/dev/null || true
