@@ -311,6 +311,8 @@ type_of(const struct json *j, char *type, size_t cap)
 	return type;
 }
 
+/* Values for table tb from the parsed line (j over line[0..len), NUL at
+ * len).  0, or -1 with why set. */
 /* The keys each table's columns read, for json_getv in values(). */
 static void
 keys_init(struct sink *s)
@@ -331,8 +333,6 @@ keys_init(struct sink *s)
 	}
 }
 
-/* Values for table tb from the parsed line (j over line[0..len), NUL at
- * len).  0, or -1 with why set. */
 static int
 values(struct sink *s, const struct table *tb, const char *line, size_t len, int *n, char *why, size_t cap)
 {
@@ -1694,10 +1694,12 @@ main(int argc, char **argv)
 				continue;
 			die(1, "poll: %s", strerror(errno));
 		}
-		if (s.partial || pf.revents) {
+		if (s.partial) {
 			s.partial = false;
 			intake(&s);
-		} else if (s.fl_used)
+		} else if (pf.revents)
+			intake(&s);
+		else if (s.fl_used)
 			flush_wait(&s); /* nothing to read meanwhile */
 	}
 	if (s.fl_used)
