@@ -226,16 +226,12 @@ scan_keys(const struct json *j, int v[K_N])
 	for (int i = 0; i < K_N; i++)
 		v[i] = -1;
 	for (int i = 0; i < n; i++) {
-		const jsmntok_t *kt = &j->tok[t];
+		const struct json_tok *kt = &j->tok[t];
 		enum key id = key_of(j->s + kt->start, (size_t)(kt->end - kt->start));
 
 		if (id != K_N && v[id] < 0)
 			v[id] = t + 1;
-		/* a string or a number is one token; a container, more */
-		if (j->tok[t + 1].type == JSMN_STRING || j->tok[t + 1].type == JSMN_PRIMITIVE)
-			t += 2;
-		else
-			t = json_skip(j, t + 1);
+		t = j->tok[t + 1].next;
 	}
 }
 

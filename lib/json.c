@@ -1,6 +1,6 @@
-/* json.c: see json.h.  jsmn tokenises; validate() checks what jsmn does
- * not: the separators between tokens, number and literal grammar, control
- * bytes and escapes in strings, and anything after the root value. */
+/* json.c: see json.h.  json_parse reads the text once, byte by byte where
+ * it must and eight bytes at a time inside strings, making the tokens and
+ * checking RFC 8259's grammar as it goes. */
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -8,61 +8,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#include <jsmn.h>
-
 #include "diag.h"
 #include "json.h"
 #include "rlimits.h"
 
-static int
+#define DEPTH_MAX 512
+
+static inline bool
 is_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int
-number_ok(const char *s, size_t n)
+/* The first byte at or after p that is not whitespace (n if none). */
+static inline size_t
+skip_ws(const char *s, size_t p, size_t n)
 {
-	size_t i = 0;
-
-	if (i < n && s[i] == '-')
-		i++;
-	if (i == n)
-		return 0;
-	if (s[i] == '0')
-		i++;
-	else if (s[i] >= '1' && s[i] <= '9')
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-	else
-		return 0;
-	if (i < n && s[i] == '.') {
-		size_t d = ++i;
-
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		size_t d;
-
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-'))
-			i++;
-		d = i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i == d)
-			return 0;
-	}
-	return i == n;
+	while (p < n && is_ws(s[p]))
+		p++;
+	return p;
 }
 
-static int
+static inline int
 hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -74,199 +41,174 @@ hexval(char c)
 	return -1;
 }
 
-static int
-string_ok(const char *s, size_t n)
+static inline bool
+is_digit(char c)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20)
-			return 0;
-		if (c == '\\') {
-			if (++i >= n)
-				return 0;
-			switch (s[i]) {
-			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-				break;
-			case 'u':
-				for (int k = 1; k <= 4; k++)
-					if (i + (size_t)k >= n || hexval(s[i + (size_t)k]) < 0)
-						return 0;
-				i += 4;
-				break;
-			default:
-				return 0;
-			}
-		}
-	}
-	return 1;
+	return c >= '0' && c <= '9';
 }
 
-static int
-verr(struct json *j, size_t at, const char *what)
+/* The first byte at or after p that ends a plain run inside a string: a
+ * quote, a backslash or a control byte; n if none.  Eight bytes at a time
+ * where words are little-endian: a byte's flag in m is exact from the
+ * lowest set one up, which is all that is read of it. */
+static inline size_t
+str_stop(const char *s, size_t p, size_t n)
 {
-	snprintf(j->err, sizeof j->err, "%s at byte %zu", what, at + 1);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+
+	for (; p + 8 <= n; p += 8) {
+		uint64_t w, q, b, m;
+
+		memcpy(&w, s + p, 8);
+		q = w ^ (ones * '"');
+		b = w ^ (ones * '\\');
+		m = (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w)) & (ones * 0x80);
+		if (m)
+			return p + (size_t)(__builtin_ctzll(m) >> 3);
+	}
+#endif
+	for (; p < n; p++)
+		if (s[p] == '"' || s[p] == '\\' || (unsigned char)s[p] < 0x20)
+			return p;
+	return n;
+}
+
+/* Why json_parse failed: "WHAT at byte N" (1-based), or "truncated JSON"
+ * when the text ends inside a value (at == SIZE_MAX). */
+static int
+fail(struct json *j, size_t at, const char *what)
+{
+	if (at == SIZE_MAX)
+		snprintf(j->err, sizeof j->err, "truncated JSON");
+	else
+		snprintf(j->err, sizeof j->err, "%s at byte %zu", what, at + 1);
+	j->ntok = 0;
 	return -1;
 }
 
-/* Skip whitespace from *p up to end; return the first other byte or 0. */
-static char
-next_char(const struct json *j, size_t *p, size_t end)
-{
-	while (*p < end && is_ws(j->s[*p]))
-		(*p)++;
-	if (*p >= end)
-		return '\0';
-	return j->s[*p];
-}
-
-/* The first byte at or after p that is not whitespace (end if none). */
-static inline size_t
-skip_ws(const char *s, size_t p, size_t end)
-{
-	while (p < end && is_ws(s[p]))
-		p++;
-	return p;
-}
-
-/* True when s[0..n) holds a byte that string_ok could refuse: a control
- * byte or a backslash.  Eight bytes at a time; without one, every string
- * token of the text is valid as it stands (the usual machine-written
- * line), and check() skips string_ok.  A false positive only costs the
- * byte-wise check. */
-static bool
-has_special(const char *s, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL, bs = ones * '\\';
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w, b;
-
-		memcpy(&w, s + i, 8);
-		b = w ^ bs;
-		/* a byte < 0x20, or a zero byte in w ^ "\\\\\\..." */
-		if ((((w - ones * 0x20) & ~w) | ((b - ones) & ~b)) & highs)
-			return true;
-	}
-	for (; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == '\\')
-			return true;
-	return false;
-}
-
-/* Where a token's text starts and ends, quotes included for strings. */
+/* s[p] is the byte after an opening quote: the index of the closing
+ * quote, or 0 with *at and *why set (*at SIZE_MAX: the text ended). */
 static size_t
-tstart(const struct json *j, int t)
+string_end(const char *s, size_t p, size_t n, size_t *at, const char **why)
 {
-	return (size_t)j->tok[t].start - (j->tok[t].type == JSMN_STRING);
-}
-
-static size_t
-tend(const struct json *j, int t)
-{
-	return (size_t)j->tok[t].end + (j->tok[t].type == JSMN_STRING);
-}
-
-/* true, false, null or a number */
-static int
-primitive_ok(const char *s, size_t n)
-{
-	switch (s[0]) {
-	case 't': return n == 4 && memcmp(s, "true", 4) == 0;
-	case 'f': return n == 5 && memcmp(s, "false", 5) == 0;
-	case 'n': return n == 4 && memcmp(s, "null", 4) == 0;
-	default: return number_ok(s, n);
-	}
-}
-
-#define DEPTH_MAX 512
-
-/* Check token t and its subtree; return the index after it, or -1.
- * plain: the text has no control byte nor backslash (has_special), so
- * its strings need no check.  A container's scalar members are checked
- * in its own loop, without a call. */
-static int
-check(struct json *j, int t, int depth, bool plain)  /* NOLINT(misc-no-recursion): depth is capped at DEPTH_MAX */
-{
-	jsmntok_t *k = &j->tok[t];
-	size_t n = (size_t)(k->end - k->start);
-	const char *s = j->s + k->start;
-
-	if (depth > DEPTH_MAX)
-		return verr(j, (size_t)k->start, "nesting too deep"), -1;
-	switch (k->type) {
-	case JSMN_PRIMITIVE:
-		if (primitive_ok(s, n))
-			return t + 1;
-		return verr(j, (size_t)k->start, "invalid literal or number"), -1;
-	case JSMN_STRING:
-		if (!plain && !string_ok(s, n))
-			return verr(j, (size_t)k->start, "invalid string (control byte or escape)"), -1;
-		return t + 1;
-	case JSMN_OBJECT:
-	case JSMN_ARRAY: {
-		const char *x = j->s;
-		bool obj = k->type == JSMN_OBJECT;
-		size_t p = (size_t)k->start + 1, end = (size_t)k->end - 1;
-		int c = t + 1, size = k->size;
-
-		for (int i = 0; i < size; i++) {
-			const jsmntok_t *v;
-
-			if (i > 0) {
-				p = skip_ws(x, p, end);
-				if (p >= end || x[p] != ',')
-					return verr(j, p, "expected ','"), -1;
-				p++;
-			}
-			p = skip_ws(x, p, end);
-			if (p >= end || x[p] == '\0' || p != tstart(j, c))
-				return verr(j, p, obj ? "expected a key" : "expected a value"), -1;
-			if (obj) {
-				const jsmntok_t *key = &j->tok[c];
-
-				if (key->type != JSMN_STRING || key->size != 1)
-					return verr(j, p, "expected a string key"), -1;
-				if (!plain && !string_ok(x + key->start, (size_t)(key->end - key->start)))
-					return verr(j, p, "invalid string (control byte or escape)"), -1;
-				p = skip_ws(x, (size_t)key->end + 1, end);
-				if (p >= end || x[p] != ':')
-					return verr(j, p, "expected ':'"), -1;
-				p = skip_ws(x, p + 1, end);
-				c++;
-				if (p >= end || x[p] == '\0' || p != tstart(j, c))
-					return verr(j, p, "expected a value"), -1;
-			}
-			v = &j->tok[c];
-			if (v->type == JSMN_STRING && depth < DEPTH_MAX) {
-				if (!plain && !string_ok(x + v->start, (size_t)(v->end - v->start)))
-					return verr(j, (size_t)v->start, "invalid string (control byte or escape)"), -1;
-				c++;
-			} else if (v->type == JSMN_PRIMITIVE && depth < DEPTH_MAX) {
-				if (!primitive_ok(x + v->start, (size_t)(v->end - v->start)))
-					return verr(j, (size_t)v->start, "invalid literal or number"), -1;
-				c++;
-			} else if ((c = check(j, c, depth + 1, plain)) < 0)
-				return -1;
-			p = (size_t)v->end + (v->type == JSMN_STRING);  /* containers: jsmn's end is past the bracket */
+	for (;;) {
+		p = str_stop(s, p, n);
+		if (p == n)
+			break;
+		if (s[p] == '"')
+			return p;
+		if (s[p] != '\\') {
+			*at = p;
+			*why = "control byte in a string";
+			return 0;
 		}
-		p = skip_ws(x, p, end);
-		if (p < end && x[p] != '\0')
-			return verr(j, p, x[p] == ',' ? "trailing ','" : "unexpected character"), -1;
-		return c;
+		if (++p == n)
+			break;
+		switch (s[p]) {
+		case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+			p++;
+			break;
+		case 'u':
+			for (int k = 1; k <= 4; k++) {
+				if (p + (size_t)k == n) {
+					*at = SIZE_MAX;
+					return 0;
+				}
+				if (hexval(s[p + (size_t)k]) < 0) {
+					*at = p + (size_t)k;
+					*why = "invalid \\u escape";
+					return 0;
+				}
+			}
+			p += 5;
+			break;
+		default:
+			*at = p;
+			*why = "invalid escape";
+			return 0;
+		}
 	}
-	default:
-		return verr(j, (size_t)k->start, "invalid token"), -1;
+	*at = SIZE_MAX;
+	return 0;
+}
+
+/* s[p] is '-' or a digit: the index after the number, or 0 with *at set
+ * (RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, and no letter,
+ * digit or '.' right after it). */
+static size_t
+number_end(const char *s, size_t p, size_t n, size_t *at)
+{
+	size_t d;
+
+	if (s[p] == '-' && ++p == n)
+		goto end;
+	if (s[p] == '0')
+		p++;
+	else if (s[p] >= '1' && s[p] <= '9')
+		while (++p < n && is_digit(s[p]))
+			;
+	else
+		goto bad;
+	if (p < n && s[p] == '.') {
+		for (d = ++p; p < n && is_digit(s[p]); p++)
+			;
+		if (p == n && p == d)
+			goto end;
+		if (p == d)
+			goto bad;
 	}
+	if (p < n && (s[p] == 'e' || s[p] == 'E')) {
+		if (++p < n && (s[p] == '+' || s[p] == '-'))
+			p++;
+		for (d = p; p < n && is_digit(s[p]); p++)
+			;
+		if (p == n && p == d)
+			goto end;
+		if (p == d)
+			goto bad;
+	}
+	if (p < n && (is_digit(s[p]) || s[p] == '.' || ((s[p] | 0x20) >= 'a' && (s[p] | 0x20) <= 'z')))
+		goto bad;
+	return p;
+end:
+	*at = SIZE_MAX;
+	return 0;
+bad:
+	*at = p;
+	return 0;
+}
+
+/* A new token of type ty starting at byte p: its index, or -1 when the
+ * line holds more than RECIO_JSON_TOK_MAX. */
+static inline int
+tok_new(struct json *j, enum json_type ty, size_t p)
+{
+	struct json_tok *k;
+
+	if (j->ntok == j->cap) {
+		if (j->cap >= RECIO_JSON_TOK_MAX)
+			return -1;
+		j->cap = j->cap * 4 > RECIO_JSON_TOK_MAX ? RECIO_JSON_TOK_MAX : j->cap * 4;
+		j->tok = xrealloc(j->tok, (size_t)j->cap * sizeof *j->tok);
+	}
+	k = &j->tok[j->ntok];
+	k->type = ty;
+	k->start = (int)p;
+	k->end = (int)p;
+	k->size = 0;
+	k->next = j->ntok + 1;
+	return j->ntok++;
 }
 
 int
 json_parse(struct json *j, const char *s, size_t len)
 {
-	jsmn_parser p;
-	int r;
-	size_t q;
+	int stack[DEPTH_MAX];   /* the open containers, innermost last */
+	int depth = 0, t;
+	size_t p, q, at = 0;
+	const char *why = NULL;
+	struct json_tok *top;
 
 	j->s = s;
 	j->len = len;
@@ -280,67 +222,117 @@ json_parse(struct json *j, const char *s, size_t len)
 		j->cap = 64;
 		j->tok = xmalloc((size_t)j->cap * sizeof *j->tok);
 	}
-	for (;;) {
-		jsmn_init(&p);
-		r = jsmn_parse(&p, s, len, j->tok, (unsigned)j->cap);
-		if (r != JSMN_ERROR_NOMEM)
-			break;
-		if (j->cap >= RECIO_JSON_TOK_MAX) {
-			snprintf(j->err, sizeof j->err, "more than %d tokens", RECIO_JSON_TOK_MAX);
-			return -1;
-		}
-		j->cap *= 4;
-		if (j->cap > RECIO_JSON_TOK_MAX)
-			j->cap = RECIO_JSON_TOK_MAX;
-		j->tok = xrealloc(j->tok, (size_t)j->cap * sizeof *j->tok);
-	}
-	if (r == JSMN_ERROR_INVAL)
-		return verr(j, p.pos, "invalid JSON");
-	if (r == JSMN_ERROR_PART) {
-		/* jsmn's strict mode wants a delimiter after a primitive at the
-		 * root: a bare number or literal is checked here instead */
-		size_t a = 0, e = len;
-
-		while (a < len && is_ws(s[a]))
-			a++;
-		while (e > a && is_ws(s[e - 1]))
-			e--;
-		if (a < e && s[a] != '{' && s[a] != '[' && s[a] != '"' && memchr(s + a, ' ', e - a) == NULL &&
-		    ((e - a == 4 && (memcmp(s + a, "true", 4) == 0 || memcmp(s + a, "null", 4) == 0)) ||
-		    (e - a == 5 && memcmp(s + a, "false", 5) == 0) || number_ok(s + a, e - a))) {
-			j->tok[0].type = JSMN_PRIMITIVE;
-			j->tok[0].start = (int)a;
-			j->tok[0].end = (int)e;
-			j->tok[0].size = 0;
-			j->tok[0].parent = -1;
-			j->ntok = 1;
-			return 0;
-		}
-		snprintf(j->err, sizeof j->err, "truncated JSON");
-		return -1;
-	}
-	if (r == 0) {
+	if ((p = skip_ws(s, 0, len)) == len) {
 		snprintf(j->err, sizeof j->err, "no JSON value");
 		return -1;
 	}
-	j->ntok = r;
-	q = 0;
-	if (next_char(j, &q, len) == 0 || q != tstart(j, 0)) {
-		j->ntok = 0;
-		return verr(j, q, "unexpected character");
+	for (;;) {
+		/* a value at p or after whitespace */
+		if ((p = skip_ws(s, p, len)) == len)
+			return fail(j, SIZE_MAX, NULL);
+		switch (s[p]) {
+		case '{':
+		case '[':
+			if (depth == DEPTH_MAX)
+				return fail(j, p, "nesting too deep");
+			if ((t = tok_new(j, s[p] == '{' ? JSON_OBJECT : JSON_ARRAY, p)) < 0)
+				goto toomany;
+			stack[depth++] = t;
+			if ((p = skip_ws(s, p + 1, len)) == len)
+				return fail(j, SIZE_MAX, NULL);
+			if (s[p] == (j->tok[t].type == JSON_OBJECT ? '}' : ']'))
+				goto close;
+			if (j->tok[t].type == JSON_OBJECT)
+				goto key;
+			j->tok[t].size = 1;
+			continue;
+		case '"':
+			if ((q = string_end(s, p + 1, len, &at, &why)) == 0)
+				return fail(j, at, why);
+			if ((t = tok_new(j, JSON_STRING, p + 1)) < 0)
+				goto toomany;
+			j->tok[t].end = (int)q;
+			p = q + 1;
+			break;
+		case 't':
+		case 'f':
+		case 'n': {
+			static const char *const lit[] = { "true", "false", "null" };
+			static const enum json_type ty[] = { JSON_TRUE, JSON_FALSE, JSON_NULL };
+			int w = s[p] == 't' ? 0 : s[p] == 'f' ? 1 : 2;
+			size_t l = strlen(lit[w]);
+
+			if (len - p < l && memcmp(s + p, lit[w], len - p) == 0)
+				return fail(j, SIZE_MAX, NULL);
+			if (len - p < l || memcmp(s + p, lit[w], l) != 0 ||
+			    (len - p > l && (s[p + l] | 0x20) >= 'a' && (s[p + l] | 0x20) <= 'z'))
+				return fail(j, p, "invalid literal");
+			if ((t = tok_new(j, ty[w], p)) < 0)
+				goto toomany;
+			p += l;
+			j->tok[t].end = (int)p;
+			break;
+		}
+		default:
+			if (s[p] != '-' && !is_digit(s[p]))
+				return fail(j, p, s[p] == ']' || s[p] == '}' ? "trailing ','" : "expected a value");
+			if ((q = number_end(s, p, len, &at)) == 0)
+				return fail(j, at, "invalid number");
+			if ((t = tok_new(j, JSON_NUMBER, p)) < 0)
+				goto toomany;
+			j->tok[t].end = (int)q;
+			p = q;
+			break;
+		}
+	after:
+		/* after a value: a ',' or the end of its container; or of the text */
+		p = skip_ws(s, p, len);
+		if (depth == 0) {
+			if (p != len)
+				return fail(j, p, "trailing characters after the JSON value");
+			return 0;
+		}
+		if (p == len)
+			return fail(j, SIZE_MAX, NULL);
+		top = &j->tok[stack[depth - 1]];
+		if (s[p] == ',') {
+			p++;
+			if (top->type == JSON_OBJECT)
+				goto key;
+			top->size++;
+			continue;
+		}
+		if (s[p] != (top->type == JSON_OBJECT ? '}' : ']'))
+			return fail(j, p, top->type == JSON_OBJECT ? "expected ',' or '}'" : "expected ',' or ']'");
+	close:
+		/* s[p] closes the innermost container */
+		top = &j->tok[stack[--depth]];
+		top->end = (int)++p;
+		top->next = j->ntok;
+		goto after;
+	key:
+		/* a member's key at p or after whitespace, then ':' */
+		if ((p = skip_ws(s, p, len)) == len)
+			return fail(j, SIZE_MAX, NULL);
+		if (s[p] != '"')
+			return fail(j, p, s[p] == '}' ? "trailing ','" : "expected a string key");
+		if ((q = string_end(s, p + 1, len, &at, &why)) == 0)
+			return fail(j, at, why);
+		if ((t = tok_new(j, JSON_STRING, p + 1)) < 0)
+			goto toomany;
+		j->tok[t].end = (int)q;
+		j->tok[t].size = 1;
+		j->tok[stack[depth - 1]].size++;
+		if ((p = skip_ws(s, q + 1, len)) == len)
+			return fail(j, SIZE_MAX, NULL);
+		if (s[p] != ':')
+			return fail(j, p, "expected ':'");
+		p++;
 	}
-	if (check(j, 0, 0, !has_special(s, len)) != r) {
-		if (j->err[0] == '\0')
-			snprintf(j->err, sizeof j->err, "more than one JSON value");
-		j->ntok = 0;
-		return -1;
-	}
-	q = tend(j, 0);
-	if (next_char(j, &q, len) != 0) {
-		j->ntok = 0;
-		return verr(j, q, "trailing characters after the JSON value");
-	}
-	return 0;
+toomany:
+	snprintf(j->err, sizeof j->err, "more than %d tokens", RECIO_JSON_TOK_MAX);
+	j->ntok = 0;
+	return -1;
 }
 
 void
@@ -354,34 +346,13 @@ json_free(struct json *j)
 enum json_type
 json_type(const struct json *j, int t)
 {
-	const char *s;
-
-	if (t < 0 || t >= j->ntok)
-		return JSON_NONE;
-	switch (j->tok[t].type) {
-	case JSMN_OBJECT: return JSON_OBJECT;
-	case JSMN_ARRAY: return JSON_ARRAY;
-	case JSMN_STRING: return JSON_STRING;
-	case JSMN_PRIMITIVE:
-		s = j->s + j->tok[t].start;
-		return *s == 't' ? JSON_TRUE : *s == 'f' ? JSON_FALSE : *s == 'n' ? JSON_NULL : JSON_NUMBER;
-	default: return JSON_NONE;
-	}
+	return t < 0 || t >= j->ntok ? JSON_NONE : j->tok[t].type;
 }
 
 int
 json_skip(const struct json *j, int t)
 {
-	int end;
-
-	if (t < 0 || t >= j->ntok)
-		return j->ntok;
-	end = j->tok[t].end;
-	t++;
-	/* children start before the parent's end (strings: start is inside quotes) */
-	while (t < j->ntok && j->tok[t].start < end)
-		t++;
-	return t;
+	return t < 0 || t >= j->ntok ? j->ntok : j->tok[t].next;
 }
 
 int
@@ -390,12 +361,12 @@ json_get(const struct json *j, int obj, const char *key)
 	size_t kl = strlen(key);
 	int n, t;
 
-	if (obj < 0 || obj >= j->ntok || j->tok[obj].type != JSMN_OBJECT)
+	if (obj < 0 || obj >= j->ntok || j->tok[obj].type != JSON_OBJECT)
 		return -1;
 	n = j->tok[obj].size;
 	t = obj + 1;
 	for (int i = 0; i < n; i++) {
-		const jsmntok_t *k = &j->tok[t];
+		const struct json_tok *k = &j->tok[t];
 
 		if ((size_t)(k->end - k->start) == kl && memcmp(j->s + k->start, key, kl) == 0)
 			return t + 1;
@@ -411,12 +382,12 @@ json_getv(const struct json *j, int obj, int n, const char *const *keys, const s
 
 	for (int i = 0; i < n; i++)
 		out[i] = -1;
-	if (n <= 0 || obj < 0 || obj >= j->ntok || j->tok[obj].type != JSMN_OBJECT)
+	if (n <= 0 || obj < 0 || obj >= j->ntok || j->tok[obj].type != JSON_OBJECT)
 		return;
 	m = j->tok[obj].size;
 	t = obj + 1;
 	for (int i = 0; i < m && found < n; i++) {
-		const jsmntok_t *k = &j->tok[t];
+		const struct json_tok *k = &j->tok[t];
 		const char *ks = j->s + k->start;
 		size_t kl = (size_t)(k->end - k->start);
 
@@ -436,7 +407,7 @@ json_getv(const struct json *j, int obj, int n, const char *const *keys, const s
 int
 json_size(const struct json *j, int t)
 {
-	if (t < 0 || t >= j->ntok || (j->tok[t].type != JSMN_OBJECT && j->tok[t].type != JSMN_ARRAY))
+	if (t < 0 || t >= j->ntok || (j->tok[t].type != JSON_OBJECT && j->tok[t].type != JSON_ARRAY))
 		return 0;
 	return j->tok[t].size;
 }
@@ -446,7 +417,7 @@ json_at(const struct json *j, int arr, int i)
 {
 	int t;
 
-	if (arr < 0 || arr >= j->ntok || j->tok[arr].type != JSMN_ARRAY || i < 0 || i >= j->tok[arr].size)
+	if (arr < 0 || arr >= j->ntok || j->tok[arr].type != JSON_ARRAY || i < 0 || i >= j->tok[arr].size)
 		return -1;
 	t = arr + 1;
 	while (i-- > 0)
@@ -470,7 +441,7 @@ json_streq(const struct json *j, int t, const char *lit)
 {
 	size_t n = strlen(lit);
 
-	return t >= 0 && t < j->ntok && j->tok[t].type == JSMN_STRING &&
+	return t >= 0 && t < j->ntok && j->tok[t].type == JSON_STRING &&
 	    (size_t)(j->tok[t].end - j->tok[t].start) == n && memcmp(j->s + j->tok[t].start, lit, n) == 0;
 }
 
@@ -502,8 +473,8 @@ put_utf8(struct buf *b, unsigned long cp)
 	buf_add(b, u, n);
 }
 
-/* The code point of 4 hex digits; -1 when one is not a hex digit (jsmn
- * checks them, but a shift of hexval's -1 would be undefined). */
+/* The code point of 4 hex digits; -1 when one is not a hex digit (the
+ * parser checks them, but a shift of hexval's -1 would be undefined). */
 static long
 hex4(const char *s)
 {
@@ -520,7 +491,7 @@ json_str_buf(const struct json *j, int t, struct buf *out)
 	const char *s;
 	size_t n;
 
-	if (t < 0 || t >= j->ntok || j->tok[t].type != JSMN_STRING)
+	if (t < 0 || t >= j->ntok || j->tok[t].type != JSON_STRING)
 		return -1;
 	s = json_raw(j, t, &n);
 	for (size_t i = 0; i < n; i++) {
@@ -588,7 +559,7 @@ json_str(const struct json *j, int t, char *out, size_t cap)
 		return -1;
 	out[0] = '\0';
 	/* plain strings (the usual case) without the heap */
-	if (t >= 0 && t < j->ntok && j->tok[t].type == JSMN_STRING) {
+	if (t >= 0 && t < j->ntok && j->tok[t].type == JSON_STRING) {
 		size_t n;
 		const char *s = json_raw(j, t, &n);
 

@@ -1,10 +1,12 @@
-/* json.h: JSON reading (jsmn tokens + a validating pass) and writing.
+/* json.h: JSON reading (tokens, checked against RFC 8259) and writing.
  *
- * Reading: json_parse tokenises one complete JSON text with jsmn (Debian's
- * libjsmn-dev, strict mode) and then checks what jsmn leaves unchecked
- * (separators between tokens, number and literal grammar, control bytes
- * in strings, trailing garbage).  Tokens point into the caller's text,
- * which must outlive the struct json.  Token 0 is the root.
+ * Reading: json_parse reads one complete JSON text in one pass, making a
+ * token for every value and key and refusing what RFC 8259's grammar does
+ * not allow (a missing or extra separator, a bad number, literal or
+ * escape, a control byte in a string, anything after the value).  UTF-8
+ * is not checked here (ndjson.h does).  Tokens point into the caller's
+ * text, which must outlive the struct json.  Token 0 is the root; a
+ * container's members follow it, in order, depth first.
  *
  * Access is by token index; -1 means "absent".  Helpers that convert a
  * value return 0 on success and -1 on a wrong type or a value that does not
@@ -16,12 +18,6 @@
 #ifndef RECIO_JSON_H
 #define RECIO_JSON_H
 
-#define JSMN_STRICT
-#define JSMN_PARENT_LINKS
-#define JSMN_HEADER
-#include <jsmn.h>
-#undef JSMN_HEADER
-
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,10 +25,19 @@
 
 enum json_type { JSON_NONE = 0, JSON_OBJECT, JSON_ARRAY, JSON_STRING, JSON_NUMBER, JSON_TRUE, JSON_FALSE, JSON_NULL };
 
+/* A value or key: bytes [start, end) of the text (a string's without its
+ * quotes; a container's from its bracket to past the closing one). */
+struct json_tok {
+	int start, end;
+	int size;           /* members of an object, elements of an array; a key: 1 */
+	int next;           /* the token after this one and all its children */
+	enum json_type type;
+};
+
 struct json {
 	const char *s;      /* the text parsed (not owned) */
 	size_t len;
-	jsmntok_t *tok;     /* owned, grown on demand and kept for reuse */
+	struct json_tok *tok;   /* owned, grown on demand and kept for reuse */
 	int ntok, cap;
 	char err[96];       /* why the last json_parse failed, e.g. "expected ',' at byte 17" */
 };

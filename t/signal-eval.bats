@@ -216,7 +216,7 @@ why() {     # why_not of strike $2 in the last strike line of $1
 	se -s auto_stop=on -s allow_re_entry=on "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/b" 2>/dev/null
 	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
 	[ "$(grep -c '"type":"strike"' "$BATS_TEST_TMPDIR/a")" -eq 161 ]
-	grep -q 'line 164: invalid JSON' "$BATS_TEST_TMPDIR/err"
+	grep -q 'line 164: invalid literal at byte 1, skipped' "$BATS_TEST_TMPDIR/err"
 	grep -q 'line 165: tick without an integer ts' "$BATS_TEST_TMPDIR/err"
 }
 

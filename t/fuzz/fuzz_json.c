@@ -1,6 +1,7 @@
-/* fuzz_json: the JSON parser, every accessor on every token (json_getv
- * against json_get), and the writer's escaping of any bytes (its output
- * must parse back to them). */
+/* fuzz_json: the JSON parser against the jsmn-based one it replaced
+ * (json_ref.h: the same texts accepted, the same tokens), every accessor
+ * on every token (json_getv against json_get), and the writer's escaping
+ * of any bytes (its output must parse back to them). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,15 +9,68 @@
 #include "buf.h"
 #include "fuzz.h"
 #include "json.h"
+#include "json_ref.h"
 #include "ndjson.h"
+
+/* The type json.h gives a jsmn token. */
+static enum json_type
+ref_type(const struct ref_json *r, int t)
+{
+	switch (r->tok[t].type) {
+	case JSMN_OBJECT: return JSON_OBJECT;
+	case JSMN_ARRAY: return JSON_ARRAY;
+	case JSMN_STRING: return JSON_STRING;
+	case JSMN_PRIMITIVE:
+		switch (r->s[r->tok[t].start]) {
+		case 't': return JSON_TRUE;
+		case 'f': return JSON_FALSE;
+		case 'n': return JSON_NULL;
+		default: return JSON_NUMBER;
+		}
+	default: return JSON_NONE;
+	}
+}
+
+/* Both parsers on the same text: the same verdict, the same tokens.  Not
+ * where they are known to differ: jsmn stops at a NUL byte (the old
+ * reader took "{}" NUL "junk" as "{}"), and its depth limit counted a
+ * scalar inside the deepest container as one more level. */
+static void
+differential(const struct json *j, int rc, const uint8_t *data, size_t size)
+{
+	struct ref_json r = { 0 };
+	int depth = 0, deepest = 0, rrc;
+
+	if (memchr(data, 0, size) != NULL)
+		return;
+	for (size_t i = 0; i < size; i++)
+		if ((data[i] == '[' || data[i] == '{') && ++depth > deepest)
+			deepest = depth;
+	if (deepest >= 500)
+		return;
+	rrc = ref_parse(&r, (const char *)data, size);
+	if ((rc == 0) != (rrc == 0))
+		abort();
+	if (rc == 0) {
+		if (r.ntok != j->ntok)
+			abort();
+		for (int t = 0; t < j->ntok; t++)
+			if (ref_type(&r, t) != j->tok[t].type || r.tok[t].start != j->tok[t].start ||
+			    r.tok[t].end != j->tok[t].end || r.tok[t].size != j->tok[t].size)
+				abort();
+	}
+	free(r.tok);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json j = { 0 }, k = { 0 };
 	struct buf b = { 0 };
+	int rc = json_parse(&j, (const char *)data, size);
 
-	if (json_parse(&j, (const char *)data, size) == 0) {
+	differential(&j, rc, data, size);
+	if (rc == 0) {
 		for (int t = 0; t < j.ntok; t++) {
 			char s[128];
 			int64_t i;
@@ -25,7 +79,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t n;
 
 			json_type(&j, t);
-			json_skip(&j, t);
+			/* the token after t's subtree: the first one starting past its end */
+			{
+				int e = t + 1;
+
+				while (e < j.ntok && j.tok[e].start < j.tok[t].end)
+					e++;
+				if (json_skip(&j, t) != e)
+					abort();
+			}
 			json_size(&j, t);
 			json_at(&j, t, 0);
 			json_raw(&j, t, &n);

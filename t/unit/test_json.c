@@ -45,9 +45,76 @@ main(void)
 	for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++)
 		CHECK(!parses(bad[k]), "invalid JSON accepted: %s", bad[k]);
 
-	/* errors say where */
-	CHECK(json_parse(&j, "{\"a\":1 \"b\":2}", 13) < 0 && strstr(j.err, " at byte ") != NULL,
-	    "error text: %s", j.err);
+	/* errors say what and where (bytes from 1); a text that stops inside
+	 * a value is truncated */
+	{
+		static const char *const why[][2] = {
+			{ "{\"a\":1 \"b\":2}", "expected ',' or '}' at byte 8" },
+			{ "[1 2]", "expected ',' or ']' at byte 4" },
+			{ "{\"a\":1,}", "trailing ',' at byte 8" },
+			{ "[1,]", "trailing ',' at byte 4" },
+			{ "{a:1}", "expected a string key at byte 2" },
+			{ "{\"a\" 1}", "expected ':' at byte 6" },
+			{ "{\"a\":01}", "invalid number at byte 7" },
+			{ "{\"a\":1.x}", "invalid number at byte 8" },
+			{ "{\"a\":12a}", "invalid number at byte 8" },
+			{ "{\"a\":tru}", "invalid literal at byte 6" },
+			{ "{\"a\":nullx}", "invalid literal at byte 6" },
+			{ "{\"a\":\"\\x\"}", "invalid escape at byte 8" },
+			{ "{\"a\":\"\\u12g4\"}", "invalid \\u escape at byte 11" },
+			{ "{\"a\":\"tab\there\"}", "control byte in a string at byte 10" },
+			{ "{\"a\":1}x", "trailing characters after the JSON value at byte 8" },
+			{ "not json", "invalid literal at byte 1" },
+			{ "{\"a\":[1,2", "truncated JSON" },
+			{ "{\"a\":\"abc", "truncated JSON" },
+			{ "{\"a\":tr", "truncated JSON" },
+			{ "{\"a\":-", "truncated JSON" },
+			{ "  ", "no JSON value" },
+		};
+
+		for (size_t k = 0; k < sizeof why / sizeof why[0]; k++)
+			CHECK(json_parse(&j, why[k][0], strlen(why[k][0])) < 0 && strcmp(j.err, why[k][1]) == 0,
+			    "%s: \"%s\", want \"%s\"", why[k][0], j.err, why[k][1]);
+	}
+	/* 512 containers deep is allowed, 513 is not */
+	for (int deep = 512; deep <= 513; deep++) {
+		struct buf nest = { 0 };
+
+		for (int k = 0; k < deep; k++)
+			buf_putc(&nest, '[');
+		for (int k = 0; k < deep; k++)
+			buf_putc(&nest, ']');
+		t = json_parse(&j, nest.p, nest.len);
+		CHECK(deep == 512 ? t == 0 && j.ntok == 512 : t < 0 && strcmp(j.err, "nesting too deep at byte 513") == 0,
+		    "%d deep: %s", deep, j.err);
+		buf_free(&nest);
+	}
+	/* strings long enough for the eight-bytes-at-a-time scan, with the byte
+	 * that ends it at every position of a word */
+	for (size_t at = 0; at < 24; at++) {
+		char doc[64];
+		int n;
+
+		for (int end = 0; end < 3; end++) {
+			memset(doc, 0, sizeof doc);
+			n = snprintf(doc, sizeof doc, "[\"%.*s%s\",1]", (int)at, "abcdefghijklmnopqrstuvwxyz",
+			    end == 0 ? "" : end == 1 ? "\\n" : "\x01");
+			t = json_parse(&j, doc, (size_t)n);
+			CHECK(end < 2 ? t == 0 && (size_t)(j.tok[1].end - j.tok[1].start) == at + (end ? 2 : 0) :
+			    t < 0 && j.err[0] == 'c', "string of %zu bytes, end %d: %s", at, end, j.err);
+		}
+	}
+	/* json_skip: past a subtree, whatever is nested in it */
+	{
+		const char *doc = "[{\"a\":[1,{\"b\":[]}],\"c\":\"}\"},2,[[],[3]],\"x\"]";
+
+		CHECK(json_parse(&j, doc, strlen(doc)) == 0, "nested parses: %s", j.err);
+		CHECK(json_skip(&j, 0) == j.ntok && json_skip(&j, 1) == 10 && json_skip(&j, 3) == 8 &&
+		    json_skip(&j, 10) == 11 && json_skip(&j, 11) == 15 && json_skip(&j, 15) == 16,
+		    "skips: %d %d %d %d %d %d", json_skip(&j, 0), json_skip(&j, 1), json_skip(&j, 3),
+		    json_skip(&j, 10), json_skip(&j, 11), json_skip(&j, 15));
+		CHECK(json_size(&j, 0) == 4 && json_size(&j, 1) == 2 && json_size(&j, 11) == 2, "sizes");
+	}
 
 	/* accessors */
 	{
