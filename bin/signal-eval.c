@@ -589,17 +589,24 @@ spike_update(struct eval *e)
 
 struct row {
 	struct mkt *m;
-	double dist, prob_yes, prob, diff, yes_diff, no_diff;
+	double prob_yes, prob, diff, yes_diff, no_diff;
 	int side;                       /* active side: 0 YES (strike below price), 1 NO */
 	int64_t ask;
 	bool watch;
 	char why[64];
 };
 
+/* A strike of the event and its distance from the price: what the rows
+ * are chosen and ordered by, sorted small (a row is 130 bytes). */
+struct near {
+	double dist;
+	struct mkt *m;
+};
+
 static int
 by_dist(const void *a, const void *b)
 {
-	const struct row *x = a, *y = b;
+	const struct near *x = a, *y = b;
 
 	if (x->dist != y->dist)
 		return x->dist < y->dist ? -1 : 1;
@@ -609,7 +616,7 @@ by_dist(const void *a, const void *b)
 static int
 by_strike(const void *a, const void *b)
 {
-	const struct row *x = a, *y = b;
+	const struct near *x = a, *y = b;
 
 	return x->m->strike < y->m->strike ? -1 : x->m->strike > y->m->strike;
 }
@@ -711,6 +718,7 @@ on_tick(struct eval *e)
 {
 	const struct settings *s = &e->set;
 	struct row *rows;
+	struct near *near;
 	size_t nrows = 0, nwatch = 0;
 	int64_t close_ts = 0, ttc_s = 0, pause_left = spike_update(e);
 	const char *entry_state;
@@ -779,17 +787,21 @@ on_tick(struct eval *e)
 		return;
 
 	/* the strikes of the current event nearest the price */
-	rows = xcalloc(e->nm, sizeof *rows);
+	near = xcalloc(e->nm, sizeof *near);
 	for (size_t i = 0; i < e->nm; i++)
 		if (strcmp(e->m[i].event, event) == 0 && strcmp(e->m[i].status, "active") == 0 && e->m[i].strike > 0) {
-			rows[nrows].m = &e->m[i];
-			rows[nrows].dist = fabs(e->m[i].strike - e->t.price);
+			near[nrows].m = &e->m[i];
+			near[nrows].dist = fabs(e->m[i].strike - e->t.price);
 			nrows++;
 		}
-	qsort(rows, nrows, sizeof *rows, by_dist);
+	qsort(near, nrows, sizeof *near, by_dist);
 	if (nrows > (size_t)s->strikes)
 		nrows = (size_t)s->strikes;
-	qsort(rows, nrows, sizeof *rows, by_strike);
+	qsort(near, nrows, sizeof *near, by_strike);
+	rows = xcalloc(nrows ? nrows : 1, sizeof *rows);
+	for (size_t i = 0; i < nrows; i++)
+		rows[i].m = near[i].m;
+	free(near);
 
 	why_not_tick(e, tick_why, ttc_s, pause_left);
 	for (size_t i = 0; i < nrows; i++) {

@@ -208,7 +208,7 @@ ndjson_line(struct ndjson *r, char **line, size_t *len)
 		if (n > 0 && s[n - 1] == '\r')
 			n--;
 		s[n] = '\0';
-		if (strspn(s, " \t") == n)
+		if (n == 0 || ((s[0] == ' ' || s[0] == '\t') && strspn(s, " \t") == n))
 			continue;               /* blank */
 		if (!printable_ascii(s, n)) {
 			if ((badat = utf8_check(s, n)) >= 0) {

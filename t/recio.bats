@@ -122,7 +122,12 @@ teardown() {
 	[ "$(db 'select count(*) from trades')" -gt 0 ]
 	[ "$(db 'select count(*) from signals')" -gt 0 ]
 	# the dashboard's server is part of the tree: /health sees every service
-	h=$(curl -s "http://127.0.0.1:$HS_PORT/health")
+	# (it asks s6 at most every 2 s: a tree up for less may not be seen yet)
+	for i in $(seq 1 20); do
+		h=$(curl -s "http://127.0.0.1:$HS_PORT/health")
+		jq -e '(.services | length) == 8 and all(.services[]; .up) and .database.ok' <<<"$h" >/dev/null && break
+		sleep 0.25
+	done
 	jq -e '(.services | length) == 8 and all(.services[]; .up) and .database.ok' <<<"$h" >/dev/null ||
 		{ echo "/health: $h"; recio status; false; }
 	# the table
