@@ -621,6 +621,27 @@ by_strike(const void *a, const void *b)
 	return x->m->strike < y->m->strike ? -1 : x->m->strike > y->m->strike;
 }
 
+/* A ladder is a few dozen strikes that arrive in order (by strike; by
+ * distance, two sorted runs): insertion sort does a few comparisons a
+ * strike there, qsort several times as many.  Past 64, where its worst
+ * case would cost, qsort. */
+static void
+near_sort(struct near *a, size_t n, int (*cmp)(const void *, const void *))
+{
+	if (n > 64) {
+		qsort(a, n, sizeof *a, cmp);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct near x = a[i];
+		size_t k = i;
+
+		for (; k > 0 && cmp(&a[k - 1], &x) > 0; k--)
+			a[k] = a[k - 1];
+		a[k] = x;
+	}
+}
+
 /* The first of the rules that hold for every row of this tick and keep
  * it from being entered, into why (64 bytes), or "" when none does. */
 static void
@@ -794,10 +815,10 @@ on_tick(struct eval *e)
 			near[nrows].dist = fabs(e->m[i].strike - e->t.price);
 			nrows++;
 		}
-	qsort(near, nrows, sizeof *near, by_dist);
+	near_sort(near, nrows, by_dist);
 	if (nrows > (size_t)s->strikes)
 		nrows = (size_t)s->strikes;
-	qsort(near, nrows, sizeof *near, by_strike);
+	near_sort(near, nrows, by_strike);
 	rows = xcalloc(nrows ? nrows : 1, sizeof *rows);
 	for (size_t i = 0; i < nrows; i++)
 		rows[i].m = near[i].m;

@@ -607,7 +607,27 @@ json_i64(const struct json *j, int t, int64_t *out)
 	 * Up to 18 digits cannot overflow; more go to strtoll. */
 	neg = *s == '-';
 	if (n - neg <= 18) {
-		for (i = neg; i < n; i++) {
+		i = neg;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		for (; i + 8 <= n; i += 8) {
+			/* eight digits at once: each byte's high nibble is 3 and
+			 * stays so when 6 is added (a carry out of a byte >= 0xfa
+			 * only spoils the bytes above it, and it fails itself);
+			 * then pairs, fours, the eight */
+			const uint64_t ones = 0x0101010101010101ULL, hi = ones * 0xf0;
+			uint64_t w;
+
+			memcpy(&w, s + i, 8);
+			if ((((w & hi) ^ (ones * 0x30)) | (((w + ones * 6) & hi) ^ (ones * 0x30))) != 0)
+				return -1;
+			w -= ones * 0x30;
+			w = w * 10 + (w >> 8);
+			w = ((w & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32)) +
+			    ((w >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32))) >> 32;
+			u = u * 100000000 + (w & 0xffffffffULL);
+		}
+#endif
+		for (; i < n; i++) {
 			unsigned d = (unsigned)(s[i] - '0');
 
 			if (d > 9)
@@ -861,57 +881,50 @@ jw_i64(struct buf *b, int64_t v)
 	buf_add(b, p, (size_t)(e - p));
 }
 
-/* v with d decimals into t, as snprintf's "%.*f" writes it, to the byte.
- * The fast way scales to an integer, which rounds as printf does (to the
- * nearest) unless the scaled value is near a tie, where the product's own
- * rounding could decide: those, and what does not fit, go to snprintf. */
-static int
-fixed(char *t, size_t cap, double v, int d)
+/* v (finite, |v| <= 1e18) with d decimals, as snprintf's "%.*f" writes
+ * it, then without the fraction's trailing zeros (100.50 -> 100.5, 2.00
+ * -> 2) and without the sign of a zero; into t (32 bytes or more), at
+ * the returned start, ending at *end.  The fast way scales to an integer,
+ * which rounds as printf does (to the nearest) unless the scaled value is
+ * near a tie, where the product's own rounding could decide: those, and
+ * what does not fit, go to snprintf. */
+static char *
+fixed(char *t, size_t cap, double v, int d, char **end)
 {
 	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
 	double x, f;
-	uint64_t u, ip, fp;
+	uint64_t u, ip, fp, m;
 	char *e, *p;
-	int k;
-
-	if (d < 0 || d > 9 || cap < 32 || !(fabs(v) < 1e15 / p10[d]))
-		return snprintf(t, cap, "%.*f", d, v);
-	x = fabs(v) * p10[d];
-	f = x - floor(x);
-	if (f > 0.499 && f < 0.501)
-		return snprintf(t, cap, "%.*f", d, v);
-	u = (uint64_t)floor(x) + (f > 0.5);
-	ip = u / (uint64_t)p10[d];
-	fp = u % (uint64_t)p10[d];
-	e = t + 32;
-	for (k = 0; k < d; k++) {
-		*--e = (char)('0' + fp % 10);
-		fp /= 10;
-	}
-	if (d > 0)
-		*--e = '.';
-	e = u64_digits(ip, e);
-	if (signbit(v))         /* printf keeps the sign of what rounds to 0 */
-		*--e = '-';
-	p = t + 32;
-	k = (int)(p - e);
-	memmove(t, e, (size_t)k);
-	t[k] = '\0';
-	return k;
-}
-
-void
-jw_f64(struct buf *b, double v, int decimals)
-{
-	char t[64];
 	int n;
 
-	if (!isfinite(v) || fabs(v) > 1e18) {
-		jw_null(b);
-		return;
+	if (d >= 0 && d <= 9 && fabs(v) < 1e15 / p10[d]) {
+		x = fabs(v) * p10[d];
+		u = (uint64_t)x;                /* x < 2^63: truncation is floor */
+		f = x - (double)u;
+		if (!(f > 0.499 && f < 0.501)) {
+			u += f > 0.5;
+			m = (uint64_t)p10[d];
+			ip = u / m;
+			fp = u % m;
+			while (d > 0 && fp % 10 == 0)
+				fp /= 10, d--;
+			p = e = t + 32;
+			for (int k = 0; k < d; k++) {
+				*--p = (char)('0' + fp % 10);
+				fp /= 10;
+			}
+			if (d > 0)
+				*--p = '.';
+			p = u64_digits(ip, p);
+			if (signbit(v) && (ip != 0 || d > 0))
+				*--p = '-';     /* printf keeps the sign of what rounds to 0 */
+			*end = e;
+			return p;
+		}
 	}
-	n = fixed(t, sizeof t, v, decimals);
-	/* trim trailing zeros of the fraction: 100.50 -> 100.5, 2.00 -> 2 */
+	n = snprintf(t, cap, "%.*f", d, v);
+	if (n < 0 || (size_t)n >= cap)
+		n = 0;
 	if (memchr(t, '.', (size_t)n)) {
 		while (n > 0 && t[n - 1] == '0')
 			n--;
@@ -920,8 +933,22 @@ jw_f64(struct buf *b, double v, int decimals)
 	}
 	if (n == 2 && t[0] == '-' && t[1] == '0')      /* -0 */
 		t[0] = '0', n = 1;
+	*end = t + n;
+	return t;
+}
+
+void
+jw_f64(struct buf *b, double v, int decimals)
+{
+	char t[64], *p, *e;
+
+	if (!isfinite(v) || fabs(v) > 1e18) {
+		jw_null(b);
+		return;
+	}
+	p = fixed(t, sizeof t, v, decimals, &e);
 	jw_sep(b);
-	buf_add(b, t, (size_t)n);
+	buf_add(b, p, (size_t)(e - p));
 }
 
 void

@@ -92,7 +92,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			json_at(&j, t, 0);
 			json_raw(&j, t, &n);
 			json_str(&j, t, s, sizeof s);
-			json_i64(&j, t, &i);
+			/* an integer read fast: what strtoll reads */
+			if (json_i64(&j, t, &i) == 0) {
+				const char *raw = json_raw(&j, t, &n);
+				char num[32];
+
+				if (n >= sizeof num)
+					abort();
+				memcpy(num, raw, n);
+				num[n] = '\0';
+				if (strtoll(num, NULL, 10) != i)
+					abort();
+			}
 			/* read without strtod where exact: the same double as strtod */
 			if (json_f64(&j, t, &d) == 0) {
 				const char *raw = json_raw(&j, t, &n);

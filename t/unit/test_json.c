@@ -104,6 +104,26 @@ main(void)
 			    t < 0 && j.err[0] == 'c', "string of %zu bytes, end %d: %s", at, end, j.err);
 		}
 	}
+	/* integers: eight digits at a time, then one by one; exact to 18
+	 * digits, strtoll past them; a fraction or exponent is no integer */
+	{
+		static const struct { const char *num; int rc; int64_t want; } iv[] = {
+			{ "0", 0, 0 }, { "-0", 0, 0 }, { "7", 0, 7 }, { "12345678", 0, 12345678 },
+			{ "-87654321", 0, -87654321 }, { "1795568400000", 0, 1795568400000LL },
+			{ "123456789012345678", 0, 123456789012345678LL }, { "-999999999999999999", 0, -999999999999999999LL },
+			{ "9223372036854775807", 0, INT64_MAX }, { "-9223372036854775808", 0, INT64_MIN },
+			{ "9223372036854775808", -1, 0 }, { "12345678.5", -1, 0 }, { "1234567.5", -1, 0 },
+			{ "1234567e10", -1, 0 }, { "123456789E1", -1, 0 }, { "1.0", -1, 0 },
+		};
+
+		for (size_t k = 0; k < sizeof iv / sizeof iv[0]; k++) {
+			int64_t got = -42;
+			int rc = json_parse(&j, iv[k].num, strlen(iv[k].num)) == 0 ? json_i64(&j, 0, &got) : -2;
+
+			CHECK(rc == iv[k].rc && (rc < 0 || got == iv[k].want), "json_i64(%s): rc %d, %lld", iv[k].num, rc,
+			    (long long)got);
+		}
+	}
 	/* json_skip: past a subtree, whatever is nested in it */
 	{
 		const char *doc = "[{\"a\":[1,{\"b\":[]}],\"c\":\"}\"},2,[[],[3]],\"x\"]";
