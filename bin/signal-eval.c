@@ -621,25 +621,51 @@ by_strike(const void *a, const void *b)
 	return x->m->strike < y->m->strike ? -1 : x->m->strike > y->m->strike;
 }
 
-/* A ladder is a few dozen strikes that arrive in order (by strike; by
- * distance, two sorted runs): insertion sort does a few comparisons a
- * strike there, qsort several times as many.  Past 64, where its worst
- * case would cost, qsort. */
-static void
-near_sort(struct near *a, size_t n, int (*cmp)(const void *, const void *))
+/* The `want` strikes of a[0..n) nearest the price, in strike order, into
+ * a[0..return): by_dist decides which, as sorting by it and keeping the
+ * first would.  Strikes come in order: sorted by strike (insertion sort,
+ * a comparison each when they are already; qsort past 64), the strikes
+ * below the price and those above are two runs already sorted by
+ * by_dist, and the nearest are a window around the price grown one
+ * strike at a time from the nearer side.  Where a run is not strictly
+ * sorted (equal strikes or distances, so the order of ties would count),
+ * the two sorts. */
+static size_t
+nearest(struct near *a, size_t n, size_t want, double price)
 {
-	if (n > 64) {
-		qsort(a, n, sizeof *a, cmp);
-		return;
-	}
+	size_t lo, hi;
+
+	if (n > 64)
+		goto sorts;
 	for (size_t i = 1; i < n; i++) {
 		struct near x = a[i];
 		size_t k = i;
 
-		for (; k > 0 && cmp(&a[k - 1], &x) > 0; k--)
+		for (; k > 0 && by_strike(&a[k - 1], &x) > 0; k--)
 			a[k] = a[k - 1];
 		a[k] = x;
 	}
+	for (hi = 0; hi < n && a[hi].m->strike < price; hi++)
+		;
+	for (size_t i = 1; i < n; i++)
+		if (!(a[i - 1].m->strike < a[i].m->strike) || (i < hi ? !(a[i - 1].dist > a[i].dist) :
+		    i > hi && !(a[i - 1].dist < a[i].dist)))
+			goto sorts;
+	lo = hi;
+	while (hi - lo < want && (lo > 0 || hi < n)) {
+		if (lo > 0 && (hi == n || by_dist(&a[lo - 1], &a[hi]) < 0))
+			lo--;
+		else
+			hi++;
+	}
+	memmove(a, a + lo, (hi - lo) * sizeof *a);
+	return hi - lo;
+sorts:
+	qsort(a, n, sizeof *a, by_dist);
+	if (n > want)
+		n = want;
+	qsort(a, n, sizeof *a, by_strike);
+	return n;
 }
 
 /* The first of the rules that hold for every row of this tick and keep
@@ -815,10 +841,7 @@ on_tick(struct eval *e)
 			near[nrows].dist = fabs(e->m[i].strike - e->t.price);
 			nrows++;
 		}
-	near_sort(near, nrows, by_dist);
-	if (nrows > (size_t)s->strikes)
-		nrows = (size_t)s->strikes;
-	near_sort(near, nrows, by_strike);
+	nrows = nearest(near, nrows, (size_t)s->strikes, e->t.price);
 	rows = xcalloc(nrows ? nrows : 1, sizeof *rows);
 	for (size_t i = 0; i < nrows; i++)
 		rows[i].m = near[i].m;

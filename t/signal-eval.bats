@@ -270,3 +270,26 @@ through_close() {
 	[ "$(jq -r .pnl_cc <<<"${lines[0]}")" -eq 1100 ]
 	[ "$(printf '%s\n' "${lines[@]}" | jq -r 'select(.trades==0) | .settings' | wc -l)" -eq 3 ]
 }
+
+@test "strike rows: the nearest strikes, ties to the lower ticker, in strike order, whatever order the ladder came in" {
+	local k strikes=""
+	# 30 strikes 250 apart around 100000; pairs the same distance from the
+	# price (99750/100250, 99500/100500) where the lower ticker wins
+	# ("...-T100500" before "...-T99500")
+	for k in $(seq 0 29); do strikes="$strikes $((96250 + k * 250))"; done
+	{ for k in $strikes; do mkt "$k" 50 52; done; tick 600 100000; } >"$BATS_TEST_TMPDIR/sorted"
+	{ for k in $strikes; do mkt "$k" 50 52; done | shuf --random-source=<(yes); tick 600 100000; } >"$BATS_TEST_TMPDIR/shuffled"
+	# the same strike twice (two tickers): the order of ties counts, as before
+	{ for k in $strikes; do mkt "$k" 50 52; done; mkt 100250 50 52 | sed 's/-T100250/-T100250b/'; tick 600 100000; } \
+		>"$BATS_TEST_TMPDIR/twice"
+	for f in sorted shuffled twice; do
+		se -s strikes=4 "$BATS_TEST_TMPDIR/$f" | jq -r 'select(.type=="strike") | [.rows[].strike] | join(" ")' \
+			>"$BATS_TEST_TMPDIR/$f.rows"
+	done
+	# 100000 itself, then 99750 and 100250 (equal: both), then of 99500 and 100500 the lower ticker
+	[ "$(cat "$BATS_TEST_TMPDIR/sorted.rows")" = "99750 100000 100250 100500" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/shuffled.rows")" = "99750 100000 100250 100500" ]
+	[ "$(cat "$BATS_TEST_TMPDIR/twice.rows")" = "99750 100000 100250 100250" ]
+	# all 31 of them, every one once, in strike order
+	se -s strikes=200 "$BATS_TEST_TMPDIR/twice" | jq -e 'select(.type=="strike") | [.rows[].strike] | length == 31 and . == sort' >/dev/null
+}
