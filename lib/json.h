@@ -44,7 +44,9 @@ struct json {
 
 /* Parse s[0..len).  Returns 0, or -1 with j->err set.  The token array is
  * reused between calls; json_free releases it.  More than
- * RECIO_JSON_TOK_MAX tokens is an error. */
+ * RECIO_JSON_TOK_MAX tokens, or containers nested more than 512 deep, is
+ * an error.  j->err says what and at which byte (from 1), or "truncated
+ * JSON" when the text ends inside a value. */
 int json_parse(struct json *j, const char *s, size_t len);
 void json_free(struct json *j);
 
