@@ -52,9 +52,18 @@ async function main() {
 		`paginated ${seen.length} markets, no duplicates`);
 
 	const m = one.markets[Math.floor(one.markets.length / 2)];
-	const mk = (await markets.getMarket(m.ticker)).data.market;
+	// the quotes move every second: the book is compared with a market read
+	// before it and again after it, at the same quote (a fresh root once
+	// read the book a second later than the market)
+	let mk, ob;
+	for (let i = 0; i < 5; i++) {
+		mk = (await markets.getMarket(m.ticker)).data.market;
+		ob = (await markets.getMarketOrderbook(m.ticker)).data.orderbook_fp;
+		const again = (await markets.getMarket(m.ticker)).data.market;
+		if (again.yes_ask_dollars === mk.yes_ask_dollars)
+			break;
+	}
 	check(typeof mk.yes_ask_dollars === 'string' && typeof mk.volume_fp === 'string', 'market fields are dollar strings and _fp counts');
-	const ob = (await markets.getMarketOrderbook(m.ticker)).data.orderbook_fp;
 	check(Array.isArray(ob.yes_dollars) && ob.yes_dollars.length > 0 && ob.no_dollars.length > 0,
 		'orderbook_fp has YES and NO levels');
 	const bestNo = ob.no_dollars[ob.no_dollars.length - 1][0];
