@@ -20,6 +20,18 @@ is_ws(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* The last byte before p that is not whitespace (p itself when none;
+ * p > 0).  Only for an error's text. */
+static size_t
+skip_back(const char *s, size_t p)
+{
+	size_t q = p;
+
+	while (q > 0 && is_ws(s[q - 1]))
+		q--;
+	return q > 0 ? q - 1 : p;
+}
+
 /* The first byte at or after p that is not whitespace (n if none).  A
  * byte above ' ' (nearly always, between machine-written tokens) costs
  * one comparison. */
@@ -284,7 +296,8 @@ json_parse(struct json *j, const char *s, size_t len)
 		}
 		default:
 			if (s[p] != '-' && !is_digit(s[p]))
-				return fail(j, p, s[p] == ']' || s[p] == '}' ? "trailing ','" : "expected a value");
+				return fail(j, p, (s[p] == ']' || s[p] == '}') && p > 0 && s[skip_back(s, p)] == ',' ?
+				    "trailing ','" : "expected a value");
 			if ((q = number_end(s, p, len, &at)) == 0)
 				return fail(j, at, "invalid number");
 			if ((t = tok_new(j, JSON_NUMBER, p)) < 0)
@@ -947,6 +960,10 @@ jw_f64(struct buf *b, double v, int decimals)
 		return;
 	}
 	p = fixed(t, sizeof t, v, decimals, &e);
+	if (e == p) {           /* did not fit (hundreds of decimals): no number */
+		jw_null(b);
+		return;
+	}
 	jw_sep(b);
 	buf_add(b, p, (size_t)(e - p));
 }

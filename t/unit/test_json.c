@@ -53,6 +53,8 @@ main(void)
 			{ "[1 2]", "expected ',' or ']' at byte 4" },
 			{ "{\"a\":1,}", "trailing ',' at byte 8" },
 			{ "[1,]", "trailing ',' at byte 4" },
+			{ "{\"a\":}", "expected a value at byte 6" },
+			{ "[1, ]", "trailing ',' at byte 5" },
 			{ "{a:1}", "expected a string key at byte 2" },
 			{ "{\"a\" 1}", "expected ':' at byte 6" },
 			{ "{\"a\":01}", "invalid number at byte 7" },
