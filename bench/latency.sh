@@ -17,7 +17,11 @@
 # timed unqueued.  References measured in the same run: a loopback HTTP
 # round trip (keep-alive GET /exchange/status through recio's HTTP client)
 # and the original system's budget, three one-second polling loops in
-# series (3000 ms).  Table on stderr, NDJSON via record (bench/lib.sh).
+# series (3000 ms); and the disk's floor under the intent: a 400-byte line
+# appended to a file beside the journal and fsync'd, FSYNC_N (3000) times,
+# idle GAP_US + 1000 us between them as order-send is between orders
+# (tickfeed -F), with the floor of the whole default path: that p99 plus
+# the round trip's.  Table on stderr, NDJSON via record (bench/lib.sh).
 #
 # Three configurations of order-send, each on a fresh simulator and
 # pipeline: the default (an order's intent fsync'd before it is sent, a
@@ -118,6 +122,10 @@ measure main "$n" --presign 4 --intent-sync before
 measure sync-after "$n_alt" --presign 4 --intent-sync after
 measure presign-0 "$n_alt" --presign 0 --intent-sync before
 awk '{ print $2 }' "$dir/rtt" | sort -n >"$dir/rtt.sorted"
+# the disk's floor: fsync of an appended line after the same idle time
+"$tf" -F "${FSYNC_N:-3000}" -f "${LAT_JOURNAL_DIR:-$dir}/fsync-floor.$$" -g $((gap + 1000)) |
+	awk '{ print $2 }' | sort -n >"$dir/fsync.sorted"
+rm -f "${LAT_JOURNAL_DIR:-$dir}/fsync-floor.$$"
 
 # pct FILE P: the P-th percentile (nearest rank) of a sorted column, in ms
 pct() { awk -v p="$2" '{ v[NR] = $1 } END { k = int(NR * p / 100 + 0.999999); if (k < 1) k = 1; printf "%.3f\n", v[k] / 1000 }' "$1"; }
@@ -127,6 +135,8 @@ p50=$(pct "$dir/lat.main" 50) p99=$(pct "$dir/lat.main" 99) max=$(pct "$dir/lat.
 r50=$(pct "$dir/rtt.sorted" 50) r99=$(pct "$dir/rtt.sorted" 99) rmax=$(pct "$dir/rtt.sorted" 100)
 a50=$(pct "$dir/lat.sync-after" 50) a99=$(pct "$dir/lat.sync-after" 99) amax=$(pct "$dir/lat.sync-after" 100)
 s50=$(pct "$dir/lat.presign-0" 50) s99=$(pct "$dir/lat.presign-0" 99) smax=$(pct "$dir/lat.presign-0" 100)
+f50=$(pct "$dir/fsync.sorted" 50) f99=$(pct "$dir/fsync.sorted" 99) fmax=$(pct "$dir/fsync.sorted" 100)
+floor99=$(echo "$f99 + $r99" | bc -l | sed 's/^\./0./')
 budget=3000
 
 {
@@ -135,11 +145,15 @@ budget=3000
 	printf '%-48s %10s %10s %10s\n' "--intent-sync after, $(wc -l <"$dir/lat.sync-after") orders" "$a50" "$a99" "$amax"
 	printf '%-48s %10s %10s %10s\n' "--presign 0, $(wc -l <"$dir/lat.presign-0") orders" "$s50" "$s99" "$smax"
 	printf '%-48s %10s %10s %10s\n' "loopback HTTP RTT, $(wc -l <"$dir/rtt.sorted") GETs" "$r50" "$r99" "$rmax"
+	printf '%-48s %10s %10s %10s\n' "fsync of a line after $((gap + 1000)) us idle, $(wc -l <"$dir/fsync.sorted")" "$f50" "$f99" "$fmax"
+	printf '%-48s %10s %10s\n' "floor of the default: fsync + RTT" "" "$floor99"
 	printf '%-48s %10s\n' "original design: 3 x 1 s polling loops" "$budget"
 } >&2
 record latency "tick-to-order p50" "$p50" ms "loopback HTTP RTT p50" "$r50"
 record latency "tick-to-order p99" "$p99" ms "loopback HTTP RTT p99" "$r99" "<= 2"
 record latency "tick-to-order max" "$max" ms "loopback HTTP RTT max" "$rmax"
+record latency "tick-to-order p50" "$p50" ms "fsync of a 400-byte line after $((gap + 1000)) us idle, p50" "$f50"
+record latency "tick-to-order p99" "$p99" ms "floor: fsync p99 + loopback HTTP RTT p99" "$floor99"
 record latency "orders measured" "$count" orders "" "" ">= 10000"
 record latency "tick-to-order p99" "$p99" ms "original design budget (3 x 1 s polling loops)" "$budget"
 record latency "p50, --intent-sync after" "$a50" ms "loopback HTTP RTT p50" "$r50"

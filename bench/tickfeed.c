@@ -12,7 +12,14 @@
  *
  * RTT mode (-R N -u BASE) times N keep-alive GETs of BASE/exchange/status
  * through recio's HTTP client (libcurl, the client order-send uses) and
- * prints "rtt USECONDS" lines: the loopback floor. */
+ * prints "rtt USECONDS" lines: the loopback floor.
+ *
+ * Fsync mode (-F N -f FILE [-g GAP_US]) appends N lines of 400 bytes (an
+ * order-send intent record's size) to FILE, each followed by fsync(2) as
+ * order-send's journal does, idle (asleep) GAP_US between them as the
+ * feed is between orders, and prints "fsync USECONDS" lines (the write
+ * and its fsync): the disk's floor under an intent made durable before
+ * its order is sent. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -35,7 +42,8 @@
 static const char usage_text[] =
 "usage: tickfeed [-n N] [-W N] [-t TS0_MS] [-s STEP_MS] [-p PRICE] [-g GAP_US]\n"
 "                [-o ORDERS] [-w WAIT_MS] [-l LOG]\n"
-"       tickfeed -R N -u BASE_URL\n";
+"       tickfeed -R N -u BASE_URL\n"
+"       tickfeed -F N -f FILE [-g GAP_US]\n";
 
 static void __attribute__((noreturn))
 usage(const char *why)
@@ -74,6 +82,30 @@ rtt(const char *base, int64_t n)
 	}
 	http_resp_free(&r);
 	http_free(h);
+	return fflush(stdout) != 0;
+}
+
+static int
+fsync_floor(const char *path, int64_t n, int64_t gap_us)
+{
+	char rec[400];
+	int fd;
+
+	memset(rec, 'x', sizeof rec - 1);
+	rec[sizeof rec - 1] = '\n';
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		die(1, "%s: cannot open:", path);
+	for (int64_t i = 0; i < n; i++) {
+		int64_t t0 = rt_mono_ns(), t1;
+
+		if (write_all(fd, rec, sizeof rec) < 0 || fsync(fd) < 0)
+			die(1, "%s: cannot append:", path);
+		t1 = rt_mono_ns();
+		printf("fsync %lld\n", (long long)((t1 - t0) / 1000));
+		usleep((useconds_t)gap_us);
+	}
+	if (close(fd) < 0)
+		die(1, "%s: cannot close:", path);
 	return fflush(stdout) != 0;
 }
 
@@ -155,9 +187,9 @@ wait_until(struct feed *f, int64_t due_mono_ns)
 int
 main(int argc, char **argv)
 {
-	int64_t n = 10000, warm = 200, ts0 = 0, step = 250, gap_us = 2000, wait_ms = 0, rtt_n = 0;
+	int64_t n = 10000, warm = 200, ts0 = 0, step = 250, gap_us = 2000, wait_ms = 0, rtt_n = 0, fsync_n = 0;
 	double price = 100000;
-	const char *orders = NULL, *logp = "/dev/null", *base = NULL;
+	const char *orders = NULL, *logp = "/dev/null", *base = NULL, *fsync_path = NULL;
 	struct feed f;
 	struct buf b = { 0 };
 	long missed = 0;
@@ -165,7 +197,7 @@ main(int argc, char **argv)
 
 	diag_init(argv[0]);
 	memset(&f, 0, sizeof f);
-	while ((c = getopt(argc, argv, "n:W:t:s:p:g:o:w:l:R:u:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:W:t:s:p:g:o:w:l:R:u:F:f:h")) != -1) {
 		switch (c) {
 		case 'n': n = num(optarg, 1, 10000000); break;
 		case 'W': warm = num(optarg, 0, 10000000); break;
@@ -178,12 +210,16 @@ main(int argc, char **argv)
 		case 'l': logp = optarg; break;
 		case 'R': rtt_n = num(optarg, 1, 10000000); break;
 		case 'u': base = optarg; break;
+		case 'F': fsync_n = num(optarg, 1, 10000000); break;
+		case 'f': fsync_path = optarg; break;
 		case 'h': usage(NULL); break;
 		default: usage(NULL);
 		}
 	}
 	if (rtt_n)
 		return base ? rtt(base, rtt_n) : (usage("-R needs -u"), 2);
+	if (fsync_n)
+		return fsync_path ? fsync_floor(fsync_path, fsync_n, gap_us) : (usage("-F needs -f"), 2);
 	if (ts0 == 0 || !(price > 0))
 		usage("-t TS0_MS is needed, and a positive -p");
 	if ((f.log = fopen(logp, "w")) == NULL)
