@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "diag.h"
 #include "json.h"
 #include "rlimits.h"
@@ -68,6 +72,20 @@ is_digit(char c)
 static inline size_t
 str_stop(const char *s, size_t p, size_t n)
 {
+#if defined(__SSE2__)
+	/* sixteen at a time: the bytes equal to '"' or '\\', or at most 0x1f */
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
+
+	for (; p + 16 <= n; p += 16) {
+		__m128i w = _mm_loadu_si128((const __m128i *)(const void *)(s + p));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(w, quote), _mm_cmpeq_epi8(w, bslash)),
+		    _mm_cmpeq_epi8(_mm_min_epu8(w, ctl), w));
+		unsigned bits = (unsigned)_mm_movemask_epi8(m);
+
+		if (bits)
+			return p + (size_t)__builtin_ctz(bits);
+	}
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t ones = 0x0101010101010101ULL;
 
@@ -154,6 +172,32 @@ string_end(const char *s, size_t p, size_t n, size_t *at, const char **why)
 	return 0;
 }
 
+/* The first byte at or after p that is not a decimal digit (n if none).
+ * Eight bytes at a time where words are little-endian: with no byte's
+ * high bit set (no carry can then cross a byte when 6 is added), a byte
+ * is a digit when its high nibble is 3 and stays 3 with 6 added. */
+static inline size_t
+digits_end(const char *s, size_t p, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL, hi = ones * 0xf0, three = ones * 0x30;
+
+	for (; p + 8 <= n; p += 8) {
+		uint64_t w, m;
+
+		memcpy(&w, s + p, 8);
+		if (w & ones * 0x80)
+			break;
+		m = ((w & hi) ^ three) | (((w + ones * 6) & hi) ^ three);
+		if (m)
+			return p + (size_t)(__builtin_ctzll(m) >> 3);
+	}
+#endif
+	while (p < n && is_digit(s[p]))
+		p++;
+	return p;
+}
+
 /* s[p] is '-' or a digit: the index after the number, or 0 with *at set
  * (RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, and no letter,
  * digit or '.' right after it). */
@@ -167,13 +211,12 @@ number_end(const char *s, size_t p, size_t n, size_t *at)
 	if (s[p] == '0')
 		p++;
 	else if (s[p] >= '1' && s[p] <= '9')
-		while (++p < n && is_digit(s[p]))
-			;
+		p = digits_end(s, p + 1, n);
 	else
 		goto bad;
 	if (p < n && s[p] == '.') {
-		for (d = ++p; p < n && is_digit(s[p]); p++)
-			;
+		d = ++p;
+		p = digits_end(s, p, n);
 		if (p == n && p == d)
 			goto end;
 		if (p == d)
@@ -345,7 +388,12 @@ json_parse(struct json *j, const char *s, size_t len)
 		j->tok[t].end = (int)q;
 		j->tok[t].size = 1;
 		j->tok[stack[depth - 1]].size++;
-		if ((p = skip_ws(s, q + 1, len)) == len)
+		/* machine-written JSON: the ':' right after the key */
+		if ((p = q + 1) < len && s[p] == ':') {
+			p++;
+			continue;
+		}
+		if ((p = skip_ws(s, p, len)) == len)
 			return fail(j, SIZE_MAX, NULL);
 		if (s[p] != ':')
 			return fail(j, p, "expected ':'");

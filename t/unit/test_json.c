@@ -93,17 +93,33 @@ main(void)
 	}
 	/* strings long enough for the eight-bytes-at-a-time scan, with the byte
 	 * that ends it at every position of a word */
-	for (size_t at = 0; at < 24; at++) {
+	for (size_t at = 0; at < 40; at++) {
 		char doc[64];
 		int n;
 
-		for (int end = 0; end < 3; end++) {
+		/* (words of eight, and of sixteen where SSE2 is there) */
+		for (int end = 0; end < 4; end++) {
 			memset(doc, 0, sizeof doc);
-			n = snprintf(doc, sizeof doc, "[\"%.*s%s\",1]", (int)at, "abcdefghijklmnopqrstuvwxyz",
-			    end == 0 ? "" : end == 1 ? "\\n" : "\x01");
+			n = snprintf(doc, sizeof doc, "[\"%.*s%s\",1]", (int)at, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN",
+			    end == 0 ? "" : end == 1 ? "\\n" : end == 2 ? "\x01" : "\xc3\xa9");
 			t = json_parse(&j, doc, (size_t)n);
-			CHECK(end < 2 ? t == 0 && (size_t)(j.tok[1].end - j.tok[1].start) == at + (end ? 2 : 0) :
+			CHECK(end != 2 ? t == 0 && (size_t)(j.tok[1].end - j.tok[1].start) == at + (end ? 2 : 0) :
 			    t < 0 && j.err[0] == 'c', "string of %zu bytes, end %d: %s", at, end, j.err);
+		}
+	}
+	/* numbers of every length (digits eight at a time), then what ends them */
+	for (int nd = 1; nd < 30; nd++) {
+		static const char *const tail[] = { "", ".5", ".125e3", "e-7", "x", ".", "1.2.3" };
+		char doc[96];
+
+		for (size_t k = 0; k < sizeof tail / sizeof tail[0]; k++) {
+			int n = snprintf(doc, sizeof doc, "[%.*s%s,1]", nd, "98765432109876543210987654321", tail[k]);
+			bool ok = k < 4;
+
+			t = json_parse(&j, doc, (size_t)n);
+			CHECK(ok ? t == 0 && j.tok[1].type == JSON_NUMBER && j.tok[1].end - j.tok[1].start ==
+			    nd + (int)strlen(tail[k]) : t < 0 && strstr(j.err, "invalid number") != NULL,
+			    "number of %d digits then \"%s\": %s", nd, tail[k], j.err);
 		}
 	}
 	/* integers: eight digits at a time, then one by one; exact to 18
