@@ -112,13 +112,16 @@ teardown() {
 	run recio up
 	[ "$status" -eq 0 ] && [[ "$output" == *"already up (s6-svscan $pid "* ]]
 	[ "$(pgrep -c -f "s6-svscan $BATS_TEST_TMPDIR/state/run/scan" || true)" -eq 1 ]
-	# within a minute: ticks, market quotes, signals and trades stored
-	for i in $(seq 1 120); do
+	# within a minute (two on a slow machine: an IOC buy at a quote some
+	# simulated seconds old can miss, and the entry window is 13 of the
+	# hour's 60 simulated minutes): ticks, market quotes, signals and trades stored
+	for i in $(seq 1 240); do
 		[ "$(db 'select (select count(*) > 0 from ticks) + (select count(*) > 0 from market_quotes) +
 			(select count(*) > 0 from signals) + (select count(*) > 0 from trades)' 2>/dev/null)" = 4 ] && break
 		sleep 0.5
 	done
 	echo "$(db 'select count(*) from ticks') ticks, $(db 'select count(*) from market_quotes') quotes, $(db 'select count(*) from signals') signals, $(db 'select count(*) from trades') trades" >&3
+	echo "orders by status: $(db "select group_concat(status || ' ' || n, ', ') from (select status, count(*) n from orders group by status)")" >&3
 	[ "$(db 'select count(*) from trades')" -gt 0 ]
 	[ "$(db 'select count(*) from signals')" -gt 0 ]
 	# the dashboard's server is part of the tree: /health sees every service
