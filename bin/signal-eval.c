@@ -236,6 +236,13 @@ scan_keys(const struct json *j, int v[K_N])
 	}
 }
 
+/* A slot with a position: open, or being closed. */
+static bool
+holds(const struct slot *sl)
+{
+	return sl->st == S_OPEN || sl->st == S_CLOSING;
+}
+
 static struct mkt *
 mkt_get(struct eval *e, const char *ticker, bool create)
 {
@@ -778,8 +785,12 @@ on_tick(struct eval *e)
 	char reason[64] = "", tick_why[sizeof rows->why];
 	const char *event = NULL;
 
-	/* forget markets an hour past their close that hold nothing: the
-	 * working set stays one or two ladders however long the run.  The
+	/* forget markets an hour past their close that hold no position: the
+	 * working set stays one or two ladders however long the run.  An
+	 * entry still pending then is moot (the market takes no order; a fill
+	 * it had comes back as a position, which makes the market again); kept,
+	 * entries whose outcome never came (no order-send on the other end, or
+	 * its lines lost) would pile up and every tick would walk them.  The
 	 * others keep their order, so that mkt_get's guess (the market after
 	 * the last one found) still follows the ladder. */
 	{
@@ -788,7 +799,7 @@ on_tick(struct eval *e)
 		for (size_t i = 0; i < e->nm; i++) {
 			const struct mkt *m = &e->m[i];
 
-			if (m->close_ts && m->close_ts + 3600000 < e->t.ts && m->s[0].st == S_NONE && m->s[1].st == S_NONE)
+			if (m->close_ts && m->close_ts + 3600000 < e->t.ts && !holds(&m->s[0]) && !holds(&m->s[1]))
 				continue;
 			if (kept != i)
 				e->m[kept] = *m;
