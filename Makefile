@@ -5,6 +5,7 @@
 #   make check      unit tests + bats behaviour tests
 #   make check-asan the same, built with -fsanitize=address,undefined into build-asan/
 #   make check-valgrind  the unit tests under valgrind
+#   make check-tsan health-serve's tests built with -fsanitize=thread into build-tsan/
 #   make lint       cppcheck, clang-tidy (.clang-tidy), shellcheck
 #   make fuzz       the libFuzzer targets (clang), FUZZ_SECONDS each
 #   make bench      every benchmark (bench/run): one table, NDJSON in $(B)/bench
@@ -26,8 +27,11 @@ WFLAGS  = -std=c11 -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
 ifeq ($(SAN),1)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
+ifeq ($(SAN),thread)
+SANFLAGS = -fsanitize=thread -fno-omit-frame-pointer
+endif
 ALLCFLAGS = $(WFLAGS) $(OPT) $(SANFLAGS) $(CFLAGS)
-LDLIBS  = -Wl,--as-needed -lpq -lsqlite3 -lmicrohttpd -lwebsockets -lcurl -lssl -lcrypto -lm
+LDLIBS  = -Wl,--as-needed -lpq -lsqlite3 -lmicrohttpd -lwebsockets -lcurl -lssl -lcrypto -lm -pthread
 
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:lib/%.c=$(B)/lib/%.o)
@@ -85,6 +89,18 @@ check: all units
 # (the PostgreSQL outage test runs 30 s in make check; 10 s is enough here)
 check-asan:
 	RECIO_TEST_OUTAGE=$${RECIO_TEST_OUTAGE:-10} $(MAKE) B=build-asan SAN=1 check
+
+# health-serve's threads under ThreadSanitizer: the tests that drive it,
+# built with -fsanitize=thread into build-tsan/; any report fails.
+TSAN_TESTS = health-serve.bats security.bats
+check-tsan:
+	$(MAKE) B=build-tsan SAN=thread all
+	rm -rf build-tsan/tsan && mkdir -p build-tsan/tsan
+	@fail=0; for t in $(TSAN_TESTS); do \
+	  TSAN_OPTIONS="halt_on_error=1 exitcode=66 log_path=$(CURDIR)/build-tsan/tsan/report" \
+	    B=build-tsan T_FILTER=$$t sh t/run || fail=1; done; \
+	if ls build-tsan/tsan/report* >/dev/null 2>&1; then cat build-tsan/tsan/report*; fail=1; \
+	else echo "ThreadSanitizer: no report"; fi; exit $$fail
 
 # The unit tests under valgrind: no invalid access, no definite leak.
 check-valgrind: units
@@ -165,7 +181,7 @@ install: all
 	cp -R s6 $(DESTDIR)$(SHAREDIR)/
 
 clean:
-	rm -rf build build-asan build-fuzz t/artifacts
+	rm -rf build build-asan build-tsan build-fuzz t/artifacts
 
-.PHONY: all units demo check check-asan check-valgrind lint fuzz bench bench-deps deps install clean
+.PHONY: all units demo check check-asan check-tsan check-valgrind lint fuzz bench bench-deps deps install clean
 .SECONDARY:

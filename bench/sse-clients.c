@@ -329,6 +329,9 @@ main(int argc, char **argv)
 				}
 				continue;
 			}
+			/* one read a wakeup: epoll is level-triggered, so what a
+			 * full buffer leaves is reported again, and a read until
+			 * EAGAIN would double the syscalls of every delivery */
 			while ((r = read(c->fd, buf, sizeof buf)) > 0) {
 				int st = c->state;
 
@@ -349,6 +352,8 @@ main(int argc, char **argv)
 					fprintf(stderr, "sse-clients: %ld streams open; writing %ld lines, %ld a second\n",
 					    n, events, rate);
 				}
+				if ((size_t)r < sizeof buf)
+					break;
 			}
 			if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
 				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);

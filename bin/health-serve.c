@@ -1,11 +1,15 @@
 /* health-serve: /health, /metrics, the JSON API, live updates (Server-Sent
  * Events) and the dashboard, behind a login.  See man/health-serve.1.
  *
- * One thread.  libmicrohttpd runs in epoll mode under our own poll loop,
- * which also follows the services' data logs (RUN/log/SVC/data/current,
+ * The main thread follows the services' data logs (RUN/log/SVC/data/current,
  * the same files db-sink stores) into the live state and the event ring
- * that /events serves.  Event streams are suspended connections, resumed
- * when there is something to send.  History comes from the database. */
+ * that /events serves; libmicrohttpd's threads (--threads, 2) answer the
+ * connections.  Every callback of ours runs under one lock, the main
+ * thread's work too, so the state is never seen half-made and the code
+ * reads as if it had one thread; what goes on in parallel is the kernel's
+ * part, the send() of the answers.  Event streams are suspended
+ * connections, resumed when there is something to send.  History comes
+ * from the database. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +17,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -64,7 +69,7 @@
 static const char usage_text[] =
 "usage: health-serve [-v] [-b ADDR] [-p PORT] [-d DB] [-w DIR] [-r RUN] [--no-login]\n"
 "                    [--secure-cookies] [--max-conns N] [--max-per-addr N] [--timeout S]\n"
-"                    [--stale SECONDS]\n"
+"                    [--stale SECONDS] [--threads N]\n"
 "       health-serve --user-add NAME [-d DB]      (the password on stdin)\n"
 "       health-serve --user-passwd NAME [-d DB]   (the new password on stdin)\n"
 "\n"
@@ -84,6 +89,7 @@ static const char usage_text[] =
 "      --max-per-addr N connections at once from one address (default 64)\n"
 "      --timeout S      an idle connection is closed after S seconds (default 30)\n"
 "      --stale SECONDS  /health: a tick older than this is a stale feed (default 30)\n"
+"      --threads N      threads answering connections (default 2)\n"
 "  -v                   more diagnostics on stderr\n"
 "  -h, --help           this text\n"
 "\n"
@@ -116,6 +122,7 @@ struct client {                         /* one /events stream */
 	struct buf out;
 	size_t off;
 	struct client *nx;
+	struct client *wake_nx;         /* in h->wake, to be resumed */
 };
 
 struct svc {
@@ -145,7 +152,7 @@ struct hs {
 	/* options */
 	const char *bind, *www, *run, *db_url, *state, *kill_path, *settings_path, *account, *port_file;
 	int port;
-	unsigned max_conns, max_per_addr, timeout_s;
+	unsigned max_conns, max_per_addr, timeout_s, threads;
 	bool no_login, secure;
 	int64_t stale_ms;               /* /health: a tick older than this is a stale feed */
 	/* the server */
@@ -173,6 +180,8 @@ struct hs {
 	int64_t next_id;
 	struct client *clients;
 	int nclients;
+	struct client *wake;            /* streams to resume, once the lock is let go */
+	bool closing;                   /* stopping: streams end, none is suspended again */
 	/* services */
 	struct svc svcs[SERVICES_MAX];
 	int nsvcs;
@@ -199,6 +208,29 @@ static const char *const order_statuses[] = {
 static const double lat_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5 };
 
 static volatile sig_atomic_t stop;
+
+/* The one lock: held by every callback of ours that libmicrohttpd's
+ * threads make, and by the main thread while it reads the logs and wakes
+ * the streams.  Never held across a call that may wait on the network. */
+static pthread_mutex_t big = PTHREAD_MUTEX_INITIALIZER;
+
+static void
+lock(void)
+{
+	int e = pthread_mutex_lock(&big);
+
+	if (e)
+		die(1, "pthread_mutex_lock: %s", strerror(e));
+}
+
+static void
+unlock(void)
+{
+	int e = pthread_mutex_unlock(&big);
+
+	if (e)
+		die(1, "pthread_mutex_unlock: %s", strerror(e));
+}
 
 static void
 on_term(int sig)
@@ -689,16 +721,44 @@ event_add(struct hs *h, const char *type, const char *data, size_t n)
 	e->len = t.len;
 }
 
+/* A suspended stream marked awake and listed in h->wake for
+ * clients_resume: resuming one wakes a thread of libmicrohttpd's, which
+ * would only wait for the lock if the resuming were done under it. */
+static void
+client_wake(struct hs *h, struct client *c)
+{
+	c->suspended = false;
+	c->wake_nx = h->wake;
+	h->wake = c;
+}
+
+/* The streams with something to send: events they have not seen, or
+ * (ping) a keep-alive due. */
 static void
 clients_wake(struct hs *h, bool ping)
 {
 	int64_t now = rt_mono_ms();
 
 	for (struct client *c = h->clients; c; c = c->nx)
-		if (c->suspended && !c->gone && (c->next < h->next_id || (ping && now - c->last_ping >= PING_MS))) {
-			c->suspended = false;
-			MHD_resume_connection(c->c);
-		}
+		if (c->suspended && !c->gone && (c->next < h->next_id || (ping && now - c->last_ping >= PING_MS)))
+			client_wake(h, c);
+}
+
+/* Without the lock: a stream marked awake stays suspended, so open (and
+ * its client not reaped), until this resumes it, and only the main thread
+ * wakes and resumes streams. */
+static void
+clients_resume(struct hs *h)
+{
+	struct client *c = h->wake;
+
+	h->wake = NULL;
+	while (c) {
+		struct client *nx = c->wake_nx;
+
+		MHD_resume_connection(c->c);
+		c = nx;
+	}
 }
 
 static struct hs *the_hs;        /* for the stream callbacks */
@@ -707,7 +767,7 @@ static struct hs *the_hs;        /* for the stream callbacks */
  * not seen, else (every PING_MS) a comment; nothing: suspended until
  * clients_wake. */
 static ssize_t
-sse_read(void *cls, uint64_t pos, char *out, size_t max)
+sse_read_locked(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct client *c = cls;
 	size_t n;
@@ -734,6 +794,8 @@ sse_read(void *cls, uint64_t pos, char *out, size_t max)
 			c->last_ping = rt_mono_ms();
 	}
 	if (c->out.len == 0) {
+		if (the_hs->closing)
+			return MHD_CONTENT_READER_END_OF_STREAM;
 		c->suspended = true;
 		MHD_suspend_connection(c->c);
 		return 0;
@@ -744,12 +806,25 @@ sse_read(void *cls, uint64_t pos, char *out, size_t max)
 	return (ssize_t)n;
 }
 
+static ssize_t
+sse_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	ssize_t n;
+
+	lock();
+	n = sse_read_locked(cls, pos, out, max);
+	unlock();
+	return n;
+}
+
 static void
 sse_free(void *cls)
 {
 	struct client *c = cls;
 
+	lock();
 	c->gone = true;
+	unlock();
 }
 
 static void
@@ -969,6 +1044,7 @@ struct req {
 	int64_t t0;                     /* monotonic us */
 	int klass;                      /* metrics: 0 health, 1 metrics, 2 api, 3 events, 4 static, 5 other */
 	bool counted;
+	struct client *stream;          /* /events: the stream to answer with, once unlocked */
 };
 
 /* on every answer: no sniffing, no framing, no inline script, no referrer */
@@ -2136,7 +2212,6 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 		if (strcmp(url, "/events") == 0) {
 			struct client *cl;
 			const char *last = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Last-Event-ID");
-			struct MHD_Response *resp;
 			int64_t id;
 
 			if (!get)
@@ -2149,13 +2224,8 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 			cl->nx = h->clients;
 			h->clients = cl;
 			h->nclients++;
-			resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, sse_read, cl, sse_free);
-			MHD_add_response_header(resp, "Content-Type", "text/event-stream");
-			MHD_add_response_header(resp, "Cache-Control", "no-store");
-			secure_headers(resp);
-			r = MHD_queue_response(c, 200, resp);
-			MHD_destroy_response(resp);
-			return r;
+			rq->stream = cl;        /* answered by on_request, without the lock */
+			return MHD_YES;
 		}
 		if (strcmp(url, "/api/session") == 0 && get) {
 			jw_obj(&out);
@@ -2329,7 +2399,7 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 }
 
 static enum MHD_Result
-on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
+on_request_locked(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
     const char *upload, size_t *upload_size, void **con_cls)
 {
 	struct hs *h = cls;
@@ -2354,25 +2424,62 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	return route(h, c, url, method, rq);
 }
 
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method, const char *version,
+    const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct req *rq;
+	struct client *cl = NULL;
+	struct MHD_Response *resp;
+	enum MHD_Result r;
+
+	lock();
+	r = on_request_locked(cls, c, url, method, version, upload, upload_size, con_cls);
+	if ((rq = *con_cls) != NULL) {
+		cl = rq->stream;
+		rq->stream = NULL;
+	}
+	unlock();
+	if (cl == NULL)
+		return r;
+	/* A stream's answer is made and queued without the lock: libmicrohttpd
+	 * holds the answer's own mutex when it calls sse_read (which takes
+	 * the lock), and frees it with sse_free (which takes it too). */
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, sse_read, cl, sse_free);
+	if (resp == NULL) {
+		sse_free(cl);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	secure_headers(resp);
+	r = MHD_queue_response(c, 200, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
 /* libmicrohttpd's own messages (a refused connection, a timeout): prefixed
  * like ours, and at most 10 a minute, so that a flood cannot fill the
  * disk; what was held back is counted in the next. */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
-	static int64_t minute;
-	static unsigned n, held;
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;        /* not the big one: */
+	static int64_t minute;                                          /* MHD logs from */
+	static unsigned n, held;                                        /* calls made under it */
 	int64_t now = rt_mono_ms() / 60000;
 	char msg[512];
 	size_t l;
 
 	(void)cls;
+	pthread_mutex_lock(&mu);
 	if (now != minute) {
 		minute = now;
 		n = 0;
 	}
 	if (++n > 10) {
 		held++;
+		pthread_mutex_unlock(&mu);
 		return;
 	}
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -2384,6 +2491,7 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 		held = 0;
 	} else
 		warnx_("libmicrohttpd: %s", msg);
+	pthread_mutex_unlock(&mu);
 }
 
 static void
@@ -2396,6 +2504,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 	(void)toe;
 	if (rq == NULL)
 		return;
+	lock();
 	if (rq->klass != 3) {   /* streams are not requests with a latency */
 		int64_t us = rt_mono_ns() / 1000 - rq->t0;     /* t0 is in whole microseconds */
 		double s = (double)us / 1e6;
@@ -2408,6 +2517,7 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_Reque
 	}
 	h->requests++;
 	h->req_by_class[rq->klass]++;
+	unlock();
 	buf_free(&rq->body);
 	free(rq);
 	*con_cls = NULL;
@@ -2476,6 +2586,7 @@ options_defaults(struct hs *h)
 	h->max_conns = 2000;
 	h->max_per_addr = 64;
 	h->timeout_s = 30;
+	h->threads = 2;
 	h->stale_ms = 30000;
 	h->state = cfg_env("RECIO_STATE", "var");
 	h->run = cfg_env("RECIO_RUN", NULL);
@@ -2502,7 +2613,7 @@ options_defaults(struct hs *h)
 int
 main(int argc, char **argv)
 {
-	enum { O_NOLOGIN = 256, O_SECURE, O_USERADD, O_PASSWD, O_PORTFILE, O_MAXCONNS, O_PERADDR, O_TIMEOUT, O_STALE };
+	enum { O_NOLOGIN = 256, O_SECURE, O_USERADD, O_PASSWD, O_PORTFILE, O_MAXCONNS, O_PERADDR, O_TIMEOUT, O_STALE, O_THREADS };
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' }, { "bind", required_argument, NULL, 'b' },
 		{ "port", required_argument, NULL, 'p' }, { "db", required_argument, NULL, 'd' },
@@ -2511,7 +2622,7 @@ main(int argc, char **argv)
 		{ "user-add", required_argument, NULL, O_USERADD }, { "user-passwd", required_argument, NULL, O_PASSWD },
 		{ "port-file", required_argument, NULL, O_PORTFILE }, { "max-conns", required_argument, NULL, O_MAXCONNS },
 		{ "max-per-addr", required_argument, NULL, O_PERADDR }, { "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "stale", required_argument, NULL, O_STALE },
+		{ "stale", required_argument, NULL, O_STALE }, { "threads", required_argument, NULL, O_THREADS },
 		{ NULL, 0, NULL, 0 }
 	};
 	static struct hs h;
@@ -2563,6 +2674,11 @@ main(int argc, char **argv)
 			h.stale_ms = secs * 1000;
 			break;
 		}
+		case O_THREADS:
+			if (cfg_parse_i64(optarg, 1, 64, &n) < 0)
+				usage("--threads: a number from 1 to 64");
+			h.threads = (unsigned)n;
+			break;
 		case 'v': diag_verbose++; break;
 		default: usage(NULL);
 		}
@@ -2614,9 +2730,19 @@ main(int argc, char **argv)
 		sin.sin_port = htons((uint16_t)h.port);
 		if (inet_pton(AF_INET, strcmp(h.bind, "localhost") == 0 ? "127.0.0.1" : h.bind, &sin.sin_addr) != 1)
 			die(2, "-b: \"%s\" is not an IPv4 address", h.bind);
-		h.d = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		    on_request, &h,
+		sigset_t term, old;
+		int e;
+
+		/* the signals come to this thread, whose poll they end */
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigaddset(&term, SIGINT);
+		if ((e = pthread_sigmask(SIG_BLOCK, &term, &old)) != 0)
+			die(1, "pthread_sigmask: %s", strerror(e));
+		h.d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+		    0, NULL, NULL, on_request, &h,
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		    MHD_OPTION_THREAD_POOL_SIZE, h.threads,
 		    MHD_OPTION_SOCK_ADDR, &sin,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, &h,
 		    MHD_OPTION_CONNECTION_LIMIT, h.max_conns,
@@ -2630,8 +2756,10 @@ main(int argc, char **argv)
 		     * not read into that memory a few KiB at a time and sent */
 		    MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
 		    MHD_OPTION_END);
+		e = errno;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (h.d == NULL)
-			die(1, "cannot listen on %s:%d: %s", h.bind, h.port, strerror(errno));
+			die(1, "cannot listen on %s:%d: %s", h.bind, h.port, strerror(e));
 		di = MHD_get_daemon_info(h.d, MHD_DAEMON_INFO_BIND_PORT);
 		if (di)
 			h.port = di->port;
@@ -2645,37 +2773,34 @@ main(int argc, char **argv)
 	}
 	msg_ready();
 	while (!stop) {
-		const union MHD_DaemonInfo *di = MHD_get_daemon_info(h.d, MHD_DAEMON_INFO_EPOLL_FD);
-		struct pollfd pfd[2] = { { di ? di->epoll_fd : -1, POLLIN, 0 }, { h.ino_fd, POLLIN, 0 } };
-		int64_t before = h.next_id;
-		MHD_UNSIGNED_LONG_LONG mto;
-		int to = 100;
+		struct pollfd pfd = { h.ino_fd, POLLIN, 0 };
+		int64_t before;
 
-		/* MHD's epoll is edge-triggered: work it has left (the rest of a
-		 * file after the headers) wakes no poll; its timeout says when */
-		if (MHD_get_timeout(h.d, &mto) == MHD_YES && mto < (MHD_UNSIGNED_LONG_LONG)to)
-			to = (int)mto;
-		if (poll(pfd, 2, to) < 0 && errno != EINTR)
+		if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
 			die(1, "poll:");
-		if (pfd[1].revents & POLLIN)
+		lock();
+		before = h.next_id;
+		if (pfd.revents & POLLIN)
 			logs_notified(&h);
-		MHD_run(h.d);
 		logs_follow(&h);
 		services_refresh(&h, false);
 		if (h.next_id != before || rt_mono_ms() - last_wake >= 1000) {
 			clients_wake(&h, rt_mono_ms() - last_wake >= 1000);
 			if (rt_mono_ms() - last_wake >= 1000)
 				last_wake = rt_mono_ms();
-			MHD_run(h.d);
 		}
 		clients_reap(&h);
+		unlock();
+		clients_resume(&h);
 	}
-	/* every stream resumed before the daemon stops */
+	/* every stream resumed, to end, before the daemon stops */
+	lock();
+	h.closing = true;
 	for (struct client *c = h.clients; c; c = c->nx)
-		if (c->suspended && !c->gone) {
-			c->suspended = false;
-			MHD_resume_connection(c->c);
-		}
+		if (c->suspended && !c->gone)
+			client_wake(&h, c);
+	unlock();
+	clients_resume(&h);
 	MHD_stop_daemon(h.d);
 	clients_reap(&h);
 	if (h.db)

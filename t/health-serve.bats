@@ -195,6 +195,28 @@ tick() {        # tick TS PRICE: a tick line in btc-tick's data log
 	[ "$(curl -s -b "$BATS_TEST_TMPDIR/cj" "$H/api/state" | jq .tick.price)" = 100005 ]
 }
 
+@test "events: 40 streams over 3 threads each get every tick in order; a stop with streams open exits 0" {
+	run health-serve --threads 0
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--threads: a number from 1 to 64"* ]]
+	hs_start --threads 3
+	login
+	for i in $(seq 1 40); do
+		curl -s -N -b "$BATS_TEST_TMPDIR/cj" "$H/events" >"$BATS_TEST_TMPDIR/s$i" &
+	done
+	for i in $(seq 1 50); do [ "$(curl -s "$H/metrics" | awk '$1 == "recio_event_streams" { print $2 }')" = 40 ] && break; sleep 0.1; done
+	for i in 1 2 3 4 5; do tick "$((1796000000000 + i * 1000))" "10000$i.00"; sleep 0.05; done
+	for i in $(seq 1 40); do
+		for j in $(seq 1 50); do [ "$(grep -c '^event: tick' "$BATS_TEST_TMPDIR/s$i")" -ge 5 ] && break; sleep 0.1; done
+		[ "$(grep '^data:' "$BATS_TEST_TMPDIR/s$i" | sed 's/^data: //' | jq -r .price | tr '\n' ' ')" = "100001 100002 100003 100004 100005 " ]
+	done
+	# teardown stops health-serve with the 40 streams still open: it must exit 0
+	kill -TERM "$HS_PID"
+	wait "$HS_PID"
+	HS_PID=
+	wait
+}
+
 @test "/health: 503 without a fresh feed, 200 with one; /metrics from loopback; oversized requests get 4xx" {
 	hs_start
 	run curl -s -w ' %{http_code}' "$H/health"
