@@ -6,10 +6,12 @@
 # /health (a fresh tick written first, so it answers 200), a static file
 # (/app.js), and two authenticated API calls (/api/state from memory,
 # /api/trades from the database, with the session cookie); each next to
-# nginx serving a static file of the same body size.  health-serve is one
-# thread, so nginx runs with one worker (worker_processes 1) to compare like
-# with like; nginx with worker_processes auto on the static file is shown
-# too, without a target.  Then SSE: 1,000 streams on /events (sse-clients,
+# nginx serving a static file of the same body size.  health-serve runs
+# with one thread answering (--threads 1) and nginx with one worker
+# (worker_processes 1), to compare like with like; nginx with
+# worker_processes auto on the static file is shown too, without a target.
+# Then SSE, health-serve restarted with its default two threads:
+# 1,000 streams on /events (sse-clients,
 # 50 from each of 20 source addresses 127.0.0.x, since health-serve takes
 # at most 64 from one address by default), 200 tick lines written into
 # btc-tick's data log at 20 a second, each stream's copy timed from the
@@ -18,8 +20,9 @@
 # how long after that its last one did (the fan-out, one send per stream).
 # The reference for SSE: the same clients and lines on sse-floor, a minimal
 # C server that sends each line to every stream with one send() and does
-# nothing else (no HTTP library, no session, no ring): the cost of the
-# kernel's loopback TCP and of the clients, on this machine, in this run.
+# nothing else (no HTTP library, no session, no ring), sending from as many
+# threads (-T 2): the cost of the kernel's loopback TCP and of the clients,
+# on this machine, in this run.
 # Results through bench/lib.sh's record (NDJSON on stdout or $BENCH_OUT),
 # what wrk and sse-clients said on stderr.
 set -eu
@@ -58,19 +61,24 @@ mkdir -p "$RECIO_RUN/log/btc-tick/data" "$RECIO_RUN/fifo"
 : >"$log"
 pass='bench password 1'
 echo "$pass" | "$bin/health-serve" --user-add bench >/dev/null
-"$bin/health-serve" -p 0 --port-file "$dir/port" -w "$here/../share/www" 2>"$dir/hs.err" &
-hs_pid=$!
-i=0
-while [ ! -s "$dir/port" ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { cat "$dir/hs.err" >&2; exit 1; }
-	sleep 0.05
-done
-H="http://127.0.0.1:$(cat "$dir/port")"
-curl -sf -c "$dir/cj" -H 'Content-Type: application/json' \
-	-d "{\"username\":\"bench\",\"password\":\"$pass\"}" "$H/api/login" >/dev/null
-cookie="recio_session=$(awk '$6 == "recio_session" { print $7 }' "$dir/cj")"
-[ ${#cookie} -gt 20 ] || { echo "http.sh: no session cookie" >&2; exit 1; }
+hs_start() {    # hs_start [options]: health-serve on a free port, logged in: $H, $cookie
+	[ -z "$hs_pid" ] || { kill "$hs_pid"; wait "$hs_pid" 2>/dev/null || :; hs_pid=''; }
+	rm -f "$dir/port"
+	"$bin/health-serve" -p 0 --port-file "$dir/port" -w "$here/../share/www" "$@" 2>"$dir/hs.err" &
+	hs_pid=$!
+	i=0
+	while [ ! -s "$dir/port" ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || { cat "$dir/hs.err" >&2; exit 1; }
+		sleep 0.05
+	done
+	H="http://127.0.0.1:$(cat "$dir/port")"
+	curl -sf -c "$dir/cj" -H 'Content-Type: application/json' \
+		-d "{\"username\":\"bench\",\"password\":\"$pass\"}" "$H/api/login" >/dev/null
+	cookie="recio_session=$(awk '$6 == "recio_session" { print $7 }' "$dir/cj")"
+	[ ${#cookie} -gt 20 ] || { echo "http.sh: no session cookie" >&2; exit 1; }
+}
+hs_start --threads 1
 tick() { printf '{"type":"tick","ts":%s,"src":"rest","price":100000.00,"mom_bp":3}\n' "$(date +%s%3N)" >>"$log"; }
 
 # nginx: a throwaway instance in $dir (as root its worker runs as nobody)
@@ -174,26 +182,27 @@ record http "nginx /app.js, worker_processes auto ($(nproc) cores; req/s)" "$nga
 kill "$ng_pid"
 ng_pid=''
 
-# SSE: 1,000 streams, 200 lines at 20/s
+# SSE: 1,000 streams, 200 lines at 20/s, health-serve as it runs by default
+hs_start
 "$sse" -p "$(cat "$dir/port")" -f "$log" -n "$nsse" -a 50 -e 200 -r 20 -c "$cookie" >"$dir/sse.json"
 echo "== sse-clients -n $nsse -a 50 -e 200 -r 20" >&2
 cat "$dir/sse.json" >&2
 # the floor: the same clients and lines on sse-floor
 : >"$dir/floor.log"
-"$floor" -f "$dir/floor.log" -P "$dir/floor.port" 2>"$dir/floor.err" &
+"$floor" -f "$dir/floor.log" -P "$dir/floor.port" -T 2 2>"$dir/floor.err" &
 fl_pid=$!
 i=0
 while [ ! -s "$dir/floor.port" ]; do i=$((i + 1)); [ $i -lt 100 ] || { cat "$dir/floor.err" >&2; exit 1; }; sleep 0.05; done
 "$sse" -p "$(cat "$dir/floor.port")" -f "$dir/floor.log" -n "$nsse" -a 50 -e 200 -r 20 >"$dir/floor.json"
 kill "$fl_pid"; wait "$fl_pid" 2>/dev/null || :; fl_pid=''
-echo "== the same on sse-floor (one send() per stream, nothing else)" >&2
+echo "== the same on sse-floor -T 2 (one send() per stream, nothing else, two threads)" >&2
 cat "$dir/floor.json" >&2
 j() { jq -r "$1" "$dir/sse.json"; }
 f() { jq -r "$1" "$dir/floor.json"; }
-record http "SSE delivery p50, $nsse clients" "$(j .p50_ms)" ms "sse-floor p50" "$(f .p50_ms)"
-record http "SSE delivery p99, $nsse clients" "$(j .p99_ms)" ms "sse-floor p99" "$(f .p99_ms)" "<= 10"
-record http "SSE delivery max, $nsse clients" "$(j .max_ms)" ms "sse-floor max" "$(f .max_ms)"
+record http "SSE delivery p50, $nsse clients" "$(j .p50_ms)" ms "sse-floor, 2 threads, p50" "$(f .p50_ms)"
+record http "SSE delivery p99, $nsse clients" "$(j .p99_ms)" ms "sse-floor, 2 threads, p99" "$(f .p99_ms)" "<= 10"
+record http "SSE delivery max, $nsse clients" "$(j .max_ms)" ms "sse-floor, 2 threads, max" "$(f .max_ms)"
 record http "SSE line to its first stream, p50" "$(j .first_p50_ms)" ms
-record http "SSE fan-out (last stream less first), p50" "$(j .fanout_p50_ms)" ms "sse-floor" "$(f .fanout_p50_ms)"
+record http "SSE fan-out (last stream less first), p50" "$(j .fanout_p50_ms)" ms "sse-floor, 2 threads" "$(f .fanout_p50_ms)"
 record http "SSE events delivered" "$(j .delivered)" events "expected ($nsse clients x 200)" "$(j .expected)" ">= 1x"
 [ "$(j .complete_clients)" = "$nsse" ] || echo "http.sh: only $(j .complete_clients) of $nsse clients got every event in order" >&2
