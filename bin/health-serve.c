@@ -1201,7 +1201,9 @@ session_forget(struct hs *h, const char *hash)
 			memset(&h->scache[i], 0, sizeof h->scache[i]);
 }
 
-/* 0 when user/pw match; -1 otherwise (-2: the database is down) */
+/* 0 when user/pw match; -1 otherwise (-2: the database is down).  Called
+ * with the lock held, it lets it go while hashing: user and pw must not
+ * point into shared state, and what was read from it before is stale. */
 static int
 check_password(struct hs *h, const char *user, const char *pw)
 {
@@ -1220,11 +1222,15 @@ check_password(struct hs *h, const char *user, const char *pw)
 		buf_free(&row);
 		return -2;
 	}
+	/* the hashing (a fraction of a second) without the lock: it uses
+	 * nothing but these locals, and the other requests go on meanwhile */
 	if (row.len == 0) {             /* no such user: spend the same time anyway */
 		unsigned char z[16] = { 0 };
 
-		pbkdf2(pw, z, sizeof z, PBKDF2_ITER, got);
 		buf_free(&row);
+		unlock();
+		pbkdf2(pw, z, sizeof z, PBKDF2_ITER, got);
+		lock();
 		return -1;
 	}
 	salt_hex = row.p;
@@ -1232,9 +1238,15 @@ check_password(struct hs *h, const char *user, const char *pw)
 	iter_s = hash_hex + strlen(hash_hex) + 1;
 	iter = strtoll(iter_s, NULL, 10);
 	rc = unhex(salt_hex, salt, sizeof salt) == 0 && unhex(hash_hex, want, sizeof want) == 0 && iter > 0 &&
-	    iter <= 100000000 && pbkdf2(pw, salt, sizeof salt, iter, got) == 0 &&
-	    CRYPTO_memcmp(want, got, sizeof got) == 0 ? 0 : -1;
+	    iter <= 100000000 ? 0 : -1;
 	buf_free(&row);
+	if (rc == 0) {
+		unlock();
+		rc = pbkdf2(pw, salt, sizeof salt, iter, got) == 0 && CRYPTO_memcmp(want, got, sizeof got) == 0 ? 0 : -1;
+		lock();
+	}
+	if (rc == 0 && !db_ready(h))    /* it may have failed meanwhile: the caller writes to it next */
+		return -2;
 	return rc;
 }
 
@@ -1322,12 +1334,20 @@ api_login(struct hs *h, struct MHD_Connection *c, struct req *rq)
 	}
 	json_get_bool(&j, 0, "remember", &remember);
 	json_free(&j);
+	/* the attempt is paid for before the password is hashed (without the
+	 * lock, so attempts from one address could otherwise overlap and
+	 * all pass the check above), and paid back if it was right */
+	b->tokens -= 1;
 	rc = check_password(h, user, pw);
 	OPENSSL_cleanse(pw, sizeof pw);
+	if (rc == 0 || rc == -2) {
+		b = bucket_of(h, addr);         /* the same address; the slot may have moved */
+		if ((b->tokens += 1) > LOGIN_BURST)
+			b->tokens = LOGIN_BURST;
+	}
 	if (rc == -2)
 		return reply_error(c, 503, "the database is unavailable");
 	if (rc < 0) {
-		b->tokens -= 1;
 		h->logins_failed++;
 		warnx_("login: %s from %s: wrong user name or password", user, addr);
 		return reply_error(c, 401, "wrong user name or password");
@@ -2259,11 +2279,13 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 			    "recio_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
 		} else if (strcmp(url, "/api/password") == 0 && post) {
 			struct json j = { 0 };
-			char old[256], nw[256], why[256];
+			char old[256], nw[256], why[256], who[64];
 			int rc;
 
 			if (h->no_login)
 				return reply_error(c, 400, "no users in no-login mode");
+			snprintf(who, sizeof who, "%s", user);  /* user is in the session cache, */
+			user = who;                             /* which may change while hashing */
 			if (!body_json(rq, &j) || json_get_str(&j, 0, "old", old, sizeof old) < 0 ||
 			    json_get_str(&j, 0, "new", nw, sizeof nw) < 0) {
 				json_free(&j);

@@ -108,6 +108,18 @@ tick() {        # tick TS PRICE: a tick line in btc-tick's data log
 	curl -s "$H/metrics" | grep -q 'recio_logins_total{outcome="limited"} 2'
 }
 
+@test "a login's password hashing (600,000 rounds) holds up no other request" {
+	hs_start
+	curl -s -o /dev/null -w '%{http_code} login\n' -H 'Content-Type: application/json' \
+		-d "{\"username\":\"admin\",\"password\":\"$PASS\"}" "$H/api/login" >>"$BATS_TEST_TMPDIR/order" &
+	c=$!
+	sleep 0.1
+	curl -s -o /dev/null -w '%{http_code} metrics\n' "$H/metrics" >>"$BATS_TEST_TMPDIR/order"
+	wait $c
+	cat "$BATS_TEST_TMPDIR/order"
+	[ "$(tr '\n' ' ' <"$BATS_TEST_TMPDIR/order")" = "200 metrics 200 login " ]
+}
+
 @test "CSRF: every state-changing request needs the session's X-CSRF-Token" {
 	hs_start
 	login
