@@ -26,11 +26,13 @@ vdiag(const char *fmt, va_list ap)
 	int saved = errno;
 	size_t n = strlen(fmt);
 
+	flockfile(stderr);              /* one line, whole, among threads (health-serve) */
 	fprintf(stderr, "%s: ", diag_prog);
 	vfprintf(stderr, fmt, ap);
 	if (n > 0 && fmt[n - 1] == ':')
 		fprintf(stderr, " %s", strerror(saved));
 	fputc('\n', stderr);
+	funlockfile(stderr);
 	errno = saved;
 }
 
@@ -59,11 +61,13 @@ die_internal(const char *fmt, ...)
 {
 	va_list ap;
 
+	flockfile(stderr);
 	fprintf(stderr, "%s: internal error: ", diag_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 	exit(101);
 }
 
