@@ -890,24 +890,17 @@ spawn(const char *const argv[], struct buf *out)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void
-services_refresh(struct hs *h, bool force)
+static int
+services_read(const struct hs *h, struct svc *svcs)
 {
 	struct buf dir = { 0 }, out = { 0 };
 	static const char *const names[] = {
 		"kalshi-sim", "db-sink", "btc-tick", "kalshi-fetch", "signal-eval", "order-send", "acct-sync", "health-serve"
 	};
-	struct svc old[SERVICES_MAX];
-	int nold = h->nsvcs;
-	bool changed = false;
+	int n = 0;
 
-	if (!force && rt_mono_ms() - h->svcs_at < 2000)
-		return;
-	h->svcs_at = rt_mono_ms();
-	memcpy(old, h->svcs, sizeof old);
-	h->nsvcs = 0;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		struct svc *s = &h->svcs[h->nsvcs];
+		struct svc *s = &svcs[n];
 		struct stat st;
 		const char *argv[] = { "s6-svstat", "-o", "up,ready,pid,updownfor", NULL, NULL };
 		char up[8] = "", rd[8] = "";
@@ -947,12 +940,23 @@ services_refresh(struct hs *h, bool force)
 			buf_printf(&dir, "%s/log/%s/diag/current", h->run, names[i]);
 		}
 		s->last_line_s = stat(dir.p, &st) == 0 ? (long)(time(NULL) - st.st_mtime) : -1;
-		h->nsvcs++;
+		n++;
 	}
-	if (h->nsvcs != nold)
-		changed = true;
-	for (int i = 0; i < h->nsvcs && !changed; i++)
-		changed = old[i].up != h->svcs[i].up || old[i].ready != h->svcs[i].ready || old[i].pid != h->svcs[i].pid;
+	buf_free(&dir);
+	buf_free(&out);
+	return n;
+}
+
+/* Under the lock: the services read, and an event when one changed. */
+static void
+services_set(struct hs *h, const struct svc *svcs, int n)
+{
+	bool changed = n != h->nsvcs;
+
+	for (int i = 0; i < n && !changed; i++)
+		changed = svcs[i].up != h->svcs[i].up || svcs[i].ready != h->svcs[i].ready || svcs[i].pid != h->svcs[i].pid;
+	memcpy(h->svcs, svcs, (size_t)n * sizeof *svcs);
+	h->nsvcs = n;
 	if (changed) {
 		struct buf b = { 0 };
 
@@ -973,8 +977,25 @@ services_refresh(struct hs *h, bool force)
 		event_add(h, "services", b.p, b.len);
 		buf_free(&b);
 	}
-	buf_free(&dir);
-	buf_free(&out);
+}
+
+/* The services' state from s6, at most every 2 s (force: now).  Called by
+ * the main thread without the lock: the s6-svstat and s6-svdt it runs (two
+ * a service) take milliseconds in which the other threads go on; only
+ * the result is set under the lock. */
+static void
+services_refresh(struct hs *h, bool force)
+{
+	struct svc svcs[SERVICES_MAX];
+	int n;
+
+	if (!force && rt_mono_ms() - h->svcs_at < 2000)
+		return;
+	h->svcs_at = rt_mono_ms();      /* the main thread's alone */
+	n = services_read(h, svcs);
+	lock();
+	services_set(h, svcs, n);
+	unlock();
 }
 
 /* Stopped by a signal (SIGSTOP) or traced: up, and doing nothing. */
@@ -2800,12 +2821,12 @@ main(int argc, char **argv)
 
 		if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
 			die(1, "poll:");
+		before = h.next_id;             /* only this thread adds events */
+		services_refresh(&h, false);   /* takes the lock itself */
 		lock();
-		before = h.next_id;
 		if (pfd.revents & POLLIN)
 			logs_notified(&h);
 		logs_follow(&h);
-		services_refresh(&h, false);
 		if (h.next_id != before || rt_mono_ms() - last_wake >= 1000) {
 			clients_wake(&h, rt_mono_ms() - last_wake >= 1000);
 			if (rt_mono_ms() - last_wake >= 1000)
