@@ -117,6 +117,12 @@ fuzz_server_start(void *(*fn)(void *), void *arg, const char *port_file)
 	return port;
 }
 
+/* The source address of fuzz_exchange's connections (host order), 0 for
+ * the kernel's choice (127.0.0.1): a harness's own requests can come from
+ * another address than the fuzzer's, whose per-address limits they then
+ * do not share. */
+static uint32_t fuzz_src_addr;
+
 /* One request on a new loopback connection; the answer (what arrives
  * before the server closes, at most 300 ms after its first byte: event
  * streams never end) into resp. */
@@ -136,6 +142,17 @@ fuzz_exchange(int port, const void *req, size_t n, struct buf *resp)
 	memset(&sin, 0, sizeof sin);
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons((uint16_t)port);
+	if (fuzz_src_addr) {
+		struct sockaddr_in src;
+
+		memset(&src, 0, sizeof src);
+		src.sin_family = AF_INET;
+		src.sin_addr.s_addr = htonl(fuzz_src_addr);
+		if (bind(fd, (struct sockaddr *)&src, sizeof src) < 0) {
+			fprintf(stderr, "fuzz: bind: %s\n", strerror(errno));
+			abort();
+		}
+	}
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0) {
 		fprintf(stderr, "fuzz: connect: %s (did the server die?)\n", strerror(errno));
