@@ -9,13 +9,19 @@
  * from one address).  When every stream has its headers it appends EVENTS
  * (200) tick lines to LOG, PER_SEC (20) a second, each carrying the wall
  * clock at its write in "sent_us"; every stream's copy of every line is
- * timed from that write to its read here.  One epoll loop, so the line
- * writer and the readers share a clock and a core: a read is timed when
- * its read() returns.  Gives up SECONDS (30) after the first write.
+ * timed from that write twice: to its arrival in the client's socket
+ * (the kernel's receive stamp, SO_TIMESTAMPING: what the server
+ * delivered, and when) and to its read() here.  The reads are one epoll
+ * loop, so the line writer and the readers share a clock and a core, and
+ * the 1,000th stream is read only after 999 others: a read's delay holds
+ * this process's own queue of reads, which 1,000 clients on their own
+ * machines would not have.  Gives up SECONDS (30) after the first write.
  * Prints one JSON object: clients, events, expected, delivered, the
- * clients that got every event in order, the delay's p50, p99 and max in
- * milliseconds, and per line the first stream's delay (how soon the server
- * saw the line) and the fan-out (the last stream's delay less the first's),
+ * clients that got every event in order, the delay to arrival (arrive_*)
+ * and to the read (p50, p99 and max, in milliseconds), how many events
+ * had a kernel stamp (stamped; one without is counted at its read), and
+ * per line the first stream's delay to its read (how soon the server saw
+ * the line) and the fan-out (the last stream's read less the first's),
  * p50 and max. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -49,7 +57,8 @@ struct cl {
 };
 
 static double *lat;             /* ms, one per event received */
-static size_t nlat, maxlat;
+static double *arr;             /* ms, the same from the kernel's arrival stamp */
+static size_t nlat, maxlat, nstamped;
 static double *first, *last;    /* ms, per line: its first and last delivery */
 static long nlines;
 
@@ -85,7 +94,7 @@ num(const char *s, long lo, long hi, const char *what)
 }
 
 static void
-on_line(struct cl *c, int64_t t)
+on_line(struct cl *c, int64_t t, int64_t ta)
 {
 	const char *p, *q;
 	char *e;
@@ -109,8 +118,13 @@ on_line(struct cl *c, int64_t t)
 		if (!(nl = realloc(lat, maxlat * sizeof *lat)))
 			die("realloc");
 		lat = nl;
+		if (!(nl = realloc(arr, maxlat * sizeof *arr)))
+			die("realloc");
+		arr = nl;
 	}
 	lat[nlat] = (double)(t - sent) / 1000.0;
+	arr[nlat] = (double)((ta ? ta : t) - sent) / 1000.0;
+	nstamped += ta != 0;
 	if (seq >= 1 && seq <= nlines) {
 		if (first[seq - 1] < 0 || lat[nlat] < first[seq - 1])
 			first[seq - 1] = lat[nlat];
@@ -122,11 +136,11 @@ on_line(struct cl *c, int64_t t)
 
 /* the body's bytes, de-chunked, into SSE lines */
 static void
-body(struct cl *c, const char *p, size_t n, int64_t t)
+body(struct cl *c, const char *p, size_t n, int64_t t, int64_t ta)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (p[i] == '\n') {
-			on_line(c, t);
+			on_line(c, t, ta);
 			c->llen = 0;
 		} else if (c->llen < sizeof c->line - 1)
 			c->line[c->llen++] = p[i];
@@ -135,7 +149,7 @@ body(struct cl *c, const char *p, size_t n, int64_t t)
 
 /* 0: more to come; -1: the stream is broken or ended */
 static int
-feed(struct cl *c, const char *p, size_t n, int64_t t)
+feed(struct cl *c, const char *p, size_t n, int64_t t, int64_t ta)
 {
 	size_t i = 0;
 
@@ -174,7 +188,7 @@ feed(struct cl *c, const char *p, size_t n, int64_t t)
 		case CDATA: {
 			size_t k = n - i < c->want ? n - i : c->want;
 
-			body(c, p + i, k, t);
+			body(c, p + i, k, t, ta);
 			i += k;
 			if ((c->want -= k) == 0)
 				c->state = CCRLF;
@@ -188,6 +202,38 @@ feed(struct cl *c, const char *p, size_t n, int64_t t)
 		}
 	}
 	return 0;
+}
+
+/* read(2) that also gives the kernel's time of arrival of the last
+ * segment read (SO_TIMESTAMPING, software receive stamp) in *ta, in
+ * microseconds of CLOCK_REALTIME; *ta is 0 when there is none */
+static ssize_t
+rd(int fd, char *buf, size_t cap, int64_t *ta)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(struct scm_timestamping))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { buf, cap };
+	struct msghdr mh = { 0 };
+	ssize_t r;
+
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.b;
+	mh.msg_controllen = sizeof ctl.b;
+	*ta = 0;
+	if ((r = recvmsg(fd, &mh, 0)) <= 0)
+		return r;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPING) {
+			struct scm_timestamping st;
+
+			memcpy(&st, CMSG_DATA(cm), sizeof st);
+			if (st.ts[0].tv_sec)
+				*ta = (int64_t)st.ts[0].tv_sec * 1000000 + st.ts[0].tv_nsec / 1000;
+		}
+	return r;
 }
 
 static int
@@ -214,6 +260,7 @@ main(int argc, char **argv)
 	struct epoll_event ev, evs[256];
 	struct rlimit rl;
 	int ep, tfd, lfd, ch, ready = 0, open_ = 0;
+	int tsflags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
 	long written = 0, complete = 0;
 	int64_t t_end = 0;
 	char req[4096];
@@ -281,6 +328,8 @@ main(int argc, char **argv)
 			die("write");
 		if (fcntl(c->fd, F_SETFL, O_NONBLOCK) < 0)
 			die("fcntl");
+		if (setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPING, &tsflags, sizeof tsflags) < 0)
+			die("setsockopt SO_TIMESTAMPING");
 		ev.events = EPOLLIN;
 		ev.data.ptr = c;
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
@@ -302,6 +351,7 @@ main(int argc, char **argv)
 		for (int e = 0; e < k; e++) {
 			struct cl *c = evs[e].data.ptr;
 			char buf[65536];
+			int64_t ta;
 			ssize_t r;
 
 			if (c == NULL) {        /* the writer's timer */
@@ -332,10 +382,11 @@ main(int argc, char **argv)
 			/* one read a wakeup: epoll is level-triggered, so what a
 			 * full buffer leaves is reported again, and a read until
 			 * EAGAIN would double the syscalls of every delivery */
-			while ((r = read(c->fd, buf, sizeof buf)) > 0) {
+			while ((r = rd(c->fd, buf, sizeof buf, &ta)) > 0) {
 				int st = c->state;
+				int64_t t = now_us();
 
-				if (feed(c, buf, (size_t)r, now_us()) < 0) {
+				if (feed(c, buf, (size_t)r, t, ta) < 0) {
 					r = 0;
 					break;
 				}
@@ -385,6 +436,7 @@ main(int argc, char **argv)
 	for (long i = 0; i < n; i++)
 		complete += cls[i].got == events && !cls[i].disorder;
 	qsort(lat, nlat, sizeof *lat, cmp);
+	qsort(arr, nlat, sizeof *arr, cmp);
 	/* per line: the first stream's delay (the server noticing the line)
 	 * and the last one's less the first (its fan-out to every stream) */
 	for (long i = 0; i < events; i++)
@@ -392,10 +444,12 @@ main(int argc, char **argv)
 	qsort(first, (size_t)events, sizeof *first, cmp);
 	qsort(last, (size_t)events, sizeof *last, cmp);
 	printf("{\"clients\":%ld,\"per_addr\":%ld,\"events\":%ld,\"expected\":%ld,\"delivered\":%zu,"
-	    "\"complete_clients\":%ld,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"
+	    "\"complete_clients\":%ld,\"stamped\":%zu,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f,"
+	    "\"arrive_p50_ms\":%.3f,\"arrive_p99_ms\":%.3f,\"arrive_max_ms\":%.3f,"
 	    "\"first_p50_ms\":%.3f,\"first_max_ms\":%.3f,\"fanout_p50_ms\":%.3f,\"fanout_max_ms\":%.3f}\n",
-	    n, per, events, n * events, nlat, complete, pct(lat, nlat, 0.5), pct(lat, nlat, 0.99),
-	    nlat ? lat[nlat - 1] : 0.0, pct(first, (size_t)events, 0.5), first[events - 1],
+	    n, per, events, n * events, nlat, complete, nstamped, pct(lat, nlat, 0.5), pct(lat, nlat, 0.99),
+	    nlat ? lat[nlat - 1] : 0.0, pct(arr, nlat, 0.5), pct(arr, nlat, 0.99), nlat ? arr[nlat - 1] : 0.0,
+	    pct(first, (size_t)events, 0.5), first[events - 1],
 	    pct(last, (size_t)events, 0.5), last[events - 1]);
 	return 0;
 }
