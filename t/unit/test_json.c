@@ -254,6 +254,59 @@ main(void)
 			snprintf(want, sizeof want, "%lld", (long long)iv[x]);
 			CHECK(strcmp(b.p, want) == 0, "jw_i64 %s: %s", want, b.p);
 		}
+		/* every digit count: 10^k - 1, 10^k, 10^k + 1 and their negatives */
+		for (int k = 0, nd = 0; k <= 19; k++) {
+			uint64_t p = 1;
+
+			for (int q = 0; q < k; q++)
+				p *= 10;
+			for (int dv = -1; dv <= 1; dv++) {
+				uint64_t u = p + (uint64_t)(int64_t)dv;
+
+				if (u > (uint64_t)INT64_MAX)
+					continue;
+				for (int sg = 1; sg >= -1; sg -= 2) {
+					buf_reset(&b);
+					jw_arr(&b);
+					jw_i64(&b, 7);
+					jw_i64(&b, sg * (int64_t)u);
+					jw_arr_end(&b);
+					snprintf(want, sizeof want, "[7,%lld]", sg * (long long)u);
+					nd += strcmp(b.p, want) != 0;
+					if (strcmp(b.p, want) != 0)
+						CHECK(0, "jw_i64 in an array: %s, want %s", b.p, want);
+				}
+			}
+			if (k == 19)
+				CHECK(nd == 0, "jw_i64 at every digit count, after a ','");
+		}
+		/* decimals beyond the fast way's 9: printf's digits while they fit
+		 * in 63 bytes, then null; after a ',' either way */
+		{
+			static const struct {
+				double v;
+				int d;
+				const char *want;
+			} fw[] = {
+				{ 1.25, 12, "[1,1.25]" },
+				{ -0.000000000001, 12, "[1,-0.000000000001]" },
+				{ 1e18, 20, "[1,1000000000000000000]" },
+				{ 123.5, 40, "[1,123.5]" },
+				{ 1e18, 43, "[1,1000000000000000000]" },
+				{ 1e18, 44, "[1,null]" },
+				{ 0.5, 400, "[1,null]" },
+			};
+
+			for (size_t x = 0; x < sizeof fw / sizeof fw[0]; x++) {
+				buf_reset(&b);
+				jw_arr(&b);
+				jw_i64(&b, 1);
+				jw_f64(&b, fw[x].v, fw[x].d);
+				jw_arr_end(&b);
+				CHECK(strcmp(b.p, fw[x].want) == 0, "jw_f64(%g, %d): %s, want %s", fw[x].v, fw[x].d, b.p,
+				    fw[x].want);
+			}
+		}
 		for (int k = 0; k < 300000; k++) {
 			double fx;
 			int dd = k % 10;
