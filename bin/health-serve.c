@@ -1271,14 +1271,13 @@ check_password(struct hs *h, const char *user, const char *pw)
 	return rc;
 }
 
+/* A new salt and pw's hash under it, in hex (salt_hex 33 bytes, hash_hex
+ * 65): 0, or -1 with err set.  Takes a fraction of a second and touches
+ * no shared state: called without the lock. */
 static int
-set_password(struct db *db, const char *user, const char *pw, bool create, char *err, size_t cap)
+password_hash(const char *pw, char *salt_hex, char *hash_hex, char *err, size_t cap)
 {
 	unsigned char salt[16], hash[32];
-	char salt_hex[33], hash_hex[65];
-	int64_t now = rt_now_ms();
-	struct db_val v[6];
-	int rc;
 
 	if (strlen(pw) < 8) {
 		snprintf(err, cap, "the password must have at least 8 characters");
@@ -1290,6 +1289,21 @@ set_password(struct db *db, const char *user, const char *pw, bool create, char 
 	}
 	hex(salt, sizeof salt, salt_hex);
 	hex(hash, sizeof hash, hash_hex);
+	OPENSSL_cleanse(hash, sizeof hash);
+	return 0;
+}
+
+/* user's password set to the hash password_hash made (create: the user
+ * is added, or replaced); changing it ends the user's sessions.  0, -1
+ * (err: nothing changed) or -2 (err: changed, but the sessions stay). */
+static int
+password_store(struct db *db, const char *user, const char *salt_hex, const char *hash_hex, bool create,
+    char *err, size_t cap)
+{
+	int64_t now = rt_now_ms();
+	struct db_val v[6];
+	int rc;
+
 	v[0] = (struct db_val){ DBV_TEXT, 0, salt_hex, 32 };
 	v[1] = (struct db_val){ DBV_TEXT, 0, hash_hex, 64 };
 	v[2] = (struct db_val){ DBV_INT, PBKDF2_ITER, NULL, 0 };
@@ -1318,6 +1332,18 @@ set_password(struct db *db, const char *user, const char *pw, bool create, char 
 		}
 	}
 	return 0;
+}
+
+/* password_hash, then password_store (for --user-add and the like: no
+ * lock to let go). */
+static int
+set_password(struct db *db, const char *user, const char *pw, bool create, char *err, size_t cap)
+{
+	char salt_hex[33], hash_hex[65];
+
+	if (password_hash(pw, salt_hex, hash_hex, err, cap) < 0)
+		return -1;
+	return password_store(db, user, salt_hex, hash_hex, create, err, cap);
 }
 
 /* ---- the API ---- */
@@ -2314,8 +2340,20 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 			}
 			json_free(&j);
 			rc = check_password(h, user, old);
-			if (rc == 0 && (rc = set_password(h->db, user, nw, false, why, sizeof why)) < 0)
-				rc = rc == -2 ? -4 : -3;
+			if (rc == 0) {
+				/* the new hash without the lock, as the old one's */
+				char salt_hex[33], hash_hex[65];
+
+				unlock();
+				rc = password_hash(nw, salt_hex, hash_hex, why, sizeof why) < 0 ? -3 : 0;
+				lock();
+				if (rc == 0 && !db_ready(h))
+					rc = -2;
+				if (rc == 0 && (rc = password_store(h->db, user, salt_hex, hash_hex, false, why,
+				    sizeof why)) < 0)
+					rc = rc == -2 ? -4 : -3;
+				OPENSSL_cleanse(hash_hex, sizeof hash_hex);
+			}
 			OPENSSL_cleanse(old, sizeof old);
 			OPENSSL_cleanse(nw, sizeof nw);
 			if (rc == -2)

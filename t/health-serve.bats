@@ -120,6 +120,25 @@ tick() {        # tick TS PRICE: a tick line in btc-tick's data log
 	[ "$(tr '\n' ' ' <"$BATS_TEST_TMPDIR/order")" = "200 metrics 200 login " ]
 }
 
+@test "a password change's two hashings hold up no other request" {
+	hs_start
+	# one hashing's time here (a login is one), from curl
+	t1=$(curl -s -o /dev/null -w '%{time_total}' -c "$BATS_TEST_TMPDIR/cj" -H 'Content-Type: application/json' \
+		-d "{\"username\":\"admin\",\"password\":\"$PASS\"}" "$H/api/login")
+	CSRF=$(curl -s -b "$BATS_TEST_TMPDIR/cj" "$H/api/session" | jq -r .csrf)
+	[ ${#CSRF} -eq 64 ]
+	curl -s -o /dev/null -w '%{http_code} password\n' -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" \
+		-d "{\"old\":\"$PASS\",\"new\":\"another one 2\"}" "$H/api/password" >>"$BATS_TEST_TMPDIR/order" &
+	c=$!
+	# into the second hashing (the new password's): 1.3 of one
+	sleep "$(echo "$t1 * 1.3" | bc -l)"
+	curl -s -o /dev/null -w '%{http_code} metrics\n' "$H/metrics" >>"$BATS_TEST_TMPDIR/order"
+	wait $c
+	cat "$BATS_TEST_TMPDIR/order"
+	[ "$(tr '\n' ' ' <"$BATS_TEST_TMPDIR/order")" = "200 metrics 200 password " ]
+	PASS='another one 2' login
+}
+
 @test "CSRF: every state-changing request needs the session's X-CSRF-Token" {
 	hs_start
 	login
