@@ -265,13 +265,15 @@ main(void)
 
 				if (u > (uint64_t)INT64_MAX)
 					continue;
-				for (int sg = 1; sg >= -1; sg -= 2) {
+				for (int neg = 0; neg <= 1; neg++) {
+					int64_t x = neg ? -(int64_t)u : (int64_t)u;
+
 					buf_reset(&b);
 					jw_arr(&b);
 					jw_i64(&b, 7);
-					jw_i64(&b, sg * (int64_t)u);
+					jw_i64(&b, x);
 					jw_arr_end(&b);
-					snprintf(want, sizeof want, "[7,%lld]", sg * (long long)u);
+					snprintf(want, sizeof want, "[7,%lld]", (long long)x);
 					nd += strcmp(b.p, want) != 0;
 					if (strcmp(b.p, want) != 0)
 						CHECK(0, "jw_i64 in an array: %s, want %s", b.p, want);
