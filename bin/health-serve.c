@@ -10,6 +10,7 @@
  * part, the send() of the answers.  Event streams are suspended
  * connections, resumed when there is something to send.  History comes
  * from the database. */
+#define _GNU_SOURCE     /* pipe2(2) */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -852,7 +853,9 @@ spawn(const char *const argv[], struct buf *out)
 	int p[2], st;
 	pid_t pid;
 
-	if (pipe(p) < 0)
+	/* close-on-exec: another thread's child must not hold this pipe's
+	 * write end (the read below would wait for that child too) */
+	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
 	if ((pid = fork()) < 0) {
 		close(p[0]);
@@ -861,7 +864,11 @@ spawn(const char *const argv[], struct buf *out)
 	}
 	if (pid == 0) {
 		int nul = open("/dev/null", O_RDWR);
+		sigset_t none;
 
+		/* a worker thread's mask blocks SIGTERM: not the child's */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		dup2(p[1], 1);
 		if (nul >= 0) {
 			dup2(nul, 0);
@@ -1222,16 +1229,43 @@ session_forget(struct hs *h, const char *hash)
 			memset(&h->scache[i], 0, sizeof h->scache[i]);
 }
 
+/* 1 when user's stored hash is still hash_hex (hex), 0 when it is not (or
+ * the user is gone), -2 when the database is down.  After the lock was let
+ * go for a hashing: another thread's password change may have come in. */
+static int
+hash_still(struct hs *h, const char *user, const char *hash_hex)
+{
+	struct buf row = { 0 };
+	struct db_val v = { DBV_TEXT, 0, user, strlen(user) };
+	int rc;
+
+	if (!db_ready(h))
+		return -2;
+	if ((rc = db_query(h->db, "SELECT hash FROM users WHERE username = ?", &v, 1, row_first, &row)) != DB_OK) {
+		db_failed(h, rc);
+		buf_free(&row);
+		return -2;
+	}
+	rc = row.len > 0 && strcmp(row.p, hash_hex) == 0;
+	buf_free(&row);
+	return rc;
+}
+
 /* 0 when user/pw match; -1 otherwise (-2: the database is down).  Called
  * with the lock held, it lets it go while hashing: user and pw must not
- * point into shared state, and what was read from it before is stale. */
+ * point into shared state, and what was read from it before is stale.
+ * The match is against the hash stored when the lock is taken again (a
+ * password changed meanwhile is not accepted), which goes into verified
+ * (65 bytes, hex) when not NULL: a caller that lets the lock go again
+ * checks it again with hash_still. */
 static int
-check_password(struct hs *h, const char *user, const char *pw)
+check_password(struct hs *h, const char *user, const char *pw, char *verified)
 {
 	struct buf row = { 0 };
 	struct db_val v = { DBV_TEXT, 0, user, strlen(user) };
 	unsigned char salt[16], want[32], got[32];
 	const char *salt_hex, *hash_hex, *iter_s;
+	char had[65];
 	int64_t iter;
 	int rc;
 
@@ -1260,14 +1294,23 @@ check_password(struct hs *h, const char *user, const char *pw)
 	iter = strtoll(iter_s, NULL, 10);
 	rc = unhex(salt_hex, salt, sizeof salt) == 0 && unhex(hash_hex, want, sizeof want) == 0 && iter > 0 &&
 	    iter <= 100000000 ? 0 : -1;
+	snprintf(had, sizeof had, "%s", hash_hex);
 	buf_free(&row);
 	if (rc == 0) {
 		unlock();
 		rc = pbkdf2(pw, salt, sizeof salt, iter, got) == 0 && CRYPTO_memcmp(want, got, sizeof got) == 0 ? 0 : -1;
 		lock();
 	}
-	if (rc == 0 && !db_ready(h))    /* it may have failed meanwhile: the caller writes to it next */
-		return -2;
+	if (rc == 0) {
+		/* the database may have failed meanwhile (the caller writes to
+		 * it next), or the password been changed */
+		if ((rc = hash_still(h, user, had)) == 1)
+			rc = 0;
+		else if (rc == 0)
+			rc = -1;
+	}
+	if (rc == 0 && verified)
+		memcpy(verified, had, sizeof had);
 	return rc;
 }
 
@@ -1385,7 +1428,7 @@ api_login(struct hs *h, struct MHD_Connection *c, struct req *rq)
 	 * lock, so attempts from one address could otherwise overlap and
 	 * all pass the check above), and paid back if it was right */
 	b->tokens -= 1;
-	rc = check_password(h, user, pw);
+	rc = check_password(h, user, pw, NULL);
 	OPENSSL_cleanse(pw, sizeof pw);
 	if (rc == 0 || rc == -2) {
 		b = bucket_of(h, addr);         /* the same address; the slot may have moved */
@@ -2326,7 +2369,7 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 			    "recio_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
 		} else if (strcmp(url, "/api/password") == 0 && post) {
 			struct json j = { 0 };
-			char old[256], nw[256], why[256], who[64];
+			char old[256], nw[256], why[256], who[64], verified[65];
 			int rc;
 
 			if (h->no_login)
@@ -2339,16 +2382,18 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 				return reply_error(c, 400, "expected {\"old\":...,\"new\":...}");
 			}
 			json_free(&j);
-			rc = check_password(h, user, old);
+			rc = check_password(h, user, old, verified);
 			if (rc == 0) {
-				/* the new hash without the lock, as the old one's */
+				/* the new hash without the lock, as the old one's; stored
+				 * only if the old one is still the user's (two changes at
+				 * once: the second finds the first's) */
 				char salt_hex[33], hash_hex[65];
 
 				unlock();
 				rc = password_hash(nw, salt_hex, hash_hex, why, sizeof why) < 0 ? -3 : 0;
 				lock();
-				if (rc == 0 && !db_ready(h))
-					rc = -2;
+				if (rc == 0 && (rc = hash_still(h, user, verified)) != -2)
+					rc = rc == 1 ? 0 : -1;
 				if (rc == 0 && (rc = password_store(h->db, user, salt_hex, hash_hex, false, why,
 				    sizeof why)) < 0)
 					rc = rc == -2 ? -4 : -3;
@@ -2528,13 +2573,15 @@ on_request(void *cls, struct MHD_Connection *c, const char *url, const char *met
 	 * the lock), and frees it with sse_free (which takes it too). */
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 65536, sse_read, cl, sse_free);
 	if (resp == NULL) {
+		warnx_("/events: cannot make the stream's answer (out of memory?): connection closed");
 		sse_free(cl);
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, "Content-Type", "text/event-stream");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	secure_headers(resp);
-	r = MHD_queue_response(c, 200, resp);
+	if ((r = MHD_queue_response(c, 200, resp)) != MHD_YES)
+		warnx_("/events: libmicrohttpd did not take the stream's answer: connection closed");
 	MHD_destroy_response(resp);
 	return r;
 }

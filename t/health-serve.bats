@@ -139,6 +139,53 @@ tick() {        # tick TS PRICE: a tick line in btc-tick's data log
 	PASS='another one 2' login
 }
 
+# lcode PASSWORD [JAR]: the HTTP status of admin's login with PASSWORD (its cookie into JAR)
+lcode() {
+	curl -s -o /dev/null -w '%{http_code}' -c "${2:-/dev/null}" -H 'Content-Type: application/json' \
+		-d "{\"username\":\"admin\",\"password\":\"$1\"}" "$H/api/login"
+}
+
+@test "a password change wins over a login with the old password made meanwhile: no session outlives it" {
+	hs_start --threads 4
+	t1=$(curl -s -o /dev/null -w '%{time_total}' -c "$BATS_TEST_TMPDIR/cj" -H 'Content-Type: application/json' \
+		-d "{\"username\":\"admin\",\"password\":\"$PASS\"}" "$H/api/login")
+	CSRF=$(curl -s -b "$BATS_TEST_TMPDIR/cj" "$H/api/session" | jq -r .csrf)
+	curl -s -o "$BATS_TEST_TMPDIR/chg" -w '%{http_code}' -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" \
+		-d "{\"old\":\"$PASS\",\"new\":\"another one 2\"}" "$H/api/password" >"$BATS_TEST_TMPDIR/chg.code" &
+	c=$!
+	# the login's hashing of the old password straddles the change's store
+	sleep "$(echo "$t1 * 1.4" | bc -l)"
+	echo "login with the old password meanwhile: $(lcode "$PASS" "$BATS_TEST_TMPDIR/cj2")"
+	wait $c
+	[ "$(cat "$BATS_TEST_TMPDIR/chg.code")" = 200 ]
+	[ "$(code GET /api/session -b "$BATS_TEST_TMPDIR/cj2")" = 401 ]
+	[ "$(lcode "$PASS")" = 401 ]
+	[ "$(lcode 'another one 2')" = 200 ]
+}
+
+@test "two password changes at once from two sessions: one wins, the other is refused" {
+	hs_start --threads 4
+	lcode "$PASS" "$BATS_TEST_TMPDIR/a" >/dev/null
+	lcode "$PASS" "$BATS_TEST_TMPDIR/b" >/dev/null
+	chg() {         # chg JAR NEW
+		curl -s -o /dev/null -w '%{http_code}' -b "$BATS_TEST_TMPDIR/$1" \
+			-H "X-CSRF-Token: $(curl -s -b "$BATS_TEST_TMPDIR/$1" "$H/api/session" | jq -r .csrf)" \
+			-d "{\"old\":\"$PASS\",\"new\":\"$2\"}" "$H/api/password" >"$BATS_TEST_TMPDIR/$1.code"
+	}
+	chg a 'new password a' &
+	c=$!
+	sleep 0.2
+	chg b 'new password b'
+	wait $c
+	a=$(cat "$BATS_TEST_TMPDIR/a.code") b=$(cat "$BATS_TEST_TMPDIR/b.code")
+	echo "a $a, b $b"
+	[ "$a $b" = "200 403" ] || [ "$a $b" = "200 401" ] || [ "$a $b" = "403 200" ]
+	if [ "$a" = 200 ]; then win='new password a' lose='new password b'; else win='new password b' lose='new password a'; fi
+	[ "$(lcode "$win")" = 200 ]
+	[ "$(lcode "$lose")" = 401 ]
+	[ "$(lcode "$PASS")" = 401 ]
+}
+
 @test "CSRF: every state-changing request needs the session's X-CSRF-Token" {
 	hs_start
 	login
