@@ -17,9 +17,13 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")
 export RECIO_CONF="$dir/recio.conf"
 trap '"$bin/recio" down >/dev/null 2>&1 || :; rm -rf "$dir"' EXIT
 trap 'exit 130' INT TERM
-# port: a loopback port nothing listens on (curl cannot connect)
+# port: a loopback port nothing listens on (curl cannot connect), below
+# the kernel's ephemeral ports (one of those can be taken meanwhile by a
+# service's own connection, and the server could not bind it)
 port() {
-	p=$(awk -v s="$$$1" 'BEGIN { srand(s); print 20000 + int(rand() * 40000) }')
+	lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+	[ "$lo" -gt 12000 ] || lo=32768
+	p=$(awk -v s="$$$1" -v lo="$lo" 'BEGIN { srand(s); print 10000 + int(rand() * (lo - 10000)) }')
 	while curl -s -o /dev/null "http://127.0.0.1:$p/" 2>/dev/null || [ $? -ne 7 ]; do p=$((p + 1)); done
 	echo "$p"
 }

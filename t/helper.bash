@@ -73,11 +73,21 @@ simstate() {
 	curl -sS "$SIM_URL/sim/state"
 }
 
-# a loopback port nothing listens on
+# a loopback port nothing listens on, below the kernel's range of
+# ephemeral ports: one from there could be taken meanwhile as the local end
+# of a service's own connection (to the simulator, to PostgreSQL), and the
+# server meant to listen on it would fail to bind until that one closed
 free_port() {
-	local p
+	local p lo hi
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || lo=32768 hi=60999
 	while :; do
-		p=$((20000 + RANDOM % 40000))
+		if [ "$lo" -gt 12000 ]; then
+			p=$((10000 + RANDOM % (lo - 10000)))
+		elif [ "$hi" -lt 63000 ]; then
+			p=$((hi + 1 + RANDOM % (65535 - hi)))
+		else    # every port is ephemeral here
+			p=$((20000 + RANDOM % 40000))
+		fi
 		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
 	done
 }
