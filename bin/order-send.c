@@ -42,6 +42,8 @@
 
 #define LAG_MS 10000            /* an order may stay invisible this long after its ack */
 #define RESEND_MAX_MS 30000     /* an intent older than this is not sent again */
+#define TTC_NONE INT64_MIN      /* a signal without a ttc (a manual order) */
+#define ACK_MAX_MS 120000       /* a taken order's fill is read this long, then left to acct-sync */
 #define ORDERS_MAX 100000       /* journal records kept in memory */
 #define TICK_MS 250             /* periodic work: reconcile, kill switch */
 
@@ -110,7 +112,9 @@ struct ord {
 	char cid[RECIO_ID_MAX], signal_id[RECIO_ID_MAX], ticker[RECIO_TICKER_MAX], event[RECIO_TICKER_MAX];
 	char order_id[RECIO_ID_MAX];
 	bool buy, yes;
-	int64_t count, price, ts, sent_mono;
+	int64_t count, price, ts;
+	int64_t sent_mono;              /* when its last send ended (answered or timed out) */
+	int64_t first_mono;             /* when it was first sent: its age */
 	enum ostate st;
 };
 
@@ -138,6 +142,8 @@ struct os {
 	unsigned long unknown_total;    /* sends whose outcome was unknown, since start */
 	char (*mismatch)[RECIO_TICKER_MAX];     /* markets whose positions disagree */
 	size_t nmismatch, cmismatch;
+	char (*settled)[RECIO_TICKER_MAX];      /* markets whose settlement is journalled */
+	size_t nsettled, csettled;
 	int64_t health_ms, last_health;
 	int presign;                    /* pre-made order signatures kept */
 	bool sync_after;                /* --intent-sync after */
@@ -251,7 +257,19 @@ ord_add(struct os *s)
 	return &s->o[s->no++];
 }
 
-/* A fill of our own moves the position (netted, + YES / - NO). */
+/* The UTC day of message time ts: a later one starts the loss limit over;
+ * an earlier one (a line from before midnight, late) changes nothing. */
+static void
+day_at(struct os *s, int64_t ts)
+{
+	if (ts / 86400000 > s->day) {
+		s->day = ts / 86400000;
+		s->realized_cc = 0;
+	}
+}
+
+/* A fill of our own moves the position (netted, + YES / - NO); cost_cc is
+ * what a buy paid or a sale brought in, fees counted. */
 static void
 book_fill(struct os *s, const struct ord *o, int64_t filled, int64_t cost_cc)
 {
@@ -305,8 +323,11 @@ journal_intent(struct os *s, const struct ord *o, bool sync)
 	journal_append(s, &s->rec, sync);
 }
 
+/* filled and cost_cc as the order line says them; booked_cc what
+ * book_fill was given (fees counted), which a replay books again. */
 static void
-journal_done(struct os *s, const struct ord *o, const char *status, int64_t filled, int64_t cost_cc)
+journal_done(struct os *s, const struct ord *o, const char *status, int64_t filled, int64_t cost_cc,
+    int64_t booked_cc)
 {
 	buf_reset(&s->rec);
 	jw_obj(&s->rec);
@@ -316,6 +337,8 @@ journal_done(struct os *s, const struct ord *o, const char *status, int64_t fill
 	jw_kstr(&s->rec, "order_id", o->order_id);
 	jw_ki64(&s->rec, "filled", filled);
 	jw_ki64(&s->rec, "cost_cc", cost_cc);
+	if (filled > 0)
+		jw_ki64(&s->rec, "booked_cc", booked_cc);
 	jw_obj_end(&s->rec);
 	/* accepted, filled, canceled: a lookup finds them at the exchange */
 	journal_append(s, &s->rec, strcmp(status, "rejected") == 0 || strcmp(status, "failed") == 0);
@@ -374,6 +397,8 @@ risk_check(struct os *s, const struct ord *o, int64_t ttc_s, char *why, size_t c
 	const struct risk *r = &s->r;
 	struct pos *p = pos_get(s, o->ticker);
 	int64_t held = p->count < 0 ? -p->count : p->count, ev = 0, exposure = 0, npos = 0, n = 0;
+	/* the event: the signal's, else its market's (from the market lines) */
+	const char *event = o->event[0] ? o->event : p->event;
 
 	if (!o->buy) {
 		if (o->price < r->min_price)
@@ -386,7 +411,7 @@ risk_check(struct os *s, const struct ord *o, int64_t ttc_s, char *why, size_t c
 		return snprintf(why, cap, "positions disagree with the exchange on %s", s->mismatch[0]), R_MISMATCH;
 	if (o->price > r->max_price)
 		return snprintf(why, cap, "price %lld > max_price %lld", (long long)o->price, (long long)r->max_price), R_MAX_PRICE;
-	if (ttc_s >= 0 && ttc_s < r->min_ttc_s)
+	if (ttc_s != TTC_NONE && ttc_s < r->min_ttc_s)
 		return snprintf(why, cap, "ttc %lld s < min_ttc %lld", (long long)ttc_s, (long long)r->min_ttc_s), R_MIN_TTC;
 	if (held + o->count > r->max_per_market)
 		return snprintf(why, cap, "market %lld + %lld > max_per_market %lld", (long long)held, (long long)o->count,
@@ -394,10 +419,22 @@ risk_check(struct os *s, const struct ord *o, int64_t ttc_s, char *why, size_t c
 	for (size_t i = 0; i < s->np; i++) {
 		int64_t h = s->p[i].count < 0 ? -s->p[i].count : s->p[i].count;
 
-		if (o->event[0] && strcmp(s->p[i].event, o->event) == 0)
+		if (event[0] && strcmp(s->p[i].event, event) == 0)
 			ev += h;
 		exposure += s->p[i].cost_cc;
 		npos += h != 0;
+	}
+	/* buys of unknown outcome count as if filled whole */
+	for (size_t i = 0; i < s->no; i++) {
+		const struct ord *q = &s->o[i];
+
+		if (q->st != O_PENDING || !q->buy)
+			continue;
+		if (event[0] && (strcmp(q->event, event) == 0 || (!q->event[0] &&
+		    strcmp(pos_get(s, q->ticker)->event, event) == 0)))
+			ev += q->count;
+		exposure += q->count * q->price * CC_PER_CENT;
+		npos += pos_get(s, q->ticker)->count == 0;
 	}
 	if (ev + o->count > r->max_per_event)
 		return snprintf(why, cap, "event %lld + %lld > max_per_event %lld", (long long)ev, (long long)o->count,
@@ -440,8 +477,10 @@ note_sent(struct os *s, int64_t ts)
 
 /* ---- the exchange ---- */
 
-/* Exact figures of an accepted order: the order object. */
-static void
+/* Exact figures of an accepted order (o->order_id): the order object.
+ * 0 done; -1 the object could not be read (read lag, the network): o is
+ * as it was, its fill unknown. */
+static int
 order_result(struct os *s, struct ord *o, int64_t ts)
 {
 	struct kx_order ko;
@@ -458,15 +497,18 @@ order_result(struct os *s, struct ord *o, int64_t ts)
 	if (http_request(s->http, "GET", path, NULL, 0, 0, &s->resp) < 0 || s->resp.status != 200 ||
 	    json_parse(&s->j, s->resp.body.p, s->resp.body.len) < 0 || (t = json_get(&s->j, 0, "order")) < 0 ||
 	    kx_order_decode(&s->j, t, &ko, err, sizeof err) < 0) {
-		/* not readable yet (read lag): acct-sync's fills will tell */
-		line(s, o, "accepted", ts);
-		journal_done(s, o, "accepted", -1, 0);
-		o->st = O_DONE;
-		return;
+		debugx("%s: order %s not readable: %s", o->cid, o->order_id,
+		    s->resp.status ? "HTTP status or body" : s->resp.err);
+		return -1;
 	}
 	filled = ko.filled / 100;
 	cost = ko.taker_cost + ko.maker_cost;
 	fees = ko.taker_fees + ko.maker_fees;
+	/* the exchange's fill cost is that of the outcome side bought: for a
+	 * sale, the other side's (selling YES at 23 buys NO at 77), so what
+	 * the sale brought in is $1 a contract less that */
+	if (!o->buy)
+		cost = filled * CC_PER_DOLLAR - cost;
 	line_begin(s, o, filled == 0 ? (strcmp(ko.status, "resting") == 0 ? "accepted" : "canceled") :
 	    filled < o->count ? "partial" : "filled", ts);
 	jw_ki64(&s->out, "filled", filled);
@@ -478,8 +520,9 @@ order_result(struct os *s, struct ord *o, int64_t ts)
 	msg_emit(&s->out);
 	if (filled)
 		book_fill(s, o, filled, o->buy ? cost + fees : cost - fees);
-	journal_done(s, o, filled ? "filled" : "accepted", filled, cost);
+	journal_done(s, o, filled ? "filled" : "accepted", filled, cost, o->buy ? cost + fees : cost - fees);
 	o->st = O_DONE;
+	return 0;
 }
 
 /* Look the order up by client_order_id.  1 found (handled), 0 not found,
@@ -512,8 +555,7 @@ lookup(struct os *s, struct ord *o, int64_t ts)
 			if (json_get_str(&s->j, t, "client_order_id", cid, sizeof cid) == 0 && strcmp(cid, o->cid) == 0 &&
 			    json_get_str(&s->j, t, "order_id", o->order_id, sizeof o->order_id) == 0) {
 				buf_free(&p);
-				order_result(s, o, ts);
-				return 1;
+				return order_result(s, o, ts) == 0 ? 1 : -1;
 			}
 		}
 	} while (cursor[0] && ++pages < 50);
@@ -543,7 +585,8 @@ send_order(struct os *s, struct ord *o)
 	if (!o->buy)
 		jw_kbool(&body, "reduce_only", true);
 	jw_obj_end(&body);
-	o->sent_mono = rt_mono_ms();
+	if (o->first_mono == 0)
+		o->first_mono = rt_mono_ms();
 	line(s, o, "sent", o->ts);
 	s->sent++;
 	for (int tries = 0; ; tries++) {
@@ -557,13 +600,22 @@ send_order(struct os *s, struct ord *o)
 		break;
 	}
 	buf_free(&body);
+	/* read lag counts from here: a request that timed out may have been
+	 * taken at its last moment */
+	o->sent_mono = rt_mono_ms();
 	if (s->resp.status == 201 || s->resp.status == 200) {
 		if (json_parse(&s->j, s->resp.body.p, s->resp.body.len) == 0 &&
 		    json_get_str(&s->j, 0, "order_id", o->order_id, sizeof o->order_id) == 0 && o->order_id[0]) {
 			int64_t ts = o->ts;
 
 			json_get_i64(&s->j, 0, "ts_ms", &ts);
-			order_result(s, o, ts);
+			if (order_result(s, o, ts) < 0) {
+				/* taken, its fill not readable yet: it stays of unknown
+				 * outcome (counted in the limits as if filled) until
+				 * reconcile reads it; never sent again */
+				line(s, o, "accepted", ts);
+				o->st = O_PENDING;
+			}
 			return;
 		}
 		/* a 2xx without an order id: unknown */
@@ -576,7 +628,7 @@ send_order(struct os *s, struct ord *o)
 		jw_kstr(&s->out, "code", code);
 		jw_kstr(&s->out, "message", msg);
 		msg_emit(&s->out);
-		journal_done(s, o, "rejected", 0, 0);
+		journal_done(s, o, "rejected", 0, 0, 0);
 		o->st = O_DONE;
 		return;
 	}
@@ -599,20 +651,33 @@ reconcile(struct os *s)
 
 		if (o->st != O_PENDING)
 			continue;
+		if (o->order_id[0]) {
+			/* taken by the exchange, its fill not read yet */
+			if (order_result(s, o, o->ts) == 0 || rt_mono_ms() - o->first_mono < ACK_MAX_MS)
+				continue;
+			warnx_("%s: order %s taken, its fill not readable for %d s: left to acct-sync's fills", o->cid,
+			    o->order_id, ACK_MAX_MS / 1000);
+			journal_done(s, o, "accepted", -1, 0, 0);
+			o->st = O_DONE;
+			continue;
+		}
 		if (lookup(s, o, o->ts) != 0)
 			continue;       /* found and settled, or could not look: later */
-		age = rt_mono_ms() - o->sent_mono;
-		if (age < LAG_MS)
+		if (rt_mono_ms() - o->sent_mono < LAG_MS)
 			continue;       /* read lag: not an answer yet */
-		if (age < RESEND_MAX_MS) {
-			infox("%s: not at the exchange after %lld ms: sending it again", o->cid, (long long)age);
+		age = rt_mono_ms() - o->first_mono;
+		if (age < RESEND_MAX_MS && (!o->buy || (!killed(s) && s->nmismatch == 0))) {
+			infox("%s: not at the exchange %lld ms after it was first sent: sending it again", o->cid,
+			    (long long)age);
 			send_order(s, o);
 		} else {
 			line_begin(s, o, "rejected", o->ts);
 			jw_kstr(&s->out, "code", "not_at_exchange");
-			jw_kstr(&s->out, "message", "never reached the exchange; too old to send again");
+			jw_kstr(&s->out, "message", age >= RESEND_MAX_MS ?
+			    "never reached the exchange; too old to send again" :
+			    "never reached the exchange; not sent again: opening orders are halted");
 			msg_emit(&s->out);
-			journal_done(s, o, "failed", 0, 0);
+			journal_done(s, o, "failed", 0, 0, 0);
 			o->st = O_DONE;
 		}
 	}
@@ -632,7 +697,7 @@ paper_fill(struct os *s, struct ord *o)
 		line_begin(s, o, "canceled", o->ts);
 		jw_ki64(&s->out, "filled", 0);
 		msg_emit(&s->out);
-		journal_done(s, o, "accepted", 0, 0);
+		journal_done(s, o, "accepted", 0, 0, 0);
 		o->st = O_DONE;
 		return;
 	}
@@ -646,7 +711,7 @@ paper_fill(struct os *s, struct ord *o)
 	jw_kbool(&s->out, "paper", true);
 	msg_emit(&s->out);
 	book_fill(s, o, o->count, o->buy ? cost + fee : cost - fee);
-	journal_done(s, o, "filled", o->count, cost);
+	journal_done(s, o, "filled", o->count, cost, o->buy ? cost + fee : cost - fee);
 	o->st = O_DONE;
 }
 
@@ -658,7 +723,7 @@ on_signal_line(struct os *s, const struct json *j, const struct ndjson *r, int64
 	char id[RECIO_ID_MAX - 1], side[8], action[8], why[256];
 	int rule;
 	struct ord o, *po;
-	int64_t ttc = -1;
+	int64_t ttc = TTC_NONE;
 
 	memset(&o, 0, sizeof o);
 	if (json_get_str(j, 0, "id", id, sizeof id) < 0 || json_get_str(j, 0, "ticker", o.ticker, sizeof o.ticker) < 0 ||
@@ -702,18 +767,38 @@ on_signal_line(struct os *s, const struct json *j, const struct ndjson *r, int64
 		die(1, "%s: cannot sync the journal:", s->journal_path);
 }
 
+static bool
+settled_has(const struct os *s, const char *ticker)
+{
+	for (size_t i = s->nsettled; i-- > 0; )
+		if (strcmp(s->settled[i], ticker) == 0)
+			return true;
+	return false;
+}
+
+static void
+settled_add(struct os *s, const char *ticker)
+{
+	if (s->nsettled == s->csettled) {
+		s->csettled = s->csettled ? s->csettled * 2 : 64;
+		s->settled = xrealloc(s->settled, s->csettled * sizeof *s->settled);
+	}
+	snprintf(s->settled[s->nsettled++], RECIO_TICKER_MAX, "%s", ticker);
+}
+
 static void
 on_line(struct os *s, const struct json *j, const struct ndjson *r)
 {
 	char type[16], t[RECIO_TICKER_MAX];
 	int64_t ts, v;
 
-	if (json_get_str(j, 0, "type", type, sizeof type) < 0 || json_get_i64(j, 0, "ts", &ts) < 0)
+	if (json_get_str(j, 0, "type", type, sizeof type) < 0)
+		return;                 /* not a recio message: ignored */
+	if (json_get_i64(j, 0, "ts", &ts) < 0) {
+		warnx_("%s line %lu: %s without an integer ts, skipped", r->name, r->lineno, type);
 		return;
-	if (s->day != ts / 86400000) {          /* a new UTC day: the loss limit starts over */
-		s->day = ts / 86400000;
-		s->realized_cc = 0;
 	}
+	day_at(s, ts);
 	if (strcmp(type, "signal") == 0)
 		on_signal_line(s, j, r, ts);
 	else if (strcmp(type, "health") == 0 && json_get_str(j, 0, "ticker", t, sizeof t) == 0) {
@@ -760,13 +845,62 @@ on_line(struct os *s, const struct json *j, const struct ndjson *r)
 			p->cost_cc = v;
 	} else if (strcmp(type, "settlement") == 0 && json_get_str(j, 0, "ticker", t, sizeof t) == 0) {
 		struct pos *p = pos_get(s, t);
-		int64_t rev = 0;
+		int64_t rev = 0, pnl;
 
+		if (settled_has(s, t))
+			return;         /* told again (acct-sync restarted): counted once */
 		json_get_i64(j, 0, "revenue_cc", &rev);
-		s->realized_cc += rev - p->cost_cc;
+		pnl = rev - p->cost_cc;
+		s->realized_cc += pnl;
 		p->count = 0;
 		p->cost_cc = 0;
+		/* journalled, so that a restart neither forgets the day's loss
+		 * nor brings the position back from the fills replayed */
+		settled_add(s, t);
+		buf_reset(&s->rec);
+		jw_obj(&s->rec);
+		jw_kstr(&s->rec, "j", "settled");
+		jw_kstr(&s->rec, "ticker", t);
+		jw_ki64(&s->rec, "ts", ts);
+		jw_ki64(&s->rec, "pnl_cc", pnl);
+		jw_obj_end(&s->rec);
+		journal_append(s, &s->rec, true);
 	}
+}
+
+/* A last record without its newline (the machine died, or the disk
+ * filled, while it was written) is cut off before anything is appended:
+ * the next record would be glued to it, and the replay would skip both. */
+static void
+journal_trim(struct os *s)
+{
+	struct stat st;
+	char b[4096];
+	off_t end, cut = 0;
+
+	if (fstat(s->jfd, &st) < 0)
+		die(1, "%s: cannot stat the journal:", s->journal_path);
+	for (end = st.st_size; end > 0; ) {
+		size_t n = end < (off_t)sizeof b ? (size_t)end : sizeof b;
+		ssize_t r = pread(s->jfd, b, n, end - (off_t)n);
+		size_t i = n;
+
+		if (r != (ssize_t)n)
+			die(1, "%s: cannot read the journal's end%s", s->journal_path, r < 0 ? ":" : ": short read");
+		while (i > 0 && b[i - 1] != '\n')
+			i--;
+		if (i > 0) {
+			cut = end - (off_t)n + (off_t)i;
+			break;
+		}
+		end -= (off_t)n;
+	}
+	if (cut == st.st_size)
+		return;
+	warnx_("%s: its last record is cut short (%lld bytes, written when the machine died or the disk "
+	    "filled): removed", s->journal_path, (long long)(st.st_size - cut));
+	if (ftruncate(s->jfd, cut) < 0 || fsync(s->jfd) < 0)
+		die(1, "%s: cannot cut the journal's torn end:", s->journal_path);
 }
 
 /* Replay the journal: what is known, what is still of unknown outcome,
@@ -788,7 +922,26 @@ journal_load(struct os *s)
 		struct ord *o;
 		int64_t filled = 0, cost = 0;
 
-		if (json_get_str(&j, 0, "j", kind, sizeof kind) < 0 || json_get_str(&j, 0, "cid", cid, sizeof cid) < 0)
+		if (json_get_str(&j, 0, "j", kind, sizeof kind) < 0)
+			continue;
+		if (strcmp(kind, "settled") == 0) {
+			char t[RECIO_TICKER_MAX];
+			int64_t ts = 0, pnl = 0;
+			struct pos *p;
+
+			if (json_get_str(&j, 0, "ticker", t, sizeof t) < 0 || settled_has(s, t))
+				continue;
+			json_get_i64(&j, 0, "ts", &ts);
+			json_get_i64(&j, 0, "pnl_cc", &pnl);
+			settled_add(s, t);
+			day_at(s, ts);
+			s->realized_cc += pnl;
+			p = pos_get(s, t);
+			p->count = 0;
+			p->cost_cc = 0;
+			continue;
+		}
+		if (json_get_str(&j, 0, "cid", cid, sizeof cid) < 0)
 			continue;
 		if (strcmp(kind, "intent") == 0) {
 			if (ord_find(s, cid))
@@ -809,17 +962,23 @@ journal_load(struct os *s)
 			{
 				int64_t wall = 0;
 
-				/* its age, so that the read-lag window still holds after a restart */
+				/* its age from its first send, for the limit on sending
+				 * again; the read-lag window starts over from now (the
+				 * send may have ended any time before the restart) */
 				json_get_i64(&j, 0, "wall_ms", &wall);
-				o->sent_mono = rt_mono_ms() - (wall ? rt_now_ms() - wall : LAG_MS);
+				o->first_mono = rt_mono_ms() - (wall ? rt_now_ms() - wall : RESEND_MAX_MS);
+				o->sent_mono = rt_mono_ms();
 			}
 		} else if (strcmp(kind, "done") == 0 && (o = ord_find(s, cid)) != NULL && o->st == O_PENDING) {
 			json_get_str(&j, 0, "status", st, sizeof st);
 			json_get_str(&j, 0, "order_id", o->order_id, sizeof o->order_id);
 			json_get_i64(&j, 0, "filled", &filled);
 			json_get_i64(&j, 0, "cost_cc", &cost);
-			if (filled > 0)
+			json_get_i64(&j, 0, "booked_cc", &cost);        /* fees counted (newer journals) */
+			if (filled > 0) {
+				day_at(s, o->ts);       /* its day's realised P&L, as it ran */
 				book_fill(s, o, filled, cost);
+			}
 			o->st = O_DONE;
 		}
 	}
@@ -1050,11 +1209,12 @@ main(int argc, char **argv)
 			return 1;
 		http_presign(s.http, "POST", "/portfolio/events/orders", s.presign);
 	}
-	if ((s.jfd = open(s.journal_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+	if ((s.jfd = open(s.journal_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		die(1, "%s: cannot open the journal:", s.journal_path);
 	/* one order-send per journal: a second one would send what the first did */
 	if (flock(s.jfd, LOCK_EX | LOCK_NB) < 0)
 		die(1, "%s: the journal is in use by another order-send:", s.journal_path);
+	journal_trim(&s);
 	if (journal_load(&s) < 0)
 		return 1;
 	if (check) {
@@ -1079,6 +1239,7 @@ main(int argc, char **argv)
 	free(s.o);
 	free(s.p);
 	free(s.mismatch);
+	free(s.settled);
 	close(s.jfd);
 	return rc;
 }

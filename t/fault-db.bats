@@ -41,7 +41,8 @@ health_is() {
 	health_of db-sink | tail -n 1 | jq -e '(.error | length) > 0 and .spooled >= 0'
 	wait_for 20 health_is 503
 	jq -e '.database.ok == false and (.database.error | length) > 0' <<<"$hs_body"
-	grep -q 'lines are kept in' "$RUN/log/db-sink/diag/current"
+	# (the diagnostics go through their own logger: a moment after the data line)
+	wait_for 10 grep -q 'lines are kept in' "$RUN/log/db-sink/diag/current"
 	# trading goes on without the database: orders still sent, and filled
 	wait_for 120 more_sent_than "$before" || {
 		echo "sim $(sim_sec), sent $(sent_orders) (before $before)"
@@ -57,7 +58,8 @@ health_is() {
 	wait_for 30 db_sink_says ok
 	health_of db-sink | tail -n 1 | jq -e '.down_ms > 0'
 	wait_for 30 health_is 200
-	grep -q 'database: back after' "$RUN/log/db-sink/diag/current"
+	# (the diagnostics go through their own logger: a moment after the data line)
+	wait_for 10 grep -q 'database: back after' "$RUN/log/db-sink/diag/current"
 	until_sim "$T1501"
 	wind_down
 	invariants

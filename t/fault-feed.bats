@@ -62,7 +62,8 @@ paused_lines() {
 	feed '{"stall_ms":600000}' | jq -e '.stalled == true'
 	wait_for 20 btc_tick_says stalled
 	health_of btc-tick | tail -n 1 | jq -e '.last_tick_ts > 0'
-	grep -q 'stalled: no new price' "$RUN/log/btc-tick/diag/current"
+	# (the diagnostics go through their own logger: a moment after the data line)
+	wait_for 10 grep -q 'stalled: no new price' "$RUN/log/btc-tick/diag/current"
 	wait_for 20 health_is 503
 	jq -e '.feed.tick_age_ms >= 2000 and .database.ok and all(.services[]; .up)' <<<"$hs_body"
 	# nothing from signal-eval while the feed is stale, though the ladder

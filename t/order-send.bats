@@ -286,3 +286,116 @@ taken() {
 	[ "$(jq -r 'select(.client_order_id=="rs-3") | .status' "$BATS_TEST_TMPDIR/out" | tail -n 1)" = filled ]
 	grep -q 'opening orders halted' "$BATS_TEST_TMPDIR/err"
 }
+
+@test "a sale brings in the price of the side sold (the exchange's fill cost is the other side's): the daily loss limit sees the round trip's loss" {
+	sim_start --start 2026-11-25T14:45:00Z
+	os_env
+	read -r t ya na yb nb <<<"$(market 20)"
+	up=$((ya + 10 > 98 ? 98 : ya + 10))
+	{
+		sig s-1 "$t" yes buy 3 "$up"
+		TS=1795617901000 sig s-2 "$t" yes sell 3 1
+		TS=1795617902000 sig s-3 "$t" yes buy 1 "$up"
+	} >"$BATS_TEST_TMPDIR/in"
+	order-send -j "$J" -s daily_loss_limit=0.01 <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	# the sale's line: what it brought in, at the YES price it filled at
+	px=$(sim_orders | jq -r '.orders[] | select(.client_order_id=="rs-2") | .taker_fill_cost_dollars as $c
+		| (.fill_count_fp | tonumber) as $n | (($n - ($c | tonumber)) / $n * 100 | round)')
+	[ "$(jq -r 'select(.client_order_id=="rs-2" and .status=="filled") | [.filled, .avg_price_cc, .cost_cc] | join(" ")' "$BATS_TEST_TMPDIR/out")" = \
+		"3 $((px * 100)) $((3 * px * 100))" ]
+	# bought at the ask, sold at the bid, two fees: the loss the exchange books
+	kc GET "/portfolio/positions?ticker=$t"
+	loss=$(jq -r '.market_positions[0].realized_pnl_dollars | tonumber | -. * 100 | round' <<<"$body")
+	[ "$loss" -gt 0 ]
+	[ "$(jq -r 'select(.client_order_id=="rs-3") | .rule + ": " + .reason' "$BATS_TEST_TMPDIR/out")" = \
+		"daily_loss_limit: daily loss \$$(printf '%d.%02d00' $((loss / 100)) $((loss % 100))) reached daily_loss_limit" ]
+}
+
+@test "a restart keeps the day's realised loss and forgets settled positions (journalled); a line from yesterday resets nothing; a torn last record is cut" {
+	mk() { printf '{"type":"market","ts":1795617000000,"ticker":"X-T%s","event_ticker":"X","yes_bid":60,"yes_ask":62,"no_bid":38,"no_ask":40}\n' "$1"; }
+	paper() { KALSHI_API_BASE=http://127.0.0.1:1/none order-send --paper -j "$J" "$@"; }
+	# one bought, settled at nothing (the settlement told twice: counted once)
+	{
+		mk 1
+		sig s-1 X-T1 yes buy 1 63
+		printf '{"type":"settlement","ts":1795617950000,"ticker":"X-T1","revenue_cc":0}\n'
+		printf '{"type":"settlement","ts":1795617960000,"ticker":"X-T1","revenue_cc":0}\n'
+	} | paper >/dev/null
+	[ "$(grep -c '"j":"settled"' "$J")" -eq 1 ]
+	# restarted, the same day: a line dated yesterday, then a buy: still over the limit
+	{
+		mk 2
+		printf '{"type":"position","ts":1795500000000,"ticker":"X-T9","position":0}\n'
+		TS=1795618000000 sig s-2 X-T2 yes buy 1 63
+	} | paper -s daily_loss_limit=0.01 >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r 'select(.client_order_id=="rs-2") | .rule + ": " + .reason' "$BATS_TEST_TMPDIR/out")" = \
+		"daily_loss_limit: daily loss \$0.6400 reached daily_loss_limit" ]
+	# the settled market is not held again: one position allowed, X-T2 opens
+	{ mk 2; TS=1795618001000 sig s-3 X-T2 yes buy 1 63; } | paper -s max_positions=1 >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r 'select(.client_order_id=="rs-3") | .status' "$BATS_TEST_TMPDIR/out" | tail -n 1)" = filled ]
+	# the next day: the limit starts over
+	{ mk 3; TS=$((1795618000000 + 86400000)) sig s-4 X-T3 yes buy 1 63; } | paper -s daily_loss_limit=0.01 >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r 'select(.client_order_id=="rs-4") | .status' "$BATS_TEST_TMPDIR/out" | tail -n 1)" = filled ]
+	# a record cut short (the disk filled mid-write): removed at the next start, said so
+	printf '{"j":"intent","cid":"rs-9","sig' >>"$J"
+	{ mk 4; sig s-5 X-T4 yes buy 1 63; } | paper 2>"$BATS_TEST_TMPDIR/err" >/dev/null
+	grep -q "its last record is cut short (31 bytes" "$BATS_TEST_TMPDIR/err"
+	[ "$(grep -c 'rs-9' "$J")" -eq 0 ]
+	# and what came after it stands: the order is known
+	{ mk 4; sig s-5 X-T4 yes buy 1 63; } | paper -v >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+	grep -q "rs-5: already handled" "$BATS_TEST_TMPDIR/err"
+	[ "$(grep -c '"client_order_id":"rs-5"' "$BATS_TEST_TMPDIR/out")" -eq 0 ]
+}
+
+@test "orders of unknown outcome count in the event's and the exposure's limits as if filled" {
+	sim_start --start 2026-11-25T14:45:00Z --faults lost=1
+	os_env
+	read -r t1 ya1 _ <<<"$(market 20)"
+	read -r t2 ya2 _ <<<"$(market 21)"
+	{ sig s-1 "$t1" yes buy 5 $((ya1 + 10 > 98 ? 98 : ya1 + 10)); sig s-2 "$t2" yes buy 5 $((ya2 + 10 > 98 ? 98 : ya2 + 10)); } >"$BATS_TEST_TMPDIR/in"
+	order-send -j "$J" -s max_per_event=5 <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	jq -c 'select(.type=="order") | [.client_order_id, .status, .rule]' "$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r 'select(.client_order_id=="rs-2") | .rule + ": " + .reason' "$BATS_TEST_TMPDIR/out")" = "max_per_event: event 5 + 5 > max_per_event 5" ]
+	[ "$(sim_orders | jq '.orders | length')" -eq 1 ]
+}
+
+@test "an order that never reached the exchange is not sent again once the kill switch is on" {
+	keys_once
+	port=$(free_port)
+	export KALSHI_API_BASE="http://127.0.0.1:$port/trade-api/v2" KALSHI_KEY_ID=test KALSHI_KEY_FILE="$KEY_FILE"
+	# the exchange is down when the order goes: its outcome is unknown
+	{ sig s-1 KXBTCD-26NOV2515-T99999.99 yes buy 1 50; sleep 25; } |
+		order-send -j "$J" --rate-limit off -H 60 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	os=$!
+	waitgrep() {    # waitgrep SECONDS PATTERN FILE
+		local n=$(($1 * 10)) i
+		for ((i = 0; i < n; i++)); do grep -q "$2" "$3" && return 0; sleep 0.1; done
+		return 1
+	}
+	waitgrep 10 '"status":"error"' "$BATS_TEST_TMPDIR/out"
+	touch "$RECIO_KILL"
+	sim_start --start 2026-11-25T14:45:00Z -p "$port"
+	waitgrep 20 '"status":"rejected"' "$BATS_TEST_TMPDIR/out"
+	kill "$os" 2>/dev/null || true
+	wait "$os" || true
+	[ "$(jq -r 'select(.status=="rejected") | .code + ": " + .message' "$BATS_TEST_TMPDIR/out")" = \
+		"not_at_exchange: never reached the exchange; not sent again: opening orders are halted" ]
+	[ "$(sim_orders | jq '.orders | length')" -eq 0 ]
+}
+
+@test "input: a negative ttc is refused (min_ttc); a signal without event_ticker counts in its market's event; a line without an integer ts is reported" {
+	mk() { printf '{"type":"market","ts":1795617000000,"ticker":"X-T%s","event_ticker":"X","yes_bid":60,"yes_ask":62,"no_bid":38,"no_ask":40}\n' "$1"; }
+	noev() { printf '{"type":"signal","ts":1795617900000,"id":"%s","ticker":"%s","side":"yes","action":"buy","count":2,"price":63,"ttc":600}\n' "$1" "$2"; }
+	{
+		mk 1
+		mk 2
+		noev e-1 X-T1
+		noev e-2 X-T2
+		sig t-1 X-T1 yes buy 1 63 -5
+		printf '{"type":"signal","ts":1795617900000.5,"id":"f-1","ticker":"X-T1","side":"yes","action":"buy","count":1,"price":63}\n'
+	} | KALSHI_API_BASE=http://127.0.0.1:1/none order-send --paper -j "$J" -s max_per_event=3 \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err"
+	[ "$(jq -r 'select(.status=="refused") | .client_order_id + " " + .rule + ": " + .reason' "$BATS_TEST_TMPDIR/out")" = \
+		"$(printf 're-2 max_per_event: event 2 + 2 > max_per_event 3\nrt-1 min_ttc: ttc -5 s < min_ttc 60')" ]
+	grep -q 'stdin line 6: signal without an integer ts, skipped' "$BATS_TEST_TMPDIR/err"
+}
