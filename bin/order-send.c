@@ -399,6 +399,7 @@ risk_check(struct os *s, const struct ord *o, int64_t ttc_s, char *why, size_t c
 	int64_t held = p->count < 0 ? -p->count : p->count, ev = 0, exposure = 0, npos = 0, n = 0;
 	/* the event: the signal's, else its market's (from the market lines) */
 	const char *event = o->event[0] ? o->event : p->event;
+	bool unknown_here = false;
 
 	if (!o->buy) {
 		if (o->price < r->min_price)
@@ -424,11 +425,16 @@ risk_check(struct os *s, const struct ord *o, int64_t ttc_s, char *why, size_t c
 		exposure += s->p[i].cost_cc;
 		npos += h != 0;
 	}
-	/* buys of unknown outcome count as if filled whole */
+	/* orders of unknown outcome: one on this market blocks it (the last
+	 * rule, below); buys count as if filled whole */
 	for (size_t i = 0; i < s->no; i++) {
 		const struct ord *q = &s->o[i];
 
-		if (q->st != O_PENDING || !q->buy)
+		if (q->st != O_PENDING)
+			continue;
+		if (strcmp(q->ticker, o->ticker) == 0)
+			unknown_here = true;
+		if (!q->buy)
 			continue;
 		if (event[0] && (strcmp(q->event, event) == 0 || (!q->event[0] &&
 		    strcmp(pos_get(s, q->ticker)->event, event) == 0)))
@@ -459,9 +465,8 @@ risk_check(struct os *s, const struct ord *o, int64_t ttc_s, char *why, size_t c
 	if (n >= r->max_orders_per_min)
 		return snprintf(why, cap, "%lld orders in a minute >= max_orders_per_minute %lld", (long long)n,
 		    (long long)r->max_orders_per_min), R_RATE;
-	for (size_t i = 0; i < s->no; i++)
-		if (s->o[i].st == O_PENDING && strcmp(s->o[i].ticker, o->ticker) == 0)
-			return snprintf(why, cap, "an order of unknown outcome on %s", o->ticker), R_UNKNOWN;
+	if (unknown_here)
+		return snprintf(why, cap, "an order of unknown outcome on %s", o->ticker), R_UNKNOWN;
 	return -1;
 }
 
