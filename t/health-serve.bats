@@ -131,7 +131,7 @@ tick() {        # tick TS PRICE: a tick line in btc-tick's data log
 		-d "{\"old\":\"$PASS\",\"new\":\"another one 2\"}" "$H/api/password" >>"$BATS_TEST_TMPDIR/order" &
 	c=$!
 	# into the second hashing (the new password's): 1.3 of one
-	sleep "$(echo "$t1 * 1.3" | bc -l)"
+	sleep "$(awk -v t="$t1" 'BEGIN { print t * 1.3 }')"
 	curl -s -o /dev/null -w '%{http_code} metrics\n' "$H/metrics" >>"$BATS_TEST_TMPDIR/order"
 	wait $c
 	cat "$BATS_TEST_TMPDIR/order"
@@ -154,7 +154,7 @@ lcode() {
 		-d "{\"old\":\"$PASS\",\"new\":\"another one 2\"}" "$H/api/password" >"$BATS_TEST_TMPDIR/chg.code" &
 	c=$!
 	# the login's hashing of the old password straddles the change's store
-	sleep "$(echo "$t1 * 1.4" | bc -l)"
+	sleep "$(awk -v t="$t1" 'BEGIN { print t * 1.4 }')"
 	echo "login with the old password meanwhile: $(lcode "$PASS" "$BATS_TEST_TMPDIR/cj2")"
 	wait $c
 	[ "$(cat "$BATS_TEST_TMPDIR/chg.code")" = 200 ]
