@@ -14,8 +14,7 @@
 # db SQL             rows as a|b|c from the system's database
 # hs PATH            curl health-serve; sets $hs_code and $hs_body
 # svc_pid SERVICE    the pid of a service (s6-svstat -p)
-# wait_for SECONDS CMD...   polls CMD every 0.1 s until it succeeds; fails
-#   with CMD's name when it never does
+# (wait_for SECONDS CMD...: in helper.bash)
 # until_sim EPOCH    waits until the simulated clock reaches EPOCH
 # health_of SRC      the health lines of SRC in its data log, one a line
 # has_fill           the exchange has a fill of the account
@@ -85,18 +84,6 @@ hs() {
 
 svc_pid() {
 	s6-svstat -p "$SCAN/$1"
-}
-
-wait_for() {
-	local secs=$1 i n
-	shift
-	n=$((secs * 10))
-	for ((i = 0; i < n; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	echo "wait_for: not within $secs s: $*" >&2
-	return 1
 }
 
 sim_sec() {

@@ -7,6 +7,7 @@
 #   and $body.
 # simstate: GET /sim/state.
 # free_port: a loopback port nothing listens on.
+# wait_for SECONDS CMD...: until CMD succeeds.
 
 export RECIO_TOP="${RECIO_TOP:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 export PATH="${RECIO_BIN:-$RECIO_TOP/build/bin}:$BATS_TEST_DIRNAME/helpers:$PATH"
@@ -71,6 +72,19 @@ get() {
 
 simstate() {
 	curl -sS "$SIM_URL/sim/state"
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds (every 0.1 s), or fail saying what
+wait_for() {
+	local secs=$1 i n
+	shift
+	n=$((secs * 10))
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	echo "wait_for: not within $secs s: $*" >&2
+	return 1
 }
 
 # a loopback port nothing listens on, below the kernel's range of

@@ -367,15 +367,10 @@ taken() {
 	{ sig s-1 KXBTCD-26NOV2515-T99999.99 yes buy 1 50; sleep 25; } |
 		order-send -j "$J" --rate-limit off -H 60 >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
 	os=$!
-	waitgrep() {    # waitgrep SECONDS PATTERN FILE
-		local n=$(($1 * 10)) i
-		for ((i = 0; i < n; i++)); do grep -q "$2" "$3" && return 0; sleep 0.1; done
-		return 1
-	}
-	waitgrep 10 '"status":"error"' "$BATS_TEST_TMPDIR/out"
+	wait_for 10 grep -q '"status":"error"' "$BATS_TEST_TMPDIR/out"
 	touch "$RECIO_KILL"
 	sim_start --start 2026-11-25T14:45:00Z -p "$port"
-	waitgrep 20 '"status":"rejected"' "$BATS_TEST_TMPDIR/out"
+	wait_for 20 grep -q '"status":"rejected"' "$BATS_TEST_TMPDIR/out"
 	kill "$os" 2>/dev/null || true
 	wait "$os" || true
 	[ "$(jq -r 'select(.status=="rejected") | .code + ": " + .message' "$BATS_TEST_TMPDIR/out")" = \
