@@ -45,6 +45,7 @@
 #define TTC_NONE INT64_MIN      /* a signal without a ttc (a manual order) */
 #define ACK_MAX_MS 120000       /* a taken order's fill is read this long, then left to acct-sync */
 #define ORDERS_MAX 100000       /* journal records kept in memory */
+#define LOOKUP_PAGES_MAX 50     /* pages of a market's orders a lookup reads (200 a page) */
 #define TICK_MS 250             /* periodic work: reconcile, kill switch */
 
 /* the risk rules, as named in refusals and counted in health lines */
@@ -535,7 +536,7 @@ order_result(struct os *s, struct ord *o, int64_t ts)
 static int
 lookup(struct os *s, struct ord *o, int64_t ts)
 {
-	char path[RECIO_PATH_MAX], cursor[512] = "", cid[RECIO_ID_MAX], err[KX_ERR_MAX];
+	char cursor[512] = "", cid[RECIO_ID_MAX], err[KX_ERR_MAX];
 	struct buf p = { 0 };
 	int pages = 0;
 
@@ -543,7 +544,9 @@ lookup(struct os *s, struct ord *o, int64_t ts)
 		int arr;
 
 		buf_reset(&p);
-		buf_printf(&p, "/portfolio/orders?ticker=%s&limit=200", o->ticker);
+		buf_puts(&p, "/portfolio/orders?ticker=");
+		http_qescape(&p, o->ticker);
+		buf_puts(&p, "&limit=200");
 		if (cursor[0]) {
 			buf_puts(&p, "&cursor=");
 			http_qescape(&p, cursor);
@@ -563,9 +566,14 @@ lookup(struct os *s, struct ord *o, int64_t ts)
 				return order_result(s, o, ts) == 0 ? 1 : -1;
 			}
 		}
-	} while (cursor[0] && ++pages < 50);
-	(void)path;
+	} while (cursor[0] && ++pages < LOOKUP_PAGES_MAX);
 	buf_free(&p);
+	if (cursor[0]) {
+		/* not "not found": that would send it again */
+		warnx_("%s: not among the first %d pages of %s's orders; looked up again later", o->cid,
+		    LOOKUP_PAGES_MAX, o->ticker);
+		return -1;
+	}
 	return 0;
 }
 
@@ -908,6 +916,23 @@ journal_trim(struct os *s)
 		die(1, "%s: cannot cut the journal's torn end:", s->journal_path);
 }
 
+/* The journal's directory synced: a journal just created is then found
+ * after a power cut (its records are synced on their own).  Once at
+ * start; a file system that cannot sync a directory (EINVAL) is let be. */
+static void
+journal_dir_sync(const struct os *s)
+{
+	const char *slash = strrchr(s->journal_path, '/');
+	char *dir = slash ? xstrndup(s->journal_path, slash == s->journal_path ? 1 : (size_t)(slash - s->journal_path)) :
+	    xstrdup(".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || (fsync(fd) < 0 && errno != EINVAL))
+		die(1, "%s: cannot sync the journal's directory:", dir);
+	close(fd);
+	free(dir);
+}
+
 /* Replay the journal: what is known, what is still of unknown outcome,
  * and the positions our own fills made. */
 static int
@@ -964,6 +989,7 @@ journal_load(struct os *s)
 			json_get_i64(&j, 0, "price", &o->price);
 			json_get_i64(&j, 0, "ts", &o->ts);
 			o->st = O_PENDING;
+			note_sent(s, o->ts);    /* max_orders_per_minute counts it after a restart */
 			{
 				int64_t wall = 0;
 
@@ -1216,6 +1242,7 @@ main(int argc, char **argv)
 	}
 	if ((s.jfd = open(s.journal_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
 		die(1, "%s: cannot open the journal:", s.journal_path);
+	journal_dir_sync(&s);
 	/* one order-send per journal: a second one would send what the first did */
 	if (flock(s.jfd, LOCK_EX | LOCK_NB) < 0)
 		die(1, "%s: the journal is in use by another order-send:", s.journal_path);

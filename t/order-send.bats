@@ -347,6 +347,21 @@ taken() {
 	[ "$(grep -c '"client_order_id":"rs-5"' "$BATS_TEST_TMPDIR/out")" -eq 0 ]
 }
 
+@test "max_orders_per_minute counts the orders sent before a restart (journalled)" {
+	mk() { printf '{"type":"market","ts":1795617000000,"ticker":"X-T%s","event_ticker":"X","yes_bid":60,"yes_ask":62,"no_bid":38,"no_ask":40}\n' "$1"; }
+	paper() { KALSHI_API_BASE=http://127.0.0.1:1/none order-send --paper -j "$J" -s max_orders_per_minute=2 "$@"; }
+	{ mk 1; mk 2; TS=1795617900000 sig s-1 X-T1 yes buy 1 63; TS=1795617910000 sig s-2 X-T2 yes buy 1 63; } |
+		paper >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r 'select(.status == "filled") | .client_order_id' "$BATS_TEST_TMPDIR/out" | sort | tr '\n' ' ')" = "rs-1 rs-2 " ]
+	# restarted within that minute: the third is one too many
+	{ mk 3; TS=1795617950000 sig s-3 X-T3 yes buy 1 63; } | paper >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r 'select(.client_order_id == "rs-3") | .rule + ": " + .reason' "$BATS_TEST_TMPDIR/out")" = \
+		"max_orders_per_minute: 2 orders in a minute >= max_orders_per_minute 2" ]
+	# a minute after the first, one place is free again
+	{ mk 3; TS=1795617960000 sig s-4 X-T3 yes buy 1 63; } | paper >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r 'select(.client_order_id == "rs-4") | .status' "$BATS_TEST_TMPDIR/out" | tail -n 1)" = filled ]
+}
+
 @test "orders of unknown outcome count in the event's and the exposure's limits as if filled" {
 	sim_start --start 2026-11-25T14:45:00Z --faults lost=1
 	os_env
