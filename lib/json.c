@@ -270,9 +270,12 @@ json_parse(struct json *j, const char *s, size_t len)
 {
 	int stack[DEPTH_MAX];   /* the open containers, innermost last */
 	int depth = 0, t;
+	/* the innermost open container, kept out of memory while it is open:
+	 * its token, whether an object, its members or elements so far */
+	int cur = -1, cur_size = 0;
+	bool cur_obj = false;
 	size_t p, q, at = 0;
 	const char *why = NULL;
-	struct json_tok *top;
 
 	j->s = s;
 	j->len = len;
@@ -301,14 +304,18 @@ json_parse(struct json *j, const char *s, size_t len)
 				return fail(j, p, "nesting too deep");
 			if ((t = tok_new(j, s[p] == '{' ? JSON_OBJECT : JSON_ARRAY, p)) < 0)
 				goto toomany;
-			stack[depth++] = t;
+			if (cur >= 0)
+				j->tok[cur].size = cur_size;
+			stack[depth++] = cur = t;
+			cur_obj = s[p] == '{';
+			cur_size = 0;
 			if ((p = skip_ws(s, p + 1, len)) == len)
 				return fail(j, SIZE_MAX, NULL);
-			if (s[p] == (j->tok[t].type == JSON_OBJECT ? '}' : ']'))
+			if (s[p] == (cur_obj ? '}' : ']'))
 				goto close;
-			if (j->tok[t].type == JSON_OBJECT)
+			if (cur_obj)
 				goto key;
-			j->tok[t].size = 1;
+			cur_size = 1;
 			continue;
 		case '"':
 			if ((q = string_end(s, p + 1, len, &at, &why)) == 0)
@@ -359,21 +366,25 @@ json_parse(struct json *j, const char *s, size_t len)
 		}
 		if (p == len)
 			return fail(j, SIZE_MAX, NULL);
-		top = &j->tok[stack[depth - 1]];
 		if (s[p] == ',') {
 			p++;
-			if (top->type == JSON_OBJECT)
+			if (cur_obj)
 				goto key;
-			top->size++;
+			cur_size++;
 			continue;
 		}
-		if (s[p] != (top->type == JSON_OBJECT ? '}' : ']'))
-			return fail(j, p, top->type == JSON_OBJECT ? "expected ',' or '}'" : "expected ',' or ']'");
+		if (s[p] != (cur_obj ? '}' : ']'))
+			return fail(j, p, cur_obj ? "expected ',' or '}'" : "expected ',' or ']'");
 	close:
 		/* s[p] closes the innermost container */
-		top = &j->tok[stack[--depth]];
-		top->end = (int)++p;
-		top->next = j->ntok;
+		j->tok[cur].size = cur_size;
+		j->tok[cur].end = (int)++p;
+		j->tok[cur].next = j->ntok;
+		if (--depth > 0) {
+			cur = stack[depth - 1];
+			cur_size = j->tok[cur].size;
+			cur_obj = j->tok[cur].type == JSON_OBJECT;
+		}
 		goto after;
 	key:
 		/* a member's key at p or after whitespace, then ':' */
@@ -387,7 +398,7 @@ json_parse(struct json *j, const char *s, size_t len)
 			goto toomany;
 		j->tok[t].end = (int)q;
 		j->tok[t].size = 1;
-		j->tok[stack[depth - 1]].size++;
+		cur_size++;
 		/* machine-written JSON: the ':' right after the key */
 		if ((p = q + 1) < len && s[p] == ':') {
 			p++;
@@ -650,42 +661,65 @@ json_str(const struct json *j, int t, char *out, size_t cap)
 	return rc;
 }
 
-int
-json_i64(const struct json *j, int t, int64_t *out)
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR_DIGITS 1
+/* The value of eight ASCII digits, the first in w's lowest byte, or -1
+ * when a byte is not a digit: each byte's high nibble is 3 and stays so
+ * when 6 is added (a carry out of a byte >= 0xfa only spoils the bytes
+ * above it, and it fails itself); then pairs, fours, the eight. */
+static inline int64_t
+swar8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL, hi = ones * 0xf0;
+
+	if ((((w & hi) ^ (ones * 0x30)) | (((w + ones * 6) & hi) ^ (ones * 0x30))) != 0)
+		return -1;
+	w -= ones * 0x30;
+	w = w * 10 + (w >> 8);
+	w = ((w & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32)) +
+	    ((w >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32))) >> 32;
+	return (int64_t)(w & 0xffffffffULL);
+}
+
+/* The value of the k (1 to 8) digits that end at e, or -1: read as the
+ * word e - 8 .. e, whose 8 - k bytes before the digits (the caller's text,
+ * e - 8 inside it) become '0's. */
+static inline int64_t
+swar_tail(const char *e, size_t k)
+{
+	uint64_t w;
+	unsigned sh = (unsigned)(8 - k) * 8;
+
+	memcpy(&w, e - 8, 8);
+	if (sh)
+		w = (w >> sh << sh) | (0x3030303030303030ULL >> (64 - sh));
+	return swar8(w);
+}
+#endif
+
+/* json_i64 past its common case: 17 or more digits, or a number too near
+ * the start of the text to be read a word before its end. */
+static int __attribute__((noinline))
+i64_slow(const char *s, size_t n, int64_t *out)
 {
 	char tmp[24], *end;
-	size_t n, i;
-	const char *s;
+	size_t i;
 	long long v;
 	uint64_t u = 0;
-	bool neg;
+	bool neg = *s == '-';
 
-	if (json_type(j, t) != JSON_NUMBER)
-		return -1;
-	s = json_raw(j, t, &n);
-	/* the grammar was checked when parsed: an optional '-', digits, then
-	 * maybe a fraction or an exponent, which an integer may not have.
-	 * Up to 18 digits cannot overflow; more go to strtoll. */
-	neg = *s == '-';
 	if (n - neg <= 18) {
+		/* up to 18 digits cannot overflow */
 		i = neg;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef SWAR_DIGITS
 		for (; i + 8 <= n; i += 8) {
-			/* eight digits at once: each byte's high nibble is 3 and
-			 * stays so when 6 is added (a carry out of a byte >= 0xfa
-			 * only spoils the bytes above it, and it fails itself);
-			 * then pairs, fours, the eight */
-			const uint64_t ones = 0x0101010101010101ULL, hi = ones * 0xf0;
 			uint64_t w;
+			int64_t v8;
 
 			memcpy(&w, s + i, 8);
-			if ((((w & hi) ^ (ones * 0x30)) | (((w + ones * 6) & hi) ^ (ones * 0x30))) != 0)
+			if ((v8 = swar8(w)) < 0)
 				return -1;
-			w -= ones * 0x30;
-			w = w * 10 + (w >> 8);
-			w = ((w & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32)) +
-			    ((w >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32))) >> 32;
-			u = u * 100000000 + (w & 0xffffffffULL);
+			u = u * 100000000 + (uint64_t)v8;
 		}
 #endif
 		for (; i < n; i++) {
@@ -708,6 +742,60 @@ json_i64(const struct json *j, int t, int64_t *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int
+json_i64(const struct json *j, int t, int64_t *out)
+{
+	const char *s;
+	size_t n;
+
+	if (json_type(j, t) != JSON_NUMBER)
+		return -1;
+	s = json_raw(j, t, &n);
+	/* the grammar was checked when parsed: an optional '-', digits, then
+	 * maybe a fraction or an exponent, which an integer may not have (its
+	 * '.', 'e', 'E' or '+' is no digit) */
+#ifdef SWAR_DIGITS
+	{
+		bool neg = *s == '-';
+		size_t k = n - neg, end = (size_t)j->tok[t].end;
+		int64_t lo, hi = 0;
+
+		/* up to 4 digits (prices, sizes) one by one; up to 16 as one or two
+		 * words read back from the end */
+		if (k <= 4) {
+			uint64_t u = 0;
+
+			for (size_t i = neg; i < n; i++) {
+				unsigned d = (unsigned)(s[i] - '0');
+
+				if (d > 9)
+					return -1;
+				u = u * 10 + d;
+			}
+			*out = neg ? -(int64_t)u : (int64_t)u;
+			return 0;
+		}
+		if (k <= 8 && end >= 8) {
+			if ((lo = swar_tail(s + n, k)) < 0)
+				return -1;
+			*out = neg ? -lo : lo;
+			return 0;
+		}
+		if (k <= 16 && end >= 16) {
+			uint64_t w;
+
+			memcpy(&w, s + n - 8, 8);
+			if ((lo = swar8(w)) < 0 || (hi = swar_tail(s + n - 8, k - 8)) < 0)
+				return -1;
+			lo += hi * 100000000;
+			*out = neg ? -lo : lo;
+			return 0;
+		}
+	}
+#endif
+	return i64_slow(s, n, out);
 }
 
 /* A number token's exact value when it needs no more than one IEEE
@@ -904,6 +992,19 @@ void
 jw_strn(struct buf *b, const char *s, size_t n)
 {
 	jw_sep(b);
+	if (str_stop(s, 0, n) == n) {
+		/* nothing to escape (the usual string): in whole, quotes and all */
+		char *d;
+
+		buf_reserve(b, n + 2);
+		d = b->p + b->len;
+		d[0] = '"';
+		memcpy(d + 1, s, n);
+		d[n + 1] = '"';
+		d[n + 2] = '\0';
+		b->len += n + 2;
+		return;
+	}
 	buf_putc(b, '"');
 	jw_escape(b, s, n);
 	buf_putc(b, '"');
@@ -964,9 +1065,10 @@ fixed(char *t, size_t cap, double v, int d, char **end)
 		f = x - (double)u;
 		if (!(f > 0.499 && f < 0.501)) {
 			u += f > 0.5;
-			m = (uint64_t)p10[d];
-			ip = u / m;
-			fp = u % m;
+			/* two decimals (cents, percents) by a constant: no division */
+			m = d == 2 ? 100 : (uint64_t)p10[d];
+			ip = d == 2 ? u / 100 : u / m;
+			fp = u - ip * m;
 			while (d > 0 && fp % 10 == 0)
 				fp /= 10, d--;
 			p = e = t + 32;

@@ -133,14 +133,20 @@ main(void)
 			{ "9223372036854775808", -1, 0 }, { "12345678.5", -1, 0 }, { "1234567.5", -1, 0 },
 			{ "1234567e10", -1, 0 }, { "123456789E1", -1, 0 }, { "1.0", -1, 0 },
 		};
+		/* and each one far enough into the text to be read as words from its end */
+		static const char *const pre[] = { "", "[\"eight b\",", "[\"sixteen bytes in\"," };
 
-		for (size_t k = 0; k < sizeof iv / sizeof iv[0]; k++) {
-			int64_t got = -42;
-			int rc = json_parse(&j, iv[k].num, strlen(iv[k].num)) == 0 ? json_i64(&j, 0, &got) : -2;
+		for (size_t p = 0; p < sizeof pre / sizeof pre[0]; p++)
+			for (size_t k = 0; k < sizeof iv / sizeof iv[0]; k++) {
+				char doc[64];
+				int64_t got = -42;
+				int rc;
 
-			CHECK(rc == iv[k].rc && (rc < 0 || got == iv[k].want), "json_i64(%s): rc %d, %lld", iv[k].num, rc,
-			    (long long)got);
-		}
+				snprintf(doc, sizeof doc, "%s%s%s", pre[p], iv[k].num, p ? "]" : "");
+				rc = json_parse(&j, doc, strlen(doc)) == 0 ? json_i64(&j, p ? 2 : 0, &got) : -2;
+				CHECK(rc == iv[k].rc && (rc < 0 || got == iv[k].want), "json_i64(%s): rc %d, %lld", doc, rc,
+				    (long long)got);
+			}
 	}
 	/* json_skip: past a subtree, whatever is nested in it */
 	{
@@ -387,6 +393,15 @@ main(void)
 			if ((*end || errno) ? rc_i != -1 : (rc_i != 0 || iv2 != want_i)) {
 				if (nbad++ < 5)
 					CHECK(0, "json_i64(%s): %d %lld, strtoll %lld", num, rc_i, (long long)iv2, want_i);
+			}
+			/* the same number 16 bytes or more into the text: read as
+			 * words back from its end (the bytes before it masked) */
+			snprintf(doc, sizeof doc, "{\"sixteen bytes in\":%s}", num);
+			if (json_parse(&j, doc, strlen(doc)) != 0 || (rc_i = json_i64(&j, 2, &iv2),
+			    (*end || errno) ? rc_i != -1 : (rc_i != 0 || iv2 != want_i))) {
+				if (nbad++ < 5)
+					CHECK(0, "json_i64(%s) in an object: %d %lld, strtoll %lld", num, rc_i, (long long)iv2,
+					    want_i);
 			}
 		}
 		CHECK(nbad == 0 && n > 150000, "json_f64 = strtod, json_i64 = strtoll over %d numbers (%d differ)", n, nbad);
