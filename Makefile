@@ -9,7 +9,7 @@
 #   make lint       cppcheck, clang-tidy (.clang-tidy), shellcheck
 #   make fuzz       the libFuzzer targets (clang), FUZZ_SECONDS each
 #   make bench      every benchmark (bench/run): one table, NDJSON in $(B)/bench
-#   make bench-deps install what the benchmarks measure against (wrk, nginx, perf)
+#   make bench-deps install what the benchmarks measure against (wrk, nginx, perf; bc)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 B       ?= build
@@ -51,7 +51,7 @@ DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl
        s6 execline shellcheck chromium clang libclang-rt-14-dev clang-tidy
 # ... and for the benchmarks only (make bench-deps; not in CI): the load
 # generator, the reference server and the profiler.
-BENCH_DEBS = wrk nginx-light linux-perf
+BENCH_DEBS = wrk nginx-light linux-perf bc
 
 all: $(TOOLS) $(B)/bin/.scripts $(BENCHBIN)
 
