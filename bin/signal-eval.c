@@ -129,14 +129,17 @@ usage(const char *why)
 
 /* ---- settings ---- */
 
+/* The defaults, then the file, then the -s settings: at start and at
+ * each reload alike (a setting taken out of the file is its default
+ * again, as health-serve shows it).  All or nothing: on an error the
+ * settings in force stay. */
 static int
-apply_settings(struct eval *e, bool initial)
+apply_settings(struct eval *e)
 {
-	struct settings s = e->set;
+	struct settings s;
 	char why[256];
 
-	if (initial)
-		settings_default(&s);
+	settings_default(&s);
 	if (e->config && settings_load(&s, e->config) < 0)
 		return -1;
 	for (int i = 0; i < e->nsets; i++) {
@@ -258,14 +261,20 @@ mkt_get(struct eval *e, const char *ticker, bool create)
 	if (!create)
 		return NULL;
 	if (e->nm == MARKETS_MAX) {
-		/* forget the market that closed first (and holds nothing) */
-		size_t old = 0;
+		/* forget the market that closed first and holds nothing (no
+		 * position, no order on its way) */
+		size_t old = SIZE_MAX;
 
-		for (size_t i = 1; i < e->nm; i++)
-			if (e->m[i].close_ts < e->m[old].close_ts && e->m[i].s[0].st == S_NONE &&
-			    e->m[i].s[1].st == S_NONE)
+		for (size_t i = 0; i < e->nm; i++)
+			if (e->m[i].s[0].st == S_NONE && e->m[i].s[1].st == S_NONE &&
+			    (old == SIZE_MAX || e->m[i].close_ts < e->m[old].close_ts))
 				old = i;
+		if (old == SIZE_MAX) {
+			warnx_("%s: not followed: all %d markets kept hold a position or an order", ticker, MARKETS_MAX);
+			return NULL;
+		}
 		e->m[old] = e->m[--e->nm];
+		e->hint = 0;
 	}
 	memset(&e->m[e->nm], 0, sizeof e->m[0]);
 	snprintf(e->m[e->nm].ticker, sizeof e->m[0].ticker, "%s", ticker);
@@ -282,7 +291,8 @@ on_market(struct eval *e, const struct json *j, const int *k)
 
 	if (json_str(j, k[K_TICKER], t, sizeof t) < 0)
 		return -1;
-	m = mkt_get(e, t, true);
+	if ((m = mkt_get(e, t, true)) == NULL)
+		return 0;
 	json_str(j, k[K_EVENT_TICKER], m->event, sizeof m->event);
 	json_str(j, k[K_STATUS], m->status, sizeof m->status);
 	/* status: 16 bytes, all set (mkt_get zeroes a new market): compared
@@ -320,17 +330,23 @@ on_position(struct eval *e, const struct json *j, const int *k, int64_t ts)
 	struct mkt *m;
 	int64_t pos;
 
-	if (json_str(j, k[K_TICKER], t, sizeof t) < 0 || json_i64(j, k[K_POSITION], &pos) < 0)
+	if (json_str(j, k[K_TICKER], t, sizeof t) < 0 || json_i64(j, k[K_POSITION], &pos) < 0 ||
+	    (m = mkt_get(e, t, true)) == NULL)
 		return;
-	m = mkt_get(e, t, true);
 	for (int side = 0; side < 2; side++) {
 		struct slot *s = &m->s[side];
 		int64_t held = side == 0 ? (pos > 0 ? pos : 0) : (pos < 0 ? -pos : 0);
 
+		/* older than the side's last order line (acct-sync polls, and
+		 * its line can come after a newer fill's): what it says is
+		 * already known or already past */
+		if (ts < s->state_ts)
+			continue;
 		if (held > 0) {
 			if (s->st != S_OPEN && s->st != S_CLOSING) {
 				s->open_ts = ts;
 				s->entered = true;
+				s->below_since = 0;
 			}
 			if (s->st != S_CLOSING)
 				s->st = S_OPEN;
@@ -338,7 +354,9 @@ on_position(struct eval *e, const struct json *j, const int *k, int64_t ts)
 		} else if (s->st == S_OPEN || s->st == S_CLOSING) {
 			s->st = S_NONE;
 			s->count = 0;
+			s->below_since = 0;
 		}
+		s->state_ts = ts;
 	}
 }
 
@@ -354,13 +372,16 @@ on_order(struct eval *e, const struct json *j, const int *k, int64_t ts)
 	if (json_str(j, k[K_TICKER], t, sizeof t) < 0 || json_str(j, k[K_SIDE], side, sizeof side) < 0 ||
 	    json_str(j, k[K_ACTION], action, sizeof action) < 0 || json_str(j, k[K_STATUS], st, sizeof st) < 0)
 		return;
-	m = mkt_get(e, t, true);
+	if ((m = mkt_get(e, t, true)) == NULL)
+		return;
 	s = &m->s[strcmp(side, "no") == 0];
 	json_i64(j, k[K_FILLED], &filled);
 	if (strcmp(action, "buy") == 0) {
 		if (!strcmp(st, "filled") || !strcmp(st, "partial")) {
-			if (s->st != S_OPEN)
+			if (s->st != S_OPEN) {
 				s->open_ts = ts;
+				s->below_since = 0;
+			}
 			s->st = S_OPEN;
 			s->entered = true;
 			if (filled > 0)
@@ -370,16 +391,26 @@ on_order(struct eval *e, const struct json *j, const int *k, int64_t ts)
 				s->st = S_NONE;
 		} else if (s->st == S_NONE)
 			s->st = S_PENDING;      /* intent, sent, accepted, error (unknown) */
-	} else {
-		if (!strcmp(st, "filled")) {
+	} else if (!strcmp(st, "filled")) {
+		s->st = S_NONE;
+		s->count = 0;
+		s->below_since = 0;
+	} else if (!strcmp(st, "partial") || !strcmp(st, "rejected") || !strcmp(st, "refused") ||
+	    !strcmp(st, "canceled")) {
+		/* a close that ended short (an immediate-or-cancel order ends
+		 * "partial" when the book held less): the rest is held again,
+		 * and its stop watched again */
+		if (filled > 0)
+			s->count -= filled;
+		if (s->count <= 0) {
 			s->st = S_NONE;
 			s->count = 0;
-		} else if (!strcmp(st, "rejected") || !strcmp(st, "refused") || !strcmp(st, "canceled")) {
-			if (s->st == S_CLOSING)
-				s->st = S_OPEN;
-		}
+			s->below_since = 0;
+		} else if (s->st == S_CLOSING)
+			s->st = S_OPEN;
 	}
-	s->state_ts = ts;
+	if (ts > s->state_ts)
+		s->state_ts = ts;
 }
 
 /* ---- the probability model ---- */
@@ -709,7 +740,7 @@ static void
 why_not(const struct eval *e, struct row *r, const char *tick_why, const char *entry_state)
 {
 	const struct settings *s = &e->set;
-	const struct slot *sl = &r->m->s[r->side];
+	const struct slot *sl = &r->m->s[r->side], *other = &r->m->s[!r->side];
 	size_t n = sizeof r->why;
 
 	r->why[0] = '\0';
@@ -729,7 +760,11 @@ why_not(const struct eval *e, struct row *r, const char *tick_why, const char *e
 		snprintf(r->why, n, "already open");
 	else if (sl->st == S_PENDING)
 		snprintf(r->why, n, "order pending");
-	else if (sl->entered && !s->allow_re_entry)
+	/* the other side held or on its way: Kalshi nets YES against NO, so
+	 * buying this side would be an exit of that one nobody asked for */
+	else if (holds(other) || other->st == S_PENDING)
+		snprintf(r->why, n, "%s held", r->side ? "yes" : "no");
+	else if ((sl->entered || other->entered) && !s->allow_re_entry)
 		snprintf(r->why, n, "re-entry off");
 	else if (sl->last_entry_ts && e->t.ts - sl->last_entry_ts < s->cooldown_s * 1000)
 		snprintf(r->why, n, "cooldown %lld s", (long long)((s->cooldown_s * 1000 - (e->t.ts - sl->last_entry_ts) +
@@ -766,8 +801,14 @@ check_stop(struct eval *e, struct mkt *m, int side, double prob_yes, int64_t ttc
 		sl->below_since = 0;
 	if (reason == NULL)
 		return false;
+	if (bid < 1) {
+		/* no bid: nobody to sell to (an order at 1c would sit unfilled
+		 * live, and a backtest must not fill it): held, and looked at
+		 * again at the next tick */
+		return false;
+	}
 	/* a limit at the held side's bid, never an unbounded market order */
-	emit_signal(e, "close", m, side, sl->count, bid >= 1 ? bid : 1, held, held - (double)bid, ttc_s, reason);
+	emit_signal(e, "close", m, side, sl->count, bid, held, held - (double)bid, ttc_s, reason);
 	sl->st = S_CLOSING;
 	sl->below_since = 0;
 	return true;
@@ -841,6 +882,10 @@ on_tick(struct eval *e)
 		int64_t ttc;
 
 		if ((m->s[0].st != S_OPEN && m->s[1].st != S_OPEN) || !m->active || m->strike <= 0)
+			continue;
+		/* past its close the market takes no order (it settles), whatever
+		 * its last status line said */
+		if (m->close_ts && m->close_ts <= e->t.ts)
 			continue;
 		ttc = (m->close_ts - e->t.ts) / 1000;
 		p = prob_yes(e, e->t.price, m->strike, (double)ttc);
@@ -1175,6 +1220,17 @@ on_line(struct eval *e, const struct json *j, const struct ndjson *r)
 		on_order(e, j, k, ts);
 }
 
+/* SIGHUP: the settings again, all or nothing */
+static void
+reload_settings(struct eval *e)
+{
+	reload = 0;
+	if (apply_settings(e) < 0)
+		warnx_("settings not reloaded: the previous settings stay in force");
+	else
+		infox("settings reloaded");
+}
+
 static int
 run(struct eval *e, int fd, const char *name)
 {
@@ -1188,13 +1244,8 @@ run(struct eval *e, int fd, const char *name)
 	for (;;) {
 		rc = ndjson_next(&r, &j, &line, &len);
 		if (rc < 0 && errno == EINTR) {
-			if (reload) {
-				reload = 0;
-				if (apply_settings(e, false) < 0)
-					warnx_("settings not reloaded: the previous settings stay in force");
-				else
-					infox("settings reloaded");
-			}
+			if (reload)
+				reload_settings(e);
 			if (stop)
 				break;
 			continue;
@@ -1204,6 +1255,10 @@ run(struct eval *e, int fd, const char *name)
 		on_line(e, &j, &r);
 		if (stop)               /* SIGTERM: the line in hand is done */
 			break;
+		/* a SIGHUP that came while the line was in hand (no read to
+		 * interrupt): before the next line */
+		if (reload)
+			reload_settings(e);
 	}
 	if (r.bad)
 		warnx_("%s: %lu malformed line%s skipped", name, r.bad, r.bad == 1 ? "" : "s");
@@ -1298,7 +1353,7 @@ sweep(const struct eval *base, const char *spec, const char *path, long workers)
 			}
 			for (int i = 0; i < nk; i++)
 				buf_printf(&label, "%s%s", i ? " " : "", setv[i]);
-			if (apply_settings(e, true) < 0 || backtest_once(e, path, &r) < 0)
+			if (apply_settings(e) < 0 || backtest_once(e, path, &r) < 0)
 				_exit(1);
 			report_json(&out, &r, label.p);
 			buf_free(&label);
@@ -1424,7 +1479,7 @@ main(int argc, char **argv)
 		usage("--trades and --json go with --backtest");
 	if (jobs < 1)
 		jobs = 1;
-	if (apply_settings(&e, true) < 0)
+	if (apply_settings(&e) < 0)
 		return 1;
 	if (check) {
 		printf("configuration OK: model %s\n", model_name(&e));

@@ -293,3 +293,116 @@ through_close() {
 	# all 31 of them, every one once, in strike order
 	se -s strikes=200 "$BATS_TEST_TMPDIR/twice" | jq -e 'select(.type=="strike") | [.rows[].strike] | length == 31 and . == sort' >/dev/null
 }
+
+# pos TTC TICKER POSITION; ord TTC TICKER SIDE ACTION STATUS [FILLED]
+pos() { printf '{"type":"position","ts":%s,"ticker":"%s","position":%s}\n' $((C - $1 * 1000)) "$2" "$3"; }
+ord() {
+	printf '{"type":"order","ts":%s,"ticker":"%s","side":"%s","action":"%s","status":"%s","filled":%s}\n' \
+		$((C - $1 * 1000)) "$2" "$3" "$4" "$5" "${6:-0}"
+}
+stops() { se -s auto_stop=on -s verify=0 --no-strikes "$@" | jq -r 'select(.type=="signal" and .intent=="close") | "\(.ttc) \(.count) \(.price)"' | tr '\n' ' '; }
+
+@test "a close that filled in part: the rest is held and stopped again; a late position line changes nothing newer" {
+	T=$E-T100000.01
+	# 5 YES held; the stop sells 2 (IOC: "partial"), 3 are left and stop again
+	{
+		ladder; pos 900 "$T" 5
+		tick 840 99990
+		ord 839 "$T" yes sell partial 2
+		pos 845 "$T" 5          # acct-sync's line from before the sale, late
+		for t in 830 825; do tick "$t" 99900; done
+	} >"$BATS_TEST_TMPDIR/in"
+	[ "$(stops "$BATS_TEST_TMPDIR/in")" = "840 5 48 830 3 48 " ]
+	# an old "position 0" after a newer fill does not flatten what is held:
+	# no entry again while 1 is held
+	T=$E-T99000.00
+	{
+		ladder
+		tick 700 100000; ord 699 "$T" yes buy filled 1; pos 699 "$T" 1
+		ord 650 "$T" yes sell filled 1
+		tick 640 100000; ord 639 "$T" yes buy filled 1
+		pos 650 "$T" 0
+		tick 630 100000
+	} >"$BATS_TEST_TMPDIR/in2"
+	se -s allow_re_entry=on "$BATS_TEST_TMPDIR/in2" >"$BATS_TEST_TMPDIR/out"
+	[ "$(signals "$BATS_TEST_TMPDIR/out" | jq -r .ttc | tr '\n' ' ')" = "700 640 " ]
+	[ "$(why "$BATS_TEST_TMPDIR/out" 99000)" = "already open" ]
+}
+
+@test "no entry on the side opposite a held or pending one (Kalshi nets YES against NO); re-entry off counts either side" {
+	T=$E-T99000.00
+	{
+		ladder
+		tick 700 100000; ord 699 "$T" yes buy filled 1; pos 699 "$T" 1
+		mkt 99000.00 4 5        # the price falls below the strike: NO is the side now
+		tick 600 98000
+	} >"$BATS_TEST_TMPDIR/in"
+	se "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	[ "$(signals "$BATS_TEST_TMPDIR/out" | jq -r --arg t "$T" 'select(.ticker == $t) | "\(.ttc) \(.side)"' | tr '\n' ' ')" = "700 yes " ]
+	[ "$(why "$BATS_TEST_TMPDIR/out" 99000)" = "yes held" ]
+	# the YES position closed: with re-entry off, NO is not entered either
+	{ cat "$BATS_TEST_TMPDIR/in"; pos 590 "$T" 0; tick 580 98000; } >"$BATS_TEST_TMPDIR/in2"
+	se "$BATS_TEST_TMPDIR/in2" >"$BATS_TEST_TMPDIR/out"
+	[ "$(why "$BATS_TEST_TMPDIR/out" 99000)" = "re-entry off" ]
+}
+
+@test "stops: none past the close, none into an empty bid (a backtest books none either), the verification starts over with a new position" {
+	T=$E-T100000.01
+	# past close_ts, before the market's "closed" line: no close
+	{ ladder; pos 900 "$T" 5; tick 100 100005; tick -1 99990; tick -2 99990; } >"$BATS_TEST_TMPDIR/in"
+	[ "$(stops -s min_hold=0 "$BATS_TEST_TMPDIR/in")" = "" ]
+	# no bid: held; a bid back: sold at it
+	{ ladder; pos 900 "$T" 5; mkt 100000.01 0 52; tick 840 99900; tick 835 99900; mkt 100000.01 30 52; tick 830 99900; } \
+		>"$BATS_TEST_TMPDIR/in2"
+	[ "$(stops "$BATS_TEST_TMPDIR/in2")" = "830 5 30 " ]
+	# a backtest whose bid empties holds on to settlement (it wins here)
+	{
+		mkt 99000.00 95 96; tick 600 100000
+		mkt 99000.00 0 3 | jq -c '.ts+=1'
+		for t in $(seq 599 -1 590); do tick "$t" 98800; done
+		mkt 99000.00 95 96 | jq -c '.ts+=2'
+		for t in $(seq 589 -1 0) -1; do tick "$t" 100000; done
+	} >"$BATS_TEST_TMPDIR/in3"
+	signal-eval --backtest -s auto_entry=on -s auto_stop=on -s verify=0 -s min_hold=0 -s model=lognormal \
+		-s min_time=600 -s max_time=600 --trades "$BATS_TEST_TMPDIR/trades" "$BATS_TEST_TMPDIR/in3" >/dev/null
+	[ "$(jq -r '[.exit,.exit_price,.pnl_cc]|join(" ")' "$BATS_TEST_TMPDIR/trades")" = "settle 100 300" ]
+	# a verification begun on a position closed by hand does not carry over to the next one
+	{
+		ladder; pos 900 "$T" 5; tick 840 99990; pos 835 "$T" 0; pos 700 "$T" 3
+		for t in 640 635 630 625 620; do tick "$t" 99990; done
+	} >"$BATS_TEST_TMPDIR/in4"
+	[ "$(se -s auto_stop=on -s verify=15 --no-strikes "$BATS_TEST_TMPDIR/in4" | jq -r 'select(.type=="signal" and .intent=="close") | .ttc')" = 625 ]
+}
+
+@test "SIGHUP while busy is not lost; a setting taken out of the file is its default again" {
+	cfg="$BATS_TEST_TMPDIR/se.conf"
+	fifo="$BATS_TEST_TMPDIR/in"
+	printf 'auto_entry=on\nmodel=lognormal\n' >"$cfg"
+	mkfifo "$fifo"
+	# stdout through a pipe nobody reads for 3 s: signal-eval blocks in write, not in read
+	sh -c 'echo $$ >"$0"; exec signal-eval -v -c "$1" <"$2" 2>"$3"' "$BATS_TEST_TMPDIR/pid" "$cfg" "$fifo" \
+		"$BATS_TEST_TMPDIR/err" | { sleep 3; cat; } >"$BATS_TEST_TMPDIR/out" &
+	exec 5>"$fifo"
+	{ ladder; for t in $(seq 900 -1 500); do tick "$t" 100000; done; } >&5
+	sleep 1
+	printf '#auto_entry=on\nmodel=lognormal\n' >"$cfg"
+	kill -HUP "$(cat "$BATS_TEST_TMPDIR/pid")"
+	wait_for 10 grep -q 'settings reloaded' "$BATS_TEST_TMPDIR/err"
+	tick 400 100000 >&5
+	exec 5>&-
+	wait
+	[ "$(grep -c 'settings reloaded' "$BATS_TEST_TMPDIR/err")" -eq 1 ]
+	[ "$(jq -r 'select(.type=="strike") | .entry' "$BATS_TEST_TMPDIR/out" | tail -n 1)" = DISABLED ]
+}
+
+@test "with every place of the market table taken, a market holding a position is never the one forgotten" {
+	T=$E-T100000.01
+	{
+		mkt 100000.01 48 52; pos 900 "$T" 5
+		awk -v c=$((C + 3600000)) -v e=KXBTCD-26NOV2511 'BEGIN { for (i = 1; i <= 4096; i++)
+			printf "{\"type\":\"market\",\"ts\":%d,\"ticker\":\"%s-T%d\",\"event_ticker\":\"%s\",\"status\":\"active\",\"strike\":%d,\"close_ts\":%d,\"yes_bid\":50,\"yes_ask\":52,\"no_bid\":48,\"no_ask\":50,\"volume\":5000}\n",
+			c - 7200000, e, 50000 + i, e, 50000 + i, c }'
+		tick 800 99900
+	} >"$BATS_TEST_TMPDIR/in"
+	[ "$(stops "$BATS_TEST_TMPDIR/in")" = "800 5 48 " ]
+}
