@@ -19,6 +19,7 @@
 #include "diag.h"
 #include "http.h"
 #include "json.h"
+#include "keyset.h"
 #include "kx.h"
 #include "money.h"
 #include "msg.h"
@@ -28,7 +29,9 @@
 #include "trade.h"
 #include "ws.h"
 
-#define SEEN_MAX 200000         /* fill and settlement keys remembered */
+#ifndef SEEN_MAX
+#define SEEN_MAX 200000         /* keys of what was handled kept, beyond those met at the last good cycle */
+#endif
 #define PAGES_MAX 1000
 #define ONCE_TRIES 5            /* --once: cycles tried before giving up */
 #define RECENT_S 3600           /* after the first cycle, orders, fills and settlements
@@ -86,8 +89,8 @@ struct acct {
 	struct http_resp r;
 	struct json j;
 	struct buf out, path;
-	char **seen;                    /* fill ids and settlement keys, sorted */
-	size_t nseen, cseen;
+	struct keyset seen;             /* order states, fill ids, settlement keys handled */
+	uint64_t cycle_no, ok_cycle;    /* this cycle's number, the last complete one's */
 	struct posn *p;
 	size_t np, cp;
 	int64_t balance_cc, pv_cents;
@@ -164,39 +167,21 @@ usage(const char *why)
 	die_usage(usage_text, why);
 }
 
-/* ---- keys seen: a sorted array, binary search ---- */
+/* ---- keys seen ---- */
 
+/* true when key is new.  A key met at the last complete cycle is never
+ * forgotten: it can be read again (the last hour is read every cycle, and
+ * every resting order); one not met since left that window for good. */
 static bool
 seen_add(struct acct *a, const char *key)
 {
-	size_t lo = 0, hi = a->nseen;
+	size_t over = a->seen.over;
+	bool added = keyset_add(&a->seen, key, a->cycle_no, a->ok_cycle);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(a->seen[mid], key);
-
-		if (c == 0)
-			return false;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (a->nseen == SEEN_MAX) {     /* forget one at random-ish: the oldest is unknown here */
-		free(a->seen[a->nseen / 2]);
-		memmove(&a->seen[a->nseen / 2], &a->seen[a->nseen / 2 + 1], (a->nseen - a->nseen / 2 - 1) * sizeof *a->seen);
-		a->nseen--;
-		if (lo > a->nseen)
-			lo = a->nseen;
-	}
-	if (a->nseen == a->cseen) {
-		a->cseen = a->cseen ? a->cseen * 2 : 1024;
-		a->seen = xrealloc(a->seen, a->cseen * sizeof *a->seen);
-	}
-	memmove(&a->seen[lo + 1], &a->seen[lo], (a->nseen - lo) * sizeof *a->seen);
-	a->seen[lo] = xstrdup(key);
-	a->nseen++;
-	return true;
+	if (a->seen.over != over)
+		warnx_("%zu keys of the last hour's orders, fills and settlements: more than %d kept, none can be "
+		    "forgotten yet", a->seen.n, SEEN_MAX);
+	return added;
 }
 
 static struct posn *
@@ -712,12 +697,16 @@ cycle(struct acct *a)
 {
 	/* orders and fills, then settlements, then positions: a position read
 	 * after its fills and settlements never shows more than they do.  What
-	 * was read is used even when a later step fails: it is marked seen. */
-	int rc = do_orders(a);
+	 * was read is marked seen; its events wait for a cycle in which both
+	 * orders and fills were read (an exit order seen without the fills
+	 * of its trade's entry would look like an entry of its own). */
+	int rc;
 
-	if (rc == 0)
+	a->cycle_no++;
+	if ((rc = do_orders(a)) == 0)
 		rc = do_fills(a);
-	process_events(a);
+	if (rc == 0)
+		process_events(a);
 	if (rc == 0)
 		rc = do_settlements(a);
 	if (rc == 0)
@@ -731,6 +720,7 @@ cycle(struct acct *a)
 		if (a->errors)
 			infox("recovered");
 		a->errors = 0;
+		a->ok_cycle = a->cycle_no;
 		a->last_ok_ms = rt_now_ms();
 		reconcile(a);
 		msg_ready();    /* a complete cycle */
@@ -866,6 +856,7 @@ main(int argc, char **argv)
 	diag_init(argv[0]);
 	a.interval_ms = 2000;
 	a.health_ms = 10000;
+	keyset_init(&a.seen, SEEN_MAX);
 	while ((ch = getopt_long(argc, argv, "hu:i:H:wv", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'h': fputs(usage_text, stdout); return 0;
@@ -918,9 +909,7 @@ main(int argc, char **argv)
 	json_free(&a.j);
 	buf_free(&a.out);
 	buf_free(&a.path);
-	for (size_t i = 0; i < a.nseen; i++)
-		free(a.seen[i]);
-	free(a.seen);
+	keyset_free(&a.seen);
 	free(a.p);
 	free(a.ev);
 	trades_free(&a.tt);

@@ -7,6 +7,7 @@
 #include "trade.h"
 
 #define ENDED_KEPT 256          /* ended trades kept after they are reported */
+#define LOOSE_KEPT 4096         /* ... of which an order may still bring something */
 
 const char *const trade_state_name[] = {
 	"pending", "open", "closing", "closed", "expired", "settled", "canceled"
@@ -286,16 +287,40 @@ trades_changed(struct trades *tt, size_t *it)
 	return NULL;
 }
 
+/* Ended and reported. */
+static bool
+over(const struct trade *t)
+{
+	return ended(t) && !t->changed;
+}
+
+/* ... and nothing more can come of its orders: each is done with every
+ * fill it made seen.  Forgotten sooner, a late state of its entry order
+ * would start a trade of its own under the same key. */
+static bool
+spent(const struct trade *t)
+{
+	return (!t->entry.oid[0] || leg_spent(&t->entry)) && (!t->exit.oid[0] || leg_spent(&t->exit));
+}
+
 void
 trades_gc(struct trades *tt)
 {
-	size_t nended = 0, w = 0;
+	size_t nover = 0, nloose = 0, w = 0;
 
-	for (size_t i = 0; i < tt->n; i++)
-		nended += ended(&tt->t[i]) && !tt->t[i].changed;
 	for (size_t i = 0; i < tt->n; i++) {
-		if (nended > ENDED_KEPT && ended(&tt->t[i]) && !tt->t[i].changed) {
-			nended--;       /* the oldest ended trades go first */
+		nover += over(&tt->t[i]);
+		nloose += over(&tt->t[i]) && !spent(&tt->t[i]);
+	}
+	/* the oldest go first: spent ones beyond ENDED_KEPT, and the others
+	 * only beyond LOOSE_KEPT (memory stays bounded if an order's last
+	 * state never comes) */
+	for (size_t i = 0; i < tt->n; i++) {
+		const struct trade *t = &tt->t[i];
+
+		if (nover > ENDED_KEPT && over(t) && (spent(t) || nloose > LOOSE_KEPT)) {
+			nover--;
+			nloose -= !spent(t);
 			continue;
 		}
 		if (w != i)

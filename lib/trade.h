@@ -82,8 +82,9 @@ struct trade *trades_held(struct trades *tt, const char *ticker);
 /* The next changed trade, its mark cleared, or NULL; *it starts at 0.
  * Pointers are valid until the next call that feeds the trades. */
 struct trade *trades_changed(struct trades *tt, size_t *it);
-/* Forget ended trades that are reported and whose entry order can bring
- * nothing more. */
+/* Forget the oldest ended trades that are reported, beyond the newest 256:
+ * those whose orders can bring nothing more (each done, its fills seen),
+ * and the others only beyond 4,096 of them. */
 void trades_gc(struct trades *tt);
 void trades_free(struct trades *tt);
 

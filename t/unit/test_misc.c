@@ -1,4 +1,4 @@
-/* test_misc.c: token bucket, configuration, PRNG. */
+/* test_misc.c: token bucket, configuration, PRNG, key set. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include "t.h"
 #include "bucket.h"
 #include "cfg.h"
+#include "keyset.h"
 #include "rng.h"
 
 #define ACC_MAX 512
@@ -26,9 +27,59 @@ on_pair(const char *k, const char *v, void *arg)
 	return 0;
 }
 
+/* keyset: what was met at the last good pass stays; the rest goes when
+ * full; grows rather than forget what may come back */
+static void
+keyset_checks(void)
+{
+	struct keyset ks;
+	char k[32];
+	bool ok = true;
+
+	keyset_init(&ks, 8);
+	/* pass 1: keys a0..a5; pass 2 (the last good one) meets a0..a2 again
+	 * and adds b0, b1 */
+	for (int i = 0; i < 6; i++) {
+		snprintf(k, sizeof k, "a%d", i);
+		ok &= keyset_add(&ks, k, 1, 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		snprintf(k, sizeof k, "a%d", i);
+		ok &= !keyset_add(&ks, k, 2, 1);
+	}
+	ok &= keyset_add(&ks, "b0", 2, 1) && keyset_add(&ks, "b1", 2, 1);
+	CHECK(ok && ks.n == 8, "new once, held after (%zu)", ks.n);
+	/* pass 3, full: a3..a5 (last met at 1, before the last good pass 2)
+	 * go; a0..a2, b0, b1 stay */
+	CHECK(keyset_add(&ks, "c0", 3, 2) && ks.n == 6 && !keyset_has(&ks, "a3") && !keyset_has(&ks, "a5") &&
+	    keyset_has(&ks, "a0") && keyset_has(&ks, "a2") && keyset_has(&ks, "b1") && keyset_has(&ks, "c0"),
+	    "full: what the last good pass did not meet goes (%zu)", ks.n);
+	/* sorted still: every key found, none twice */
+	ok = true;
+	for (int i = 0; i < 3; i++) {
+		snprintf(k, sizeof k, "a%d", i);
+		ok &= !keyset_add(&ks, k, 3, 2);
+	}
+	CHECK(ok && !keyset_add(&ks, "b0", 3, 2) && !keyset_add(&ks, "c0", 3, 2), "the rest still held");
+	/* everything met since the last good pass (2): grows past max, forgets
+	 * nothing */
+	for (int i = 0; i < 20; i++) {
+		snprintf(k, sizeof k, "d%02d", i);
+		keyset_add(&ks, k, 3, 2);
+	}
+	ok = ks.over > 0 && ks.n == 26;
+	for (int i = 0; i < 20; i++) {
+		snprintf(k, sizeof k, "d%02d", i);
+		ok &= keyset_has(&ks, k);
+	}
+	CHECK(ok && keyset_has(&ks, "a0") && keyset_has(&ks, "c0"), "grown past max, nothing forgotten (%zu)", ks.n);
+	keyset_free(&ks);
+}
+
 int
 main(void)
 {
+	keyset_checks();
 	struct tbucket b;
 	struct rng r1, r2;
 	char dir[] = "/tmp/test_misc.XXXXXX", path[128], acc[ACC_MAX] = "";

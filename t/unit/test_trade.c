@@ -178,6 +178,7 @@ gc(void)
 	for (int i = 0; i < 1000; i++) {
 		snprintf(oid, sizeof oid, "o%d", i);
 		trades_fill(&tt, "G", oid, true, 100, 5000, 0, i * 10);
+		trades_order(&tt, &(struct trade_order){ "G", oid, "", true, true, 100, i * 10 });
 		trades_settle(&tt, "G", 0, 0, i * 10 + 5);
 	}
 	trades_fill(&tt, "G", "last", true, 100, 5000, 0, 20000);
@@ -187,6 +188,35 @@ gc(void)
 	trades_gc(&tt);
 	CHECK(tt.n == 257 && trades_held(&tt, "G") && !strcmp(tt.t[0].key, "G|o744"), "256 ended trades kept, and the open one (%zu, %s)",
 	    tt.n, tt.n ? tt.t[0].key : "");
+	trades_free(&tt);
+
+	/* a trade closed by its fills whose entry order is not over yet (its
+	 * state lags): kept past the 256, and its order's state, when it
+	 * comes, goes to it, not to a new trade under the same key */
+	memset(&tt, 0, sizeof tt);
+	trades_order(&tt, &(struct trade_order){ "L", "le", "", true, false, 0, 1 });
+	trades_fill(&tt, "L", "le", true, 200, 5000, 0, 2);
+	trades_fill(&tt, "L", "lx", false, 200, 4800, 0, 3);
+	trades_order(&tt, &(struct trade_order){ "L", "lx", "x-1", false, true, 200, 3 });
+	for (int i = 0; i < 300; i++) {
+		snprintf(oid, sizeof oid, "g%d", i);
+		trades_fill(&tt, "G", oid, true, 100, 5000, 0, 10 + i * 10);
+		trades_order(&tt, &(struct trade_order){ "G", oid, "", true, true, 100, 10 + i * 10 });
+		trades_settle(&tt, "G", 0, 0, 15 + i * 10);
+	}
+	nchanged(&tt);
+	trades_gc(&tt);
+	CHECK(tt.n == 256 && by_key(&tt, "L|le") && by_key(&tt, "L|le")->st == T_CLOSED,
+	    "a trade whose entry order can still bring something is kept (%zu)", tt.n);
+	trades_order(&tt, &(struct trade_order){ "L", "le", "e-1", true, true, 200, 5000 });
+	{
+		int same = 0;
+
+		for (size_t i = 0; i < tt.n; i++)
+			same += strncmp(tt.t[i].key, "L|le", 4) == 0;
+		CHECK(same == 1 && by_key(&tt, "L|le")->st == T_CLOSED && !strcmp(by_key(&tt, "L|le")->entry.cid, "e-1"),
+		    "the late order state goes to the closed trade (%d trades L|le...)", same);
+	}
 	trades_free(&tt);
 }
 
