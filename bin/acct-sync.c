@@ -38,19 +38,23 @@
                                    are read from this far behind the newest seen */
 
 static const char usage_text[] =
-"usage: acct-sync [-v] [-u URL] [-i SECONDS] [-H SECONDS] [--once]\n"
+"usage: acct-sync [-v] [-u URL] [-i SECONDS] [-H SECONDS] [-P SECONDS] [--once]\n"
 "                 [-w [--ws-url URL]]\n"
 "\n"
 "Follow the Kalshi account: write balance, fill, settlement and position lines\n"
 "(each fill and settlement once, by its key; positions and the balance when they\n"
-"change), a trade line for every change of a trade's state (pending, open,\n"
-"closing, closed, expired, settled, canceled; P&L from the exchange's fills and\n"
-"settlements) and health lines, including a \"mismatch\" for every market where\n"
-"the fills do not add up to the exchange's position.\n"
+"change, every position held again each -P seconds), a trade line for every\n"
+"change of a trade's state (pending, open, closing, closed, expired, settled,\n"
+"canceled; P&L from the exchange's fills and settlements) and health lines,\n"
+"including a \"mismatch\" for every market where the fills do not add up to the\n"
+"exchange's position.\n"
 "\n"
 "  -u, --url URL        API base (default $KALSHI_API_BASE, else the local simulator)\n"
 "  -i, --interval S     seconds between cycles (default 2)\n"
 "  -H, --health S       seconds between health lines (default 10)\n"
+"  -P, --positions S    every position held is written again this often (default\n"
+"                       10; 0: only when it changes), so that a reader that\n"
+"                       restarted (signal-eval) learns what is held\n"
 "      --once           one complete cycle, then exit (cron, scripts); a cycle\n"
 "                       that fails is tried again, -i apart, up to 5 times\n"
 "  -w, --ws             also woken by Kalshi's fill and market_positions\n"
@@ -102,6 +106,7 @@ struct acct {
 	char err[512];
 	int64_t errors, last_ok_ms, last_health;
 	int64_t interval_ms, health_ms;
+	int64_t positions_ms, positions_last;   /* -P; when every held position was last written */
 	bool mismatch;
 	struct trades tt;
 };
@@ -553,6 +558,9 @@ do_positions(struct acct *a)
 	size_t n;
 	char err[KX_ERR_MAX];
 	int rc = -1;
+	/* every position held written again now and then: a reader that
+	 * restarted (signal-eval keeps no state) learns what is held */
+	bool again = a->positions_ms > 0 && rt_mono_ms() - a->positions_last >= a->positions_ms;
 
 	for (size_t i = 0; i < a->np; i++)
 		a->p[i].have_exch = false;
@@ -576,7 +584,7 @@ do_positions(struct acct *a)
 		p->exposure = kp.exposure;
 		p->realized = kp.realized;
 		p->fees = kp.fees;
-		if (!changed)
+		if (!changed && !(again && kp.position != 0))
 			continue;
 		p->emitted = true;
 		msg_begin(&a->out, "position", kp.updated_ms > 0 ? kp.updated_ms : rt_now_ms());
@@ -587,6 +595,8 @@ do_positions(struct acct *a)
 		jw_ki64(&a->out, "fees_cc", kp.fees);
 		msg_emit(&a->out);
 	}
+	if (again)
+		a->positions_last = rt_mono_ms();
 	rc = 0;
 out:
 	json_free(&j);
@@ -841,6 +851,7 @@ main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' }, { "url", required_argument, NULL, 'u' },
 		{ "interval", required_argument, NULL, 'i' }, { "health", required_argument, NULL, 'H' },
+		{ "positions", required_argument, NULL, 'P' },
 		{ "once", no_argument, NULL, 'O' }, { "ws", no_argument, NULL, 'w' },
 		{ "ws-url", required_argument, NULL, 'W' }, { NULL, 0, NULL, 0 }
 	};
@@ -856,13 +867,15 @@ main(int argc, char **argv)
 	diag_init(argv[0]);
 	a.interval_ms = 2000;
 	a.health_ms = 10000;
+	a.positions_ms = 10000;
 	keyset_init(&a.seen, SEEN_MAX);
-	while ((ch = getopt_long(argc, argv, "hu:i:H:wv", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hu:i:H:P:wv", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'u': base = optarg; break;
 		case 'i': a.interval_ms = seconds_ms("--interval", optarg); break;
 		case 'H': a.health_ms = seconds_ms("--health", optarg); break;
+		case 'P': a.positions_ms = strcmp(optarg, "0") == 0 ? 0 : seconds_ms("--positions", optarg); break;
 		case 'O': once = true; break;
 		case 'w': ws = true; break;
 		case 'W': ws_url = optarg; break;

@@ -198,3 +198,25 @@ wait_trade() {
 	# the case did happen: a fills read failed in a cycle whose orders read had not
 	grep -q 'GET /portfolio/fills?limit=1000: HTTP 5' "$BATS_TEST_TMPDIR/err4"
 }
+
+@test "-P: every position held is written again (a restarted signal-eval learns it); -P 0: only on a change" {
+	sim_start --start 2026-11-25T14:45:00Z
+	as_env
+	buy 20 2
+	acct-sync -i 0.2 -P 0.5 -H 100 >"$BATS_TEST_TMPDIR/a" &
+	pid=$!
+	acct-sync -i 0.2 -P 0 -H 100 >"$BATS_TEST_TMPDIR/b" &
+	pid2=$!
+	sleep 2.5
+	kill -TERM $pid $pid2
+	wait $pid
+	wait $pid2
+	# the same line again and again, its ts the position's last change
+	[ "$(jq -c 'select(.type=="position") | [.ticker, .position, .ts]' "$BATS_TEST_TMPDIR/a" | sort -u | wc -l)" -eq 1 ]
+	[ "$(grep -c '"type":"position"' "$BATS_TEST_TMPDIR/a")" -ge 3 ]
+	[ "$(jq 'select(.type=="position") | .position' "$BATS_TEST_TMPDIR/a" | head -n 1)" -eq 2 ]
+	[ "$(grep -c '"type":"position"' "$BATS_TEST_TMPDIR/b")" -eq 1 ]
+	run acct-sync -P abc
+	[ "$status" -eq 2 ]
+	[[ "$output" == *'--positions: "abc" is not a number of seconds'* ]]
+}
