@@ -267,6 +267,9 @@ read_all(struct acct *a, const char *base, const char *key, struct buf *items, s
 		}
 		npg++;
 	} while (cursor[0] && ++pages < PAGES_MAX);
+	if (cursor[0])
+		warnx_("GET %s: more than %d pages: the newest %zu items are read, the older ones are not", base,
+		    PAGES_MAX, *n);
 	/* oldest first: pages in reverse, lines of each page in reverse */
 	for (size_t p = npg; p-- > 0; ) {
 		char *s = pg[p].p;
@@ -346,7 +349,8 @@ recent_path(struct buf *p, const char *base, int64_t newest_ms)
 {
 	buf_reset(p);
 	buf_puts(p, base);
-	if (newest_ms > 0)
+	/* (newest_ms is 1 after a first read that found nothing: no window) */
+	if (newest_ms / 1000 > RECENT_S)
 		buf_printf(p, "&min_ts=%lld", (long long)(newest_ms / 1000 - RECENT_S));
 }
 
