@@ -153,19 +153,28 @@ wait_trade() {
 }
 
 @test "--once under exchange faults: a failed cycle is tried again, the output is whole and has no duplicates" {
-	sim_start --start 2026-11-25T14:45:00Z --faults 429=0.4,5xx=0.3,dupfill=0.3 --seed 7
+	# (the faults only: the simulator's own rate limiter would make the
+	# requests, and so the faults drawn, depend on the machine's speed)
+	sim_start --start 2026-11-25T14:45:00Z --faults 429=0.4,5xx=0.3,dupfill=0.3 --seed 7 --rate-limit off
 	as_env
 	# order-send retries through the faults too; whatever it got filled is what the fills must add up to
 	buy 20 2 || true
 	buy 21 1 || true
 	held=$(simstate | jq '[.accounts[0].positions[].position_c100]|add // 0 | ./100')
 	[ "$held" -gt 0 ]
+	ok=0
 	for i in 1 2 3 4 5; do
-		acct-sync --once -i 0.05 >"$BATS_TEST_TMPDIR/a$i" 2>>"$BATS_TEST_TMPDIR/err"
-		[ "$(jq -s '[.[]|select(.type=="fill")|.count]|add' "$BATS_TEST_TMPDIR/a$i")" -eq "$held" ]
+		rc=0
+		acct-sync --once -i 0.05 >"$BATS_TEST_TMPDIR/a$i" 2>>"$BATS_TEST_TMPDIR/err" || rc=$?
+		# never a fill twice; whole when it exits 0 (five failed cycles: 1)
 		[ "$(jq -r 'select(.type=="fill") | .fill_id' "$BATS_TEST_TMPDIR/a$i" | sort | uniq -d | wc -l)" -eq 0 ]
+		[ "$rc" -eq 0 ] || { [ "$rc" -eq 1 ] && continue; }
+		ok=$((ok + 1))
+		[ "$(jq -s '[.[]|select(.type=="fill")|.count]|add' "$BATS_TEST_TMPDIR/a$i")" -eq "$held" ]
 		[ "$(grep -c '"type":"balance"' "$BATS_TEST_TMPDIR/a$i")" -eq 1 ]
 	done
+	echo "# $ok of 5 runs whole" >&3
+	[ "$ok" -ge 1 ]
 	# the faults did happen
 	[ "$(simstate | jq '.counters.rate_limited + .counters.fault_5xx')" -gt 0 ]
 }
