@@ -199,6 +199,8 @@ trades_fill(struct trades *tt, const char *ticker, const char *order_id, bool bi
 
 	if (!order_id)
 		order_id = "";
+	if (c100 <= 0)
+		return;                         /* a fill of nothing changes nothing (and divides nothing) */
 	if (h && h->yes != bid) {               /* reduces the position held */
 		int64_t k = c100 < h->held ? c100 : h->held;
 		/* the fee is split by contracts between what closes and what opens */

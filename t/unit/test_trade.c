@@ -86,6 +86,12 @@ fills_and_settlements(void)
 	CHECK(o->st == T_SETTLED && o->pnl == 20000 - 7600 - 200 && o->held == 0,
 	    "settled P&L %lld", (long long)o->pnl);
 	CHECK(trades_held(&tt, "M") == NULL && tt.n == 2, "nothing held, two trades");
+	/* a fill of no contracts against a held trade: nothing changes (it
+	 * divided the fee by zero) */
+	trades_fill(&tt, "Z", "z1", true, 100, 5000, 100, 5000);
+	trades_fill(&tt, "Z", "z2", false, 0, 5000, 100, 5100);
+	t = by_key(&tt, "Z|z1");
+	CHECK(t && t->st == T_OPEN && t->held == 100 && t->fees == 100 && tt.n == 3, "a fill of nothing: no change");
 	/* a YES held to a losing settlement */
 	trades_fill(&tt, "N", "o4", true, 100, 9600, 100, 6000);
 	trades_settle(&tt, "N", 0, 0, 7000);
