@@ -184,8 +184,8 @@ seen_add(struct acct *a, const char *key)
 	bool added = keyset_add(&a->seen, key, a->cycle_no, a->ok_cycle);
 
 	if (a->seen.over != over)
-		warnx_("%zu keys of the last hour's orders, fills and settlements: more than %d kept, none can be "
-		    "forgotten yet", a->seen.n, SEEN_MAX);
+		warnx_("%zu keys of orders, fills and settlements kept, nearly all read by the last complete cycle: "
+		    "none forgotten, the set grows past %d", a->seen.n, SEEN_MAX);
 	return added;
 }
 
