@@ -1019,37 +1019,66 @@ jw_str(struct buf *b, const char *s)
 		jw_strn(b, s, strlen(s));
 }
 
+/* "00" to "99": two digits a step, so half the dependent divisions */
+static const char digits2[200] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 /* The decimal digits of v, ending at e (written backwards); the start. */
 static char *
 u64_digits(uint64_t v, char *e)
 {
-	do {
-		*--e = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		e -= 2;
+		memcpy(e, digits2 + 2 * r, 2);
+	}
+	if (v >= 10) {
+		e -= 2;
+		memcpy(e, digits2 + 2 * v, 2);
+	} else
+		*--e = (char)('0' + v);
 	return e;
+}
+
+/* A number's text t[0..n) (n <= NUM_MAX) after jw_sep: NUM_MAX bytes
+ * copied whatever n, a size the compiler copies in two moves, rather than
+ * a call to memcpy for a few bytes; the bytes past n are room, not text. */
+#define NUM_MAX 32
+static inline void
+put_num(struct buf *b, const char *t, size_t n)
+{
+	jw_sep(b);
+	buf_reserve(b, NUM_MAX);
+	memcpy(b->p + b->len, t, NUM_MAX);
+	b->len += n;
+	b->p[b->len] = '\0';
 }
 
 void
 jw_i64(struct buf *b, int64_t v)
 {
-	char t[24], *e = t + sizeof t, *p;
+	char t[2 * NUM_MAX], *e = t + 24, *p;
 
 	/* the magnitude as unsigned: INT64_MIN has no positive twin */
 	p = u64_digits(v < 0 ? 0 - (uint64_t)v : (uint64_t)v, e);
 	if (v < 0)
 		*--p = '-';
-	jw_sep(b);
-	buf_add(b, p, (size_t)(e - p));
+	put_num(b, p, (size_t)(e - p));
 }
 
 /* v (finite, |v| <= 1e18) with d decimals, as snprintf's "%.*f" writes
  * it, then without the fraction's trailing zeros (100.50 -> 100.5, 2.00
- * -> 2) and without the sign of a zero; into t (32 bytes or more), at
- * the returned start, ending at *end.  The fast way scales to an integer,
- * which rounds as printf does (to the nearest) unless the scaled value is
- * near a tie, where the product's own rounding could decide: those, and
- * what does not fit, go to snprintf. */
+ * -> 2) and without the sign of a zero; into t (cap >= 64 bytes), at the
+ * returned start, ending at *end; the fast way's text ends at t + 32, so
+ * NUM_MAX bytes from its start are within t.  The fast way scales to an
+ * integer x and rounds it as printf rounds v (to the nearest): the product
+ * is within half an ulp of the exact one, x * 2^-53, so a fraction further
+ * than x * 2^-52 from one half rounds the same either way; nearer (decimal
+ * ties, which printf breaks by v's exact binary value), and what does not
+ * fit, go to snprintf. */
 static char *
 fixed(char *t, size_t cap, double v, int d, char **end)
 {
@@ -1058,28 +1087,34 @@ fixed(char *t, size_t cap, double v, int d, char **end)
 	uint64_t u, ip, fp, m;
 	char *e, *p;
 	int n;
+	bool frac;
 
 	if (d >= 0 && d <= 9 && fabs(v) < 1e15 / p10[d]) {
 		x = fabs(v) * p10[d];
 		u = (uint64_t)x;                /* x < 2^63: truncation is floor */
-		f = x - (double)u;
-		if (!(f > 0.499 && f < 0.501)) {
+		f = x - (double)u;              /* exact: x < 2^53 */
+		if (fabs(f - 0.5) > x * 0x1p-52) {
 			u += f > 0.5;
-			/* two decimals (cents, percents) by a constant: no division */
-			m = d == 2 ? 100 : (uint64_t)p10[d];
-			ip = d == 2 ? u / 100 : u / m;
+			/* two and four decimals (cents, percents, ratios) by
+			 * constants: no division instruction */
+			m = d == 2 ? 100 : d == 4 ? 10000 : (uint64_t)p10[d];
+			ip = d == 2 ? u / 100 : d == 4 ? u / 10000 : u / m;
 			fp = u - ip * m;
-			while (d > 0 && fp % 10 == 0)
-				fp /= 10, d--;
 			p = e = t + 32;
-			for (int k = 0; k < d; k++) {
-				*--p = (char)('0' + fp % 10);
-				fp /= 10;
-			}
-			if (d > 0)
+			if ((frac = fp != 0)) {
+				while (fp % 10 == 0)
+					fp /= 10, d--;
+				for (; d >= 2; d -= 2) {
+					p -= 2;
+					memcpy(p, digits2 + 2 * (fp % 100), 2);
+					fp /= 100;
+				}
+				if (d > 0)
+					*--p = (char)('0' + fp);
 				*--p = '.';
+			}
 			p = u64_digits(ip, p);
-			if (signbit(v) && (ip != 0 || d > 0))
+			if (signbit(v) && (ip != 0 || frac))
 				*--p = '-';     /* printf keeps the sign of what rounds to 0 */
 			*end = e;
 			return p;
@@ -1114,8 +1149,12 @@ jw_f64(struct buf *b, double v, int decimals)
 		jw_null(b);
 		return;
 	}
-	jw_sep(b);
-	buf_add(b, p, (size_t)(e - p));
+	if (e - p <= NUM_MAX && p + NUM_MAX <= t + sizeof t)
+		put_num(b, p, (size_t)(e - p));
+	else {
+		jw_sep(b);
+		buf_add(b, p, (size_t)(e - p));
+	}
 }
 
 void
