@@ -70,7 +70,7 @@
 static const char usage_text[] =
 "usage: health-serve [-v] [-b ADDR] [-p PORT] [-d DB] [-w DIR] [-r RUN] [--no-login]\n"
 "                    [--secure-cookies] [--max-conns N] [--max-per-addr N] [--timeout S]\n"
-"                    [--stale SECONDS] [--threads N]\n"
+"                    [--stale SECONDS] [--threads N] [--db-timeout MS]\n"
 "       health-serve --user-add NAME [-d DB]      (the password on stdin)\n"
 "       health-serve --user-passwd NAME [-d DB]   (the new password on stdin)\n"
 "\n"
@@ -91,6 +91,8 @@ static const char usage_text[] =
 "      --timeout S      an idle connection is closed after S seconds (default 30)\n"
 "      --stale SECONDS  /health: a tick older than this is a stale feed (default 30)\n"
 "      --threads N      threads answering connections (default 2)\n"
+"      --db-timeout MS  PostgreSQL: a query with no answer in MS ms fails (503) and\n"
+"                       the connection is made again (default 5000; 0: wait)\n"
 "  -v                   more diagnostics on stderr\n"
 "  -h, --help           this text\n"
 "\n"
@@ -156,11 +158,13 @@ struct hs {
 	unsigned max_conns, max_per_addr, timeout_s, threads;
 	bool no_login, secure;
 	int64_t stale_ms;               /* /health: a tick older than this is a stale feed */
+	int db_timeout_ms;              /* a query's deadline (PostgreSQL), 0 none */
 	/* the server */
 	struct MHD_Daemon *d;
 	/* the database */
 	struct db *db;
 	int64_t db_retry;
+	bool db_connecting;             /* a thread is connecting, the lock let go */
 	char db_err[256];
 	/* followed logs */
 	struct flog *logs;
@@ -212,7 +216,9 @@ static volatile sig_atomic_t stop;
 
 /* The one lock: held by every callback of ours that libmicrohttpd's
  * threads make, and by the main thread while it reads the logs and wakes
- * the streams.  Never held across a call that may wait on the network. */
+ * the streams.  Held across no call that may wait on the network but the
+ * database's queries, which have a deadline (--db-timeout); connecting
+ * is done without it (db_ready). */
 static pthread_mutex_t big = PTHREAD_MUTEX_INITIALIZER;
 
 static void
@@ -323,6 +329,12 @@ pbkdf2(const char *pw, const unsigned char *salt, size_t saltn, int64_t iter, un
 
 /* ---- the database ---- */
 
+/* The database, connected if need be: true when h->db may be used.  Called
+ * with the lock held; the lock is let go while connecting (up to libpq's
+ * connect_timeout against a server that hangs) and migrating, so the other
+ * requests meanwhile are told "unavailable" at once rather than queue
+ * behind it.  What a caller read from shared state before the call may
+ * have changed after it. */
 static bool
 db_ready(struct hs *h)
 {
@@ -330,37 +342,47 @@ db_ready(struct hs *h)
 	int rc, applied;
 	const char *sql = cfg_env("RECIO_SQL", NULL);
 	static char dir[PATH_MAX + 32];
+	struct db *d;
 
 	if (h->db)
 		return true;
-	if (rt_mono_ms() < h->db_retry)
+	if (h->db_connecting || rt_mono_ms() < h->db_retry)
 		return false;
 	h->db_retry = rt_mono_ms() + 2000;
-	if ((h->db = db_open(h->db_url, err, sizeof err, &rc)) == NULL) {
+	h->db_connecting = true;
+	unlock();
+	if ((d = db_open(h->db_url, err, sizeof err, &rc)) != NULL) {
+		/* a server that hangs (stopped, not down) would hold the lock,
+		 * and every request behind it, for as long as it hangs */
+		db_set_timeout(d, h->db_timeout_ms);
+		if (!sql) {     /* beside the tools: ../../share/sql or ../share/recio/sql */
+			char exe[PATH_MAX];
+			ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+			if (n > 0) {
+				struct stat st;
+
+				exe[n] = '\0';
+				*strrchr(exe, '/') = '\0';
+				snprintf(dir, sizeof dir, "%s/../../share/sql", exe);
+				if (stat(dir, &st) != 0)
+					snprintf(dir, sizeof dir, "%s/../share/recio/sql", exe);
+				sql = dir;
+			}
+		}
+		if (sql && db_migrate(d, sql, &applied) != DB_OK) {
+			snprintf(err, sizeof err, "migrations: %s", db_error(d));
+			db_close(d);
+			d = NULL;
+		}
+	}
+	lock();
+	h->db_connecting = false;
+	if (d == NULL) {
 		snprintf(h->db_err, sizeof h->db_err, "%s", err);
 		return false;
 	}
-	if (!sql) {             /* beside the tools: ../../share/sql or ../share/recio/sql */
-		char exe[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-
-		if (n > 0) {
-			struct stat st;
-
-			exe[n] = '\0';
-			*strrchr(exe, '/') = '\0';
-			snprintf(dir, sizeof dir, "%s/../../share/sql", exe);
-			if (stat(dir, &st) != 0)
-				snprintf(dir, sizeof dir, "%s/../share/recio/sql", exe);
-			sql = dir;
-		}
-	}
-	if (sql && db_migrate(h->db, sql, &applied) != DB_OK) {
-		snprintf(h->db_err, sizeof h->db_err, "migrations: %s", db_error(h->db));
-		db_close(h->db);
-		h->db = NULL;
-		return false;
-	}
+	h->db = d;
 	h->db_err[0] = '\0';
 	return true;
 }
@@ -2716,6 +2738,7 @@ options_defaults(struct hs *h)
 	h->timeout_s = 30;
 	h->threads = 2;
 	h->stale_ms = 30000;
+	h->db_timeout_ms = 5000;
 	h->state = cfg_env("RECIO_STATE", "var");
 	h->run = cfg_env("RECIO_RUN", NULL);
 	h->db_url = cfg_env("RECIO_DB", "sqlite:var/recio.db");
@@ -2741,7 +2764,7 @@ options_defaults(struct hs *h)
 int
 main(int argc, char **argv)
 {
-	enum { O_NOLOGIN = 256, O_SECURE, O_USERADD, O_PASSWD, O_PORTFILE, O_MAXCONNS, O_PERADDR, O_TIMEOUT, O_STALE, O_THREADS };
+	enum { O_NOLOGIN = 256, O_SECURE, O_USERADD, O_PASSWD, O_PORTFILE, O_MAXCONNS, O_PERADDR, O_TIMEOUT, O_STALE, O_THREADS, O_DBTIMEOUT };
 	static const struct option lo[] = {
 		{ "help", no_argument, NULL, 'h' }, { "bind", required_argument, NULL, 'b' },
 		{ "port", required_argument, NULL, 'p' }, { "db", required_argument, NULL, 'd' },
@@ -2751,7 +2774,7 @@ main(int argc, char **argv)
 		{ "port-file", required_argument, NULL, O_PORTFILE }, { "max-conns", required_argument, NULL, O_MAXCONNS },
 		{ "max-per-addr", required_argument, NULL, O_PERADDR }, { "timeout", required_argument, NULL, O_TIMEOUT },
 		{ "stale", required_argument, NULL, O_STALE }, { "threads", required_argument, NULL, O_THREADS },
-		{ NULL, 0, NULL, 0 }
+		{ "db-timeout", required_argument, NULL, O_DBTIMEOUT }, { NULL, 0, NULL, 0 }
 	};
 	static struct hs h;
 	static char runbuf[PATH_MAX];
@@ -2807,6 +2830,11 @@ main(int argc, char **argv)
 				usage("--threads: a number from 1 to 64");
 			h.threads = (unsigned)n;
 			break;
+		case O_DBTIMEOUT:
+			if (cfg_parse_i64(optarg, 0, 3600000, &n) < 0)
+				usage("--db-timeout: milliseconds from 0 to 3600000");
+			h.db_timeout_ms = (int)n;
+			break;
 		case 'v': diag_verbose++; break;
 		default: usage(NULL);
 		}
@@ -2842,8 +2870,10 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
+	lock();                 /* (db_ready lets it go while connecting) */
 	if (!db_ready(&h))
 		warnx_("database: %s (retrying every 2 s)", h.db_err);
+	unlock();
 	if ((h.ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
 		warnx_("inotify_init1: %s (the logs are polled every 100 ms)", strerror(errno));
 	logs_scan(&h);

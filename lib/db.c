@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,9 @@ struct db {
 	int sent;                       /* db_commit_start sent the last COPY and COMMIT */
 	int crc;                        /* db_commit_start's result */
 	int finishing;                  /* db_commit_start called, not yet db_commit_finish */
+	int timeout_ms;                 /* PostgreSQL: an answer's deadline (db_set_timeout); 0 none */
+	int64_t until;                  /* ... the one running (rt_mono_ms), 0 none */
+	int dead;                       /* ... passed: the connection is given up */
 	char sqlstate[6];
 	char err[512];
 };
@@ -60,6 +64,14 @@ seterr(struct db *d, const char *fmt, ...)
 	for (char *p = d->err; *p; p++)
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = p[1] ? ' ' : '\0';
+}
+
+void
+db_set_timeout(struct db *d, int ms)
+{
+	d->timeout_ms = ms > 0 ? ms : 0;
+	if (d->pg && d->conn)
+		(void)PQsetnonblocking(d->conn, d->timeout_ms > 0);
 }
 
 const char *
@@ -122,6 +134,120 @@ pg_fail(struct db *d, const PGresult *r, const char *what)
 	snprintf(d->sqlstate, sizeof d->sqlstate, "%s", st ? st : "");
 	seterr(d, "%s: %s%s%s%s", what, m, st ? " (SQLSTATE " : "", st ? st : "", st ? ")" : "");
 	return pg_class(d->conn, r);
+}
+
+/* PostgreSQL's deadline (d->timeout_ms from now, or none): a server that
+ * is stopped or hung, not down, keeps the connection open and answers
+ * nothing, which no socket option notices.  With a timeout the connection
+ * is nonblocking: what libpq holds is sent here, by poll(2), as the
+ * server takes it, and results are awaited the same way, so a batch that
+ * fills the socket cannot block either. */
+static void
+pg_deadline(struct db *d)
+{
+	d->until = d->timeout_ms > 0 ? rt_mono_ms() + d->timeout_ms : 0;
+}
+
+/* Until everything libpq holds is sent and a result is ready to read
+ * (PQgetResult will not block): 0; or -1 when the deadline passed, the
+ * connection then given up (d->dead: its state is unknown).  A connection
+ * that failed gives 0: PQgetResult says so. */
+static int
+pg_wait(struct db *d)
+{
+	if (d->dead)
+		return -1;
+	for (;;) {
+		int f = PQflush(d->conn), k;
+		struct pollfd pf = { .fd = PQsocket(d->conn), .events = POLLIN };
+		int64_t left = d->until ? d->until - rt_mono_ms() : -1;
+
+		if (f < 0 || (f == 0 && !PQisBusy(d->conn)))
+			return 0;
+		if (f > 0)
+			pf.events |= POLLOUT;
+		if (d->until && left <= 0)
+			break;
+		if ((k = poll(&pf, 1, d->until ? (int)left : -1)) == 0)
+			break;
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			d->dead = 1;
+			seterr(d, "poll: %s", strerror(errno));
+			return -1;
+		}
+		/* the server may be sending an error while we write */
+		if ((pf.revents & (POLLIN | POLLERR | POLLHUP)) && !PQconsumeInput(d->conn))
+			return 0;
+	}
+	d->dead = 1;
+	d->sqlstate[0] = '\0';
+	seterr(d, "no answer from the server in %d ms", d->timeout_ms);
+	return -1;
+}
+
+/* PQgetResult within the deadline: NULL also when it passed (d->dead) */
+static PGresult *
+pg_get(struct db *d)
+{
+	return pg_wait(d) < 0 ? NULL : PQgetResult(d->conn);
+}
+
+/* PostgreSQL: run sql (its parameters pv[0..n), or several statements
+ * when n < 0) and return what PQexec would: the first error, else the last
+ * result (a COPY's PGRES_COPY_IN at once); NULL when out of memory, when
+ * the connection failed, or when the deadline passed (*late set; the
+ * caller closes the connection). */
+static PGresult *
+pg_run(struct db *d, const char *sql, int n, bool *late)
+{
+	PGresult *keep = NULL, *r;
+
+	*late = false;
+	if (d->dead) {
+		seterr(d, "the connection was given up (no answer in time)");
+		*late = true;
+		return NULL;
+	}
+	if (d->timeout_ms <= 0)
+		return n < 0 ? PQexec(d->conn, sql) : PQexecParams(d->conn, sql, n, NULL, d->pv, NULL, NULL, 0);
+	pg_deadline(d);
+	if (!(n < 0 ? PQsendQuery(d->conn, sql) : PQsendQueryParams(d->conn, sql, n, NULL, d->pv, NULL, NULL, 0)))
+		return NULL;
+	while ((r = pg_get(d)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR)
+			PQclear(r);     /* the first error is the one to tell */
+		else {
+			PQclear(keep);
+			keep = r;
+		}
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH)
+			return keep;    /* the COPY waits for its data */
+	}
+	if (d->dead) {
+		PQclear(keep);
+		*late = true;
+		return NULL;
+	}
+	return keep;
+}
+
+/* pg_run's NULL: why, and its class (transient) */
+static int
+pg_none(struct db *d, bool late, const char *what)
+{
+	char why[sizeof d->err];
+
+	d->sqlstate[0] = '\0';
+	if (late) {
+		snprintf(why, sizeof why, "%s", d->err[0] ? d->err : "the connection was given up");
+		seterr(d, "%s: %s", what, why);
+	} else
+		seterr(d, "%s: %s", what, PQerrorMessage(d->conn));
+	return DB_TRANSIENT;
 }
 
 static int
@@ -227,8 +353,11 @@ db_close(struct db *d)
 	}
 	if (d->lite)
 		sqlite3_close(d->lite);
-	if (d->conn)
+	if (d->conn) {
+		/* its goodbye must not wait on a server that reads nothing */
+		(void)PQsetnonblocking(d->conn, 1);
 		PQfinish(d->conn);
+	}
 	for (int i = 0; i < DB_MAX_STMT; i++) {
 		free(d->copy_target[i]);
 		buf_free(&d->cbuf[i]);
@@ -244,9 +373,12 @@ int
 db_exec(struct db *d, const char *sql)
 {
 	if (d->pg) {
-		PGresult *r = PQexec(d->conn, sql);
+		bool late;
+		PGresult *r = pg_run(d, sql, -1, &late);
 		int rc = DB_OK;
 
+		if (r == NULL)
+			return pg_none(d, late, "exec");
 		if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
 			rc = pg_fail(d, r, "exec");
 		PQclear(r);
@@ -270,9 +402,12 @@ db_query_i64(struct db *d, const char *sql, int64_t *out, int *isnull)
 	*out = 0;
 	*isnull = 1;
 	if (d->pg) {
-		PGresult *r = PQexec(d->conn, sql);
+		bool late;
+		PGresult *r = pg_run(d, sql, -1, &late);
 		int rc = DB_OK;
 
+		if (r == NULL)
+			return pg_none(d, late, "query");
 		if (PQresultStatus(r) != PGRES_TUPLES_OK)
 			rc = pg_fail(d, r, "query");
 		else if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
@@ -390,11 +525,14 @@ db_query(struct db *d, const char *sql, const struct db_val *v, int n, db_row_fn
 	if (d->pg) {
 		struct buf q = { 0 };
 		PGresult *r;
+		bool late;
 
 		pg_dollars(&q, sql);
 		pg_params(d, v, n);
-		r = PQexecParams(d->conn, q.p, n, NULL, d->pv, NULL, NULL, 0);
+		r = pg_run(d, q.p, n, &late);
 		buf_free(&q);
+		if (r == NULL)
+			return pg_none(d, late, "query");
 		if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
 			rc = pg_fail(d, r, "query");
 			PQclear(r);
@@ -511,7 +649,11 @@ db_begin(struct db *d)
 		for (int i = 0; i < DB_MAX_STMT; i++)
 			buf_reset(&d->cbuf[i]);
 		d->ncopy = 0;
-		return DB_OK;   /* BEGIN goes with the first statement or COPY */
+		if (d->dead) {
+			seterr(d, "the connection was given up (no answer in time)");
+			d->failed = DB_TRANSIENT;
+		}
+		return d->failed;       /* BEGIN goes with the first statement or COPY */
 	} else {
 		int e = sqlite3_exec(d->lite, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 
@@ -632,11 +774,13 @@ pg_sync(struct db *d)
 	if (!PQpipelineSync(d->conn))
 		return pg_fail(d, NULL, "sync");
 	for (;;) {
-		PGresult *r = PQgetResult(d->conn);
+		PGresult *r = pg_get(d);
 
 		if (!r) {
 			/* NULL ends each statement's results; a dead connection gives
 			 * nothing but NULLs */
+			if (d->dead)
+				return DB_TRANSIENT;    /* (why: pg_wait said) */
 			if (PQstatus(d->conn) != CONNECTION_OK || ++nulls > d->queued + 1) {
 				if (rc == DB_OK)
 					rc = pg_fail(d, NULL, "commit");
@@ -673,10 +817,13 @@ pg_copy(struct db *d, int id)
 	struct buf q = { 0 };
 	PGresult *r;
 	int rc = DB_OK;
+	bool late;
 
 	buf_printf(&q, "COPY %s FROM STDIN", d->copy_target[id]);
-	r = PQexec(d->conn, q.p);
+	r = pg_run(d, q.p, -1, &late);
 	buf_free(&q);
+	if (late)
+		return DB_TRANSIENT;
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		rc = pg_fail(d, r, "copy");
 		PQclear(r);
@@ -686,14 +833,14 @@ pg_copy(struct db *d, int id)
 	if (PQputCopyData(d->conn, d->cbuf[id].p, (int)d->cbuf[id].len) != 1 || PQputCopyEnd(d->conn, NULL) != 1)
 		rc = pg_fail(d, NULL, "copy");
 	/* the COPY's result, then NULL */
-	while ((r = PQgetResult(d->conn))) {
+	while ((r = pg_get(d))) {
 		if (PQresultStatus(r) == PGRES_COMMAND_OK)
 			d->rows += strtoll(PQcmdTuples(r), NULL, 10);
 		else if (rc == DB_OK)
 			rc = pg_fail(d, r, "copy");
 		PQclear(r);
 	}
-	return rc;
+	return d->dead ? DB_TRANSIENT : rc;
 }
 
 /* The last COPY and the COMMIT in one query, not waited for: the COPY's
@@ -712,17 +859,21 @@ pg_copy_commit_send(struct db *d, int id, int begin)
 		return pg_fail(d, NULL, "copy");
 	}
 	buf_free(&q);
-	r = PQgetResult(d->conn);
+	r = pg_get(d);
 	if (begin && PQresultStatus(r) == PGRES_COMMAND_OK) {
 		PQclear(r);
-		r = PQgetResult(d->conn);
+		r = pg_get(d);
+	}
+	if (d->dead) {
+		PQclear(r);
+		return DB_TRANSIENT;
 	}
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		rc = pg_fail(d, r, "copy");
 		PQclear(r);
-		while ((r = PQgetResult(d->conn)))
+		while ((r = pg_get(d)))
 			PQclear(r);
-		return rc;
+		return d->dead ? DB_TRANSIENT : rc;
 	}
 	PQclear(r);
 	d->sent = 1;
@@ -737,11 +888,13 @@ pg_rollback(struct db *d)
 {
 	char why[sizeof d->err], st[sizeof d->sqlstate];
 
-	if (PQstatus(d->conn) != CONNECTION_OK || PQtransactionStatus(d->conn) == PQTRANS_IDLE)
+	bool late;
+
+	if (d->dead || PQstatus(d->conn) != CONNECTION_OK || PQtransactionStatus(d->conn) == PQTRANS_IDLE)
 		return;
 	memcpy(why, d->err, sizeof why);
 	memcpy(st, d->sqlstate, sizeof st);
-	PQclear(PQexec(d->conn, "ROLLBACK"));
+	PQclear(pg_run(d, "ROLLBACK", -1, &late));
 	memcpy(d->err, why, sizeof why);
 	memcpy(d->sqlstate, st, sizeof st);
 }
@@ -752,6 +905,7 @@ pg_commit_start(struct db *d)
 {
 	int rc = d->failed, begun = 0, last = -1, ncopy = 0;
 
+	pg_deadline(d);
 	if (PQstatus(d->conn) != CONNECTION_OK)
 		return rc == DB_OK ? pg_fail(d, NULL, "commit") : rc;
 	if (PQpipelineStatus(d->conn) != PQ_PIPELINE_OFF) {
@@ -775,9 +929,12 @@ pg_commit_start(struct db *d)
 			ncopy++;
 		}
 	if (rc == DB_OK && !begun && ncopy > 1) {
-		PGresult *r = PQexec(d->conn, "BEGIN");
+		bool late;
+		PGresult *r = pg_run(d, "BEGIN", -1, &late);
 
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		if (late)
+			rc = DB_TRANSIENT;
+		else if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			rc = pg_fail(d, r, "begin");
 		PQclear(r);
 		begun = 1;
@@ -798,24 +955,10 @@ pg_finish(struct db *d, int rc)
 
 	if (d->sent) {
 		d->sent = 0;
-		/* the rest of the COPY data out of libpq's buffer, then blocking again */
-		for (;;) {
-			int f = PQflush(d->conn);
-			struct pollfd pf = { .fd = PQsocket(d->conn), .events = POLLOUT | POLLIN };
-
-			if (f <= 0) {
-				if (f < 0 && rc == DB_OK)
-					rc = pg_fail(d, NULL, "copy");
-				break;
-			}
-			/* the server may be sending an error while we write */
-			if (poll(&pf, 1, -1) < 0 && errno != EINTR)
-				break;
-			if ((pf.revents & POLLIN) && !PQconsumeInput(d->conn))
-				break;
-		}
-		(void)PQsetnonblocking(d->conn, 0);
-		while ((r = PQgetResult(d->conn))) {
+		/* the rest of the COPY data out of libpq's buffer (pg_wait),
+		 * then the results; blocking again unless there is a deadline */
+		pg_deadline(d);
+		while ((r = pg_get(d))) {
 			if (PQresultStatus(r) == PGRES_COMMAND_OK) {
 				if (!strncmp(PQcmdStatus(r), "COPY", 4))
 					d->rows += strtoll(PQcmdTuples(r), NULL, 10);
@@ -823,6 +966,9 @@ pg_finish(struct db *d, int rc)
 				rc = pg_fail(d, r, "copy");
 			PQclear(r);
 		}
+		if (d->dead)
+			return DB_TRANSIENT;
+		(void)PQsetnonblocking(d->conn, d->timeout_ms > 0);
 		/* COMMIT of a transaction that failed answers ROLLBACK */
 		if (rc == DB_OK && PQtransactionStatus(d->conn) != PQTRANS_IDLE)
 			rc = pg_fail(d, NULL, "commit");
@@ -1069,8 +1215,8 @@ fail:
 	return rc;
 }
 
-int
-db_migrate(struct db *d, const char *dir, int *applied)
+static int
+migrate(struct db *d, const char *dir, int *applied)
 {
 	DIR *dp;
 	struct dirent *e;
@@ -1118,5 +1264,18 @@ db_migrate(struct db *d, const char *dir, int *applied)
 	for (size_t i = 0; i < nf; i++)
 		free(f[i]);
 	free(f);
+	return rc;
+}
+
+int
+db_migrate(struct db *d, const char *dir, int *applied)
+{
+	/* a migration may take its time (an index over a large table), and
+	 * waits for another process's: no deadline */
+	int t = d->timeout_ms, rc;
+
+	d->timeout_ms = 0;
+	rc = migrate(d, dir, applied);
+	d->timeout_ms = t;
 	return rc;
 }

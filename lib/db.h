@@ -58,6 +58,13 @@ const char *db_dialect(const struct db *d);           /* "sqlite" or "pg" */
  * Concurrent callers are serialised (advisory lock / BEGIN IMMEDIATE). */
 int db_migrate(struct db *d, const char *dir, int *applied);
 
+/* PostgreSQL: db_exec, db_query_i64 and db_query give up on an answer
+ * that has not come in ms milliseconds (0, the default: wait), with
+ * DB_TRANSIENT and "no answer from the server in N ms"; the connection is
+ * then unusable and the caller db_close's it.  A server that is stopped or
+ * hung, not down, keeps the connection open and answers nothing, which no
+ * TCP timeout notices.  Batches and db_migrate are not affected. */
+void db_set_timeout(struct db *d, int ms);
 /* Run SQL text (may hold several statements) outside any batch. */
 int db_exec(struct db *d, const char *sql);
 /* Run a query returning one integer (NULL gives *isnull = 1). */

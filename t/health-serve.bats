@@ -25,10 +25,12 @@ hs_start() {
 }
 
 teardown() {
+	[ -z "${HS_PGPID:-}" ] || kill -CONT "$HS_PGPID" 2>/dev/null || true
 	if [ -n "${HS_PID:-}" ]; then
 		kill -TERM "$HS_PID" 2>/dev/null || true
 		wait "$HS_PID" || { echo "health-serve exited $?"; cat "$BATS_TEST_TMPDIR/hs.err"; return 1; }
 	fi
+	[ -z "${HS_PGDIR:-}" ] || "$RECIO_TOP/t/pg" kill "$HS_PGDIR"
 }
 
 # code METHOD PATH [curl args]: the HTTP status
@@ -386,4 +388,33 @@ lcode() {
 	done
 	[ "$t" = '["T-1|o1",96,-200]' ]
 	[ "$(curl -s -b "$BATS_TEST_TMPDIR/cj" "$H/api/state" | jq -c '.open_trades[0].live_pnl_cc')" = -200 ]
+}
+
+@test "PostgreSQL that hangs (its backend stopped): a query gives up after --db-timeout with 503, the others are not held; the next one reconnects" {
+	# a server of its own: the shared one is stopped and started by other files
+	HS_PGDIR=$(mktemp -d /tmp/recio-hspg.XXXXXX)
+	pg=$("$RECIO_TOP/t/pg" start "$HS_PGDIR")
+	export RECIO_DB="$pg dbname=postgres"
+	echo "$PASS" | health-serve --user-add admin >/dev/null
+	hs_start --db-timeout 1000
+	login
+	[ "$(code GET /api/trades -b "$BATS_TEST_TMPDIR/cj")" = 200 ]
+	# stop the backend that serves health-serve: the connection stays open
+	# and nothing answers, which no TCP timeout notices
+	HS_PGPID=$(psql "$pg dbname=postgres" -XAtc "select pid from pg_stat_activity where application_name = 'health-serve'")
+	[ -n "$HS_PGPID" ]
+	kill -STOP "$HS_PGPID"
+	# without a deadline this request, and every one after it, would wait
+	# for as long as the backend is stopped (curl gives up at 20 s: 000)
+	[ "$(code GET /api/trades -b "$BATS_TEST_TMPDIR/cj" --max-time 20)" = 503 ]
+	grep -q 'database: query: no answer from the server in 1000 ms' "$BATS_TEST_TMPDIR/hs.err"
+	# the connection was given up: the next request makes a new one (a new
+	# backend), though the old one is still stopped
+	for i in $(seq 1 50); do
+		[ "$(code GET /api/trades -b "$BATS_TEST_TMPDIR/cj" --max-time 20)" = 200 ] && break
+		sleep 0.1
+	done
+	[ "$(code GET /api/trades -b "$BATS_TEST_TMPDIR/cj" --max-time 20)" = 200 ]
+	[ "$(psql "$pg dbname=postgres" -XAtc "select count(*) from pg_stat_activity where application_name = 'health-serve' and pid <> $HS_PGPID")" = 1 ]
+	[ "$(curl -s --max-time 20 "$H/health" | jq -r .database.ok)" = true ]
 }

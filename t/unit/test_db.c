@@ -1,6 +1,8 @@
 /* test_db.c: lib/db on SQLite (PostgreSQL is exercised by t/db-sink.bats
  * against a real server): migrations and their dialect files, batches that
- * commit or leave nothing, error classes. */
+ * commit or leave nothing, error classes.  On PostgreSQL (RECIO_TEST_PG,
+ * which t/run sets): the deadline against a server that hangs. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,60 @@ sum_n(void *arg, int ncol, const char *const *names, const char *const *vals, co
 			q->sum = -1000;
 	}
 	return 0;
+}
+
+/* PostgreSQL whose backend is stopped: the connection stays open and
+ * nothing answers.  kind 0: a query; 1: a batch of statements big enough
+ * to fill the socket; 2: a batch of COPY rows.  Each gives up at the
+ * deadline (DB_TRANSIENT, "no answer from the server in 300 ms"), the
+ * connection is then refused for anything more, and db_close returns. */
+static void
+pg_hang(const char *pg, int kind)
+{
+	char url[600], err[640];
+	struct db *d;
+	int rc, isnull;
+	int64_t pid = -1, x;
+
+	snprintf(url, sizeof url, "%s dbname=postgres", pg);
+	if ((d = db_open(url, err, sizeof err, &rc)) == NULL) {
+		CHECK(0, "PostgreSQL: %s", err);
+		return;
+	}
+	CHECK(db_query_i64(d, "SELECT pg_backend_pid()", &pid, &isnull) == DB_OK && pid > 0, "backend pid");
+	CHECK(db_exec(d, "CREATE TEMP TABLE h (k TEXT NOT NULL, n BIGINT NOT NULL)") == DB_OK, "temp table: %s",
+	    db_error(d));
+	CHECK(db_prepare(d, 0, "INSERT INTO h (k, n) VALUES (?, ?)") == DB_OK, "prepare: %s", db_error(d));
+	CHECK(db_prepare_copy(d, 1, "h (k, n)", 2) == DB_OK, "prepare copy");
+	db_set_timeout(d, 300);
+	CHECK(db_query_i64(d, "SELECT 7", &x, &isnull) == DB_OK && x == 7, "a query with a deadline: %s",
+	    db_error(d));
+	if (pid <= 0 || kill((pid_t)pid, SIGSTOP) != 0) {
+		CHECK(0, "cannot stop backend %lld", (long long)pid);
+		db_close(d);
+		return;
+	}
+	if (kind == 0)
+		rc = db_query_i64(d, "SELECT 1", &x, &isnull);
+	else {
+		static char k[64] = "a key of some length, to fill the socket sooner";
+		struct db_val v[2] = { { .t = DBV_TEXT, .s = k, .n = strlen(k) }, { .t = DBV_INT } };
+
+		rc = db_begin(d);
+		/* 20,000 rows: some MB, more than the socket holds */
+		for (int i = 0; i < 20000 && rc == DB_OK; i++) {
+			v[1].i = i;
+			rc = kind == 1 ? db_add(d, 0, v, 2) : db_copy_add(d, 1, v, 2);
+		}
+		CHECK(rc == DB_OK, "kind %d: rows queued without waiting: %s", kind, db_error(d));
+		rc = db_commit(d, NULL);
+	}
+	CHECK(rc == DB_TRANSIENT && strstr(db_error(d), "no answer from the server in 300 ms") != NULL,
+	    "kind %d: rc %d: %s", kind, rc, db_error(d));
+	CHECK(db_query_i64(d, "SELECT 1", &x, &isnull) == DB_TRANSIENT && db_begin(d) == DB_TRANSIENT &&
+	    db_commit(d, NULL) == DB_TRANSIENT, "kind %d: the connection given up stays so", kind);
+	db_close(d);
+	kill((pid_t)pid, SIGCONT);
 }
 
 static int64_t
@@ -202,6 +258,17 @@ main(void)
 	d = db_open(url, err, sizeof err, &rc);
 	CHECK(d == NULL && rc == DB_TRANSIENT, "no server: rc %d", rc);
 	CHECK(strncmp(err, "connect: ", 9) == 0 && !strchr(err, '\n'), "one-line reason: %s", err);
+
+	{
+		const char *pg = getenv("RECIO_TEST_PG");
+
+		/* t/run always has a server; make check-valgrind runs before
+		 * .ci/run starts one */
+		if (!pg || !*pg)
+			printf("# RECIO_TEST_PG not set: the PostgreSQL part is not run (t/run runs it)\n");
+		for (int kind = 0; pg && *pg && kind < 3; kind++)
+			pg_hang(pg, kind);
+	}
 
 	{
 		char cmd[700];
