@@ -49,6 +49,7 @@ struct db {
 	int64_t until;                  /* ... the one running (rt_mono_ms), 0 none */
 	int dead;                       /* ... passed: the connection is given up */
 	char sqlstate[6];
+	int lite_code;                  /* SQLite: the last error's code */
 	char err[512];
 };
 
@@ -84,6 +85,19 @@ const char *
 db_sqlstate(const struct db *d)
 {
 	return d->sqlstate;
+}
+
+int
+db_refused(const struct db *d)
+{
+	if (d->pg)      /* data exception, integrity constraint violation */
+		return !strncmp(d->sqlstate, "22", 2) || !strncmp(d->sqlstate, "23", 2);
+	switch (d->lite_code & 0xff) {
+	case SQLITE_CONSTRAINT: case SQLITE_MISMATCH: case SQLITE_TOOBIG: case SQLITE_RANGE:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 const char *
@@ -253,6 +267,7 @@ pg_none(struct db *d, bool late, const char *what)
 static int
 lite_fail(struct db *d, int code, const char *what)
 {
+	d->lite_code = code;
 	seterr(d, "%s: %s", what, sqlite3_errmsg(d->lite));
 	return lite_class(code);
 }
@@ -644,6 +659,7 @@ db_begin(struct db *d)
 	d->rows = 0;
 	d->queued = 0;
 	d->err[0] = '\0';
+	d->lite_code = 0;
 	d->sqlstate[0] = '\0';
 	if (d->pg) {
 		for (int i = 0; i < DB_MAX_STMT; i++)

@@ -49,6 +49,13 @@ void db_close(struct db *d);
 const char *db_error(const struct db *d);
 /* The SQLSTATE of the last PostgreSQL error ("" when none or on SQLite). */
 const char *db_sqlstate(const struct db *d);
+/* Whether the last error was the data's own: a constraint, a value out of
+ * range or of the wrong kind (SQLSTATE classes 22 and 23; SQLite's
+ * CONSTRAINT, MISMATCH, TOOBIG, RANGE).  A DB_PERMANENT error that is not
+ * (bad SQL, a missing table or privilege, a database in read-only mode
+ * after a failover) is the database's or the program's: the same row may
+ * well be stored once it is put right, so a writer should keep it. */
+int db_refused(const struct db *d);
 const char *db_dialect(const struct db *d);           /* "sqlite" or "pg" */
 
 /* Apply the migrations in dir not yet recorded in schema_migrations, each in

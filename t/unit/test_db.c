@@ -107,6 +107,43 @@ pg_hang(const char *pg, int kind)
 	kill((pid_t)pid, SIGCONT);
 }
 
+/* PostgreSQL: which refusals are the row's own (db_refused): a constraint,
+ * yes; a database in read-only mode (a primary fenced after a failover)
+ * or a missing table, no: the same row is stored once that is put right */
+static void
+pg_refused(const char *pg)
+{
+	char url[600], err[640], table[64], sql[200];
+	struct db *d;
+	int rc;
+	struct db_val v = { .t = DBV_INT, .i = -1 };
+
+	snprintf(url, sizeof url, "%s dbname=postgres", pg);
+	if ((d = db_open(url, err, sizeof err, &rc)) == NULL) {
+		CHECK(0, "PostgreSQL: %s", err);
+		return;
+	}
+	/* a table of its own, not a temporary one: a read-only transaction
+	 * may still write those */
+	snprintf(table, sizeof table, "recio_test_refused_%ld", (long)getpid());
+	snprintf(sql, sizeof sql, "CREATE TABLE %s (n BIGINT CHECK (n >= 0))", table);
+	CHECK(db_exec(d, sql) == DB_OK, "table: %s", db_error(d));
+	snprintf(sql, sizeof sql, "INSERT INTO %s (n) VALUES (?)", table);
+	CHECK(db_prepare(d, 0, sql) == DB_OK, "prepare: %s", db_error(d));
+	CHECK(db_begin(d) == DB_OK && db_add(d, 0, &v, 1) == DB_OK && db_commit(d, NULL) == DB_PERMANENT &&
+	    db_refused(d), "a check constraint: the row's own: %s", db_error(d));
+	CHECK(db_exec(d, "INSERT INTO nosuch VALUES (1)") == DB_PERMANENT && !db_refused(d),
+	    "a missing table: not the row's: %s", db_error(d));
+	v.i = 1;
+	CHECK(db_exec(d, "SET default_transaction_read_only = on") == DB_OK && db_begin(d) == DB_OK &&
+	    db_add(d, 0, &v, 1) == DB_OK && db_commit(d, NULL) == DB_PERMANENT && !db_refused(d) &&
+	    strcmp(db_sqlstate(d), "25006") == 0, "read-only: not the row's: %s", db_error(d));
+	snprintf(sql, sizeof sql, "DROP TABLE %s", table);
+	CHECK(db_exec(d, "SET default_transaction_read_only = off") == DB_OK && db_exec(d, sql) == DB_OK, "drop: %s",
+	    db_error(d));
+	db_close(d);
+}
+
 static int64_t
 one(struct db *d, const char *sql)
 {
@@ -197,6 +234,7 @@ main(void)
 	CHECK(db_add(d, 0, v, 2) == DB_PERMANENT, "later adds report the batch's error");
 	CHECK(db_commit(d, &rows) == DB_PERMANENT && rows == 0, "commit reports it");
 	CHECK(strstr(db_error(d), "CHECK") != NULL, "error: %s", db_error(d));
+	CHECK(db_refused(d), "a constraint is the row's own");
 	CHECK(one(d, "SELECT count(*) FROM t") == 2, "nothing of the batch stored");
 
 	/* NULL and real values */
@@ -208,6 +246,7 @@ main(void)
 	CHECK(one(d, "SELECT count(*) FROM u WHERE x IS NULL") == 1, "null stored");
 
 	CHECK(db_exec(d, "SELECT * FROM nosuch") == DB_PERMANENT, "bad SQL is permanent");
+	CHECK(!db_refused(d), "bad SQL is not the data's fault");
 
 	/* db_query keeps its statements: the same query again (new bindings,
 	 * nothing left bound), the same query from inside its own row callback,
@@ -268,6 +307,8 @@ main(void)
 			printf("# RECIO_TEST_PG not set: the PostgreSQL part is not run (t/run runs it)\n");
 		for (int kind = 0; pg && *pg && kind < 3; kind++)
 			pg_hang(pg, kind);
+		if (pg && *pg)
+			pg_refused(pg);
 	}
 
 	{
