@@ -155,16 +155,16 @@ struct hs {
 	/* options */
 	const char *bind, *www, *run, *db_url, *state, *kill_path, *settings_path, *account, *port_file;
 	int port;
+	int db_timeout_ms;              /* a query's deadline (PostgreSQL), 0 none */
 	unsigned max_conns, max_per_addr, timeout_s, threads;
 	bool no_login, secure;
+	bool db_connecting;             /* a thread is connecting, the lock let go */
 	int64_t stale_ms;               /* /health: a tick older than this is a stale feed */
-	int db_timeout_ms;              /* a query's deadline (PostgreSQL), 0 none */
 	/* the server */
 	struct MHD_Daemon *d;
 	/* the database */
 	struct db *db;
 	int64_t db_retry;
-	bool db_connecting;             /* a thread is connecting, the lock let go */
 	char db_err[256];
 	/* followed logs */
 	struct flog *logs;
