@@ -23,6 +23,7 @@
 #include "msg.h"
 #include "ndjson.h"
 #include "rlimits.h"
+#include "rtime.h"
 #include "settings.h"
 
 #define MARKETS_MAX 4096        /* markets kept (several events' ladders) */
@@ -31,9 +32,9 @@
 static const char usage_text[] =
 "usage: signal-eval [-nv] [-c FILE] [-s KEY=VALUE]... [--no-strikes] [FILE]\n"
 "\n"
-"Read tick, market, event, position and order lines (stdin or FILE); write a\n"
-"strike table line per tick, signal lines for auto entry and auto stop, and\n"
-"status lines when the entry or stop state changes.\n"
+"Read tick, market, event, position, order and health lines (stdin or FILE);\n"
+"write a strike table line per tick, signal lines for auto entry and auto stop,\n"
+"and status lines when the entry or stop state changes.\n"
 "\n"
 "  -c, --config FILE    settings (KEY=VALUE), reloaded on SIGHUP; a bad file keeps\n"
 "                       the settings in force and says why\n"
@@ -46,7 +47,8 @@ static const char usage_text[] =
 "Settings (defaults): auto_entry (off) min_time (120) max_time (900)\n"
 "min_probability (95) min_differential (0.25) position_size (1) multiplier (1)\n"
 "cooldown (10) allow_re_entry (off) spike_threshold (36) spike_calm (30)\n"
-"spike_cooldown (15 min) min_volume (1000) max_ask (98) strikes (21)\n"
+"spike_cooldown (15 min) max_quote_age (30 s) min_volume (1000) max_ask (98)\n"
+"strikes (21)\n"
 "auto_stop (off) stop_probability (40) min_hold (60) verify (15)\n"
 "stop_on_spike (off) model (auto: fingerprint when fingerprints=DIR is set,\n"
 "else lognormal) fingerprints () mom_drift (0).\n";
@@ -87,6 +89,14 @@ struct eval {
 	/* spike pause */
 	bool paused;
 	int64_t calm_since;
+	/* kalshi-fetch's last health line (live runs): are the quotes current?
+	 * Its market lines come only on a change, so a quiet ladder and a dead
+	 * feed look alike but for this */
+	struct {
+		bool seen;
+		int64_t stale_ms;       /* its ts - its last good read (0: "ok") */
+		int64_t at;             /* rt_mono_ms when it came */
+	} q;
 	/* emitted states */
 	char entry_state[16], stop_state[16];
 	struct buf out, tmp;
@@ -186,7 +196,7 @@ apply_settings(struct eval *e)
 enum key {
 	K_TYPE, K_TS, K_PRICE, K_MOM_BP, K_VOL5M, K_VOL60M, K_VOL30S, K_TICKER, K_EVENT_TICKER, K_STATUS,
 	K_STRIKE, K_CLOSE_TS, K_YES_BID, K_YES_ASK, K_NO_BID, K_NO_ASK, K_VOLUME, K_POSITION, K_SIDE,
-	K_ACTION, K_FILLED, K_N
+	K_ACTION, K_FILLED, K_SRC, K_LAST_OK_TS, K_N
 };
 
 #define KEY_IS(lit) (n == sizeof(lit) - 1 && memcmp(k, (lit), sizeof(lit) - 1) == 0)
@@ -197,6 +207,7 @@ key_of(const char *k, size_t n)
 {
 	switch (n) {
 	case 2: return KEY_IS("ts") ? K_TS : K_N;
+	case 3: return KEY_IS("src") ? K_SRC : K_N;
 	case 4: return KEY_IS("type") ? K_TYPE : KEY_IS("side") ? K_SIDE : K_N;
 	case 5: return KEY_IS("price") ? K_PRICE : KEY_IS("vol5m") ? K_VOL5M : K_N;
 	case 6:
@@ -213,6 +224,7 @@ key_of(const char *k, size_t n)
 		}
 	case 7: return KEY_IS("yes_bid") ? K_YES_BID : KEY_IS("yes_ask") ? K_YES_ASK : K_N;
 	case 8: return KEY_IS("close_ts") ? K_CLOSE_TS : KEY_IS("position") ? K_POSITION : K_N;
+	case 10: return KEY_IS("last_ok_ts") ? K_LAST_OK_TS : K_N;
 	case 12: return KEY_IS("event_ticker") ? K_EVENT_TICKER : K_N;
 	default: return K_N;
 	}
@@ -712,10 +724,44 @@ sorts:
 	return n;
 }
 
+/* kalshi-fetch's health: how old its quotes were when it wrote */
+static void
+on_health(struct eval *e, const struct json *j, const int *k, int64_t ts)
+{
+	char src[16], st[16];
+	int64_t ok_ts;
+
+	if (json_str(j, k[K_SRC], src, sizeof src) < 0 || strcmp(src, "kalshi-fetch") != 0 ||
+	    json_str(j, k[K_STATUS], st, sizeof st) < 0)
+		return;
+	e->q.seen = true;
+	e->q.at = rt_mono_ms();
+	if (strcmp(st, "ok") == 0)
+		e->q.stale_ms = 0;
+	else if (json_i64(j, k[K_LAST_OK_TS], &ok_ts) == 0 && ok_ts > 0 && ok_ts <= ts)
+		e->q.stale_ms = ts - ok_ts;
+	else
+		e->q.stale_ms = INT64_MAX / 2;  /* never read the ladder whole */
+}
+
+/* How old the quotes are when past max_quote_age, else 0: kalshi-fetch's
+ * last report's age of them, plus the time since it came (a feed that
+ * stopped reporting ages too).  Live runs only, once it has reported. */
+static int64_t
+quotes_stale(const struct eval *e)
+{
+	int64_t age;
+
+	if (e->backtest || !e->q.seen || e->set.max_quote_age_s == 0)
+		return 0;
+	age = e->q.stale_ms + (rt_mono_ms() - e->q.at);
+	return age > e->set.max_quote_age_s * 1000 ? age : 0;
+}
+
 /* The first of the rules that hold for every row of this tick and keep
  * it from being entered, into why (64 bytes), or "" when none does. */
 static void
-why_not_tick(const struct eval *e, char *why, int64_t ttc_s, int64_t pause_left)
+why_not_tick(const struct eval *e, char *why, int64_t ttc_s, int64_t pause_left, int64_t stale)
 {
 	const struct settings *s = &e->set;
 	size_t n = 64;
@@ -727,7 +773,8 @@ why_not_tick(const struct eval *e, char *why, int64_t ttc_s, int64_t pause_left)
 		long long secs = (pause_left + 999) / 1000;
 
 		snprintf(why, n, "spike pause %lldm%02llds left", secs / 60, secs % 60);
-	}
+	} else if (stale > 0)
+		snprintf(why, n, "quotes %llds old", (long long)(stale / 1000));
 	else if (ttc_s < s->min_time_s || ttc_s > s->max_time_s)
 		snprintf(why, n, "ttc %lld s outside %lld-%lld", (long long)ttc_s, (long long)s->min_time_s,
 		    (long long)s->max_time_s);
@@ -821,7 +868,7 @@ on_tick(struct eval *e)
 	struct row *rows;
 	struct near *near;
 	size_t nrows = 0, nwatch = 0;
-	int64_t close_ts = 0, ttc_s = 0, pause_left = spike_update(e);
+	int64_t close_ts = 0, ttc_s = 0, pause_left = spike_update(e), stale = quotes_stale(e);
 	const char *entry_state;
 	char reason[64] = "", tick_why[sizeof rows->why];
 	const char *event = NULL;
@@ -867,6 +914,9 @@ on_tick(struct eval *e)
 		entry_state = "DISABLED", snprintf(reason, sizeof reason, "auto entry off");
 	else if (pause_left > 0)
 		entry_state = "PAUSED", snprintf(reason, sizeof reason, "momentum spike");
+	else if (stale > 0)
+		entry_state = "PAUSED", snprintf(reason, sizeof reason, "quotes %llds old (kalshi-fetch)",
+		    (long long)(stale / 1000));
 	else if (event == NULL || ttc_s < s->min_time_s || ttc_s > s->max_time_s)
 		entry_state = "INACTIVE", snprintf(reason, sizeof reason, event ? "outside the time window" : "no open event");
 	else
@@ -909,7 +959,7 @@ on_tick(struct eval *e)
 		rows[i].m = near[i].m;
 	free(near);
 
-	why_not_tick(e, tick_why, ttc_s, pause_left);
+	why_not_tick(e, tick_why, ttc_s, pause_left, stale);
 	for (size_t i = 0; i < nrows; i++) {
 		struct row *r = &rows[i];
 		struct mkt *m = r->m;
@@ -1218,6 +1268,8 @@ on_line(struct eval *e, const struct json *j, const struct ndjson *r)
 		on_position(e, j, k, ts);
 	else if (strcmp(type, "order") == 0)
 		on_order(e, j, k, ts);
+	else if (strcmp(type, "health") == 0)
+		on_health(e, j, k, ts);
 }
 
 /* SIGHUP: the settings again, all or nothing */

@@ -27,6 +27,7 @@ settings_default(struct settings *s)
 	s->spike_threshold_bp = 36;
 	s->spike_calm_bp = 30;
 	s->spike_cooldown_min = 15;
+	s->max_quote_age_s = 30;
 	s->min_volume = 1000;
 	s->max_ask = 98;
 	s->strikes = 21;
@@ -86,6 +87,7 @@ static const struct key {
 	{ "spike_threshold", D, O(spike_threshold_bp), 0, 10000, "basis points" },
 	{ "spike_calm", D, O(spike_calm_bp), 0, 10000, "basis points" },
 	{ "spike_cooldown", I, O(spike_cooldown_min), 0, 1440, "minutes" },
+	{ "max_quote_age", I, O(max_quote_age_s), 0, 3600, "seconds" },
 	{ "min_volume", I, O(min_volume), 0, 1000000000, "contracts" },
 	{ "max_ask", I, O(max_ask), 1, 99, "cents" },
 	{ "strikes", I, O(strikes), 1, 200, "rows" },

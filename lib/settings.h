@@ -18,6 +18,7 @@ struct settings {
 	bool allow_re_entry;
 	double spike_threshold_bp, spike_calm_bp;       /* 36, 30 */
 	int64_t spike_cooldown_min;             /* 15 */
+	int64_t max_quote_age_s;                /* no entry on older quotes (30; 0 off) */
 	/* watchlist */
 	int64_t min_volume, max_ask;
 	int64_t strikes;                        /* rows in the strike table (21) */

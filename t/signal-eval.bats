@@ -406,3 +406,36 @@ stops() { se -s auto_stop=on -s verify=0 --no-strikes "$@" | jq -r 'select(.type
 	} >"$BATS_TEST_TMPDIR/in"
 	[ "$(stops "$BATS_TEST_TMPDIR/in")" = "800 5 48 " ]
 }
+
+@test "stale quotes: no entry while kalshi-fetch's health puts its last good read past max_quote_age; fresh again, the entry is made" {
+	# hl TS STATUS LAST_OK_TS [SRC]: a health line
+	hl() {
+		printf '{"type":"health","ts":%s,"src":"%s","status":"%s","last_ok_ts":%s,"errors":3}\n' \
+			"$1" "${4:-kalshi-fetch}" "$2" "$3"
+	}
+	n=$((C - 600000))
+	{
+		ladder
+		hl "$n" stalled $((n - 45000))
+		tick 600 100000
+		hl "$n" ok "$n" btc-tick          # another tool's health: no matter
+		tick 595 100000
+		hl "$n" ok "$n"                   # kalshi-fetch reads again
+		tick 590 100000
+	} >"$BATS_TEST_TMPDIR/in"
+	se "$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out"
+	[ "$(jq -r 'select(.type=="strike") | .rows[0].why_not // "-"' "$BATS_TEST_TMPDIR/out" | tr '\n' '|')" = \
+		"quotes 45s old|quotes 45s old|-|" ]
+	[ "$(jq -r 'select(.type=="status" and .what=="entry") | [.state, .reason] | join(": ")' "$BATS_TEST_TMPDIR/out" |
+		tr '\n' '|')" = "PAUSED: quotes 45s old (kalshi-fetch)|ACTIVE: trading|" ]
+	[ "$(signals "$BATS_TEST_TMPDIR/out" | jq -r .ttc)" = 590 ]
+	# within max_quote_age, or with it off (0), the entry is made at once
+	{ ladder; hl "$n" degraded $((n - 20000)); tick 600 100000; } >"$BATS_TEST_TMPDIR/in2"
+	[ "$(se "$BATS_TEST_TMPDIR/in2" | signals | jq -r .ttc)" = 600 ]
+	[ "$(se -s max_quote_age=10 "$BATS_TEST_TMPDIR/in2" | signals | wc -l)" -eq 0 ]
+	[ "$(se -s max_quote_age=0 "$BATS_TEST_TMPDIR/in" | signals | jq -r .ttc)" = 600 ]
+	# never read whole (no last_ok_ts): stale
+	{ ladder; printf '{"type":"health","ts":%s,"src":"kalshi-fetch","status":"stalled","errors":9}\n' "$n"; tick 600 100000; } \
+		>"$BATS_TEST_TMPDIR/in3"
+	[ "$(se "$BATS_TEST_TMPDIR/in3" | signals | wc -l)" -eq 0 ]
+}
