@@ -220,7 +220,7 @@ get(struct acct *a, const char *path)
 		snprintf(a->err, sizeof a->err, "GET %s: HTTP %ld: %s", path, a->r.status, e);
 		return -1;
 	}
-	if (json_parse(&a->j, a->r.body.p, a->r.body.len) < 0) {
+	if (http_json(&a->j, &a->r) < 0) {
 		snprintf(a->err, sizeof a->err, "GET %s: not JSON: %s", path, a->j.err);
 		return -1;
 	}

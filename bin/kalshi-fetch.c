@@ -30,6 +30,12 @@
 #define FOLLOW_MAX 4            /* events followed at once (current + closing) */
 #define PAGES_MAX 100           /* cursor pages per listing before giving up */
 #define BODY_IN_MAX (1u << 20)  /* request body read from stdin */
+#define STREAM_PAGE 200         /* markets per page in the stream (bodies of ~250 KB) */
+#define EVENTS_TRY FOLLOW_MAX   /* open events read, earliest first, to find one with an active market */
+#define POLL_STALL_MS 3000      /* a poll in flight this long: health says "stalled" */
+#define WS_PROBE_MS 10000       /* socket quiet this long: ask it something (Kalshi pings every 10 s) */
+#define WS_STALL_MS 25000       /* socket quiet this long: stalled, closed, REST at -i */
+#define EXIT_UNKNOWN 3          /* a write whose outcome is unknown */
 
 static const char usage_text[] =
 "usage: kalshi-fetch [-v] [-u URL | --demo | --prod] [-i SECONDS] [-H SECONDS] [-S SERIES]\n"
@@ -50,7 +56,7 @@ static const char usage_text[] =
 "  -S, --series T       series ticker (default KXBTCD)\n"
 "  -w, --ws             quotes from the WebSocket ticker channel; REST every\n"
 "                       --ws-poll seconds (default 10) for status and roll-over,\n"
-"                       and at -i while the socket is down\n"
+"                       and at -i while the socket is down or silent > 25 s\n"
 "      --ws-url URL     the socket (default: beside the API base, /trade-api/ws/v2)\n"
 "      --all            follow cursors and merge the pages (GET)\n"
 "      --doctor         check every endpoint recio uses, clock skew and the key\n"
@@ -58,6 +64,8 @@ static const char usage_text[] =
 "  -v                   more diagnostics on stderr\n"
 "  -h, --help           this text\n"
 "\n"
+"Exit: 0 ok, 1 failure, 2 usage, 3 outcome unknown (a POST/PUT/DELETE got no\n"
+"answer or a 5xx: it may have taken effect; list /portfolio/orders before retrying).\n"
 "Environment: KALSHI_API_BASE, KALSHI_KEY_ID, KALSHI_KEY_FILE (mode 0600).\n";
 
 enum verb { STREAM, CALL, DOCTOR, CHECK };
@@ -96,8 +104,9 @@ struct kx {
 	char err[512];
 };
 
+/* o: the HTTP client's options (timeouts, retries, the stop flag). */
 static int
-kx_open(struct kx *k, const struct config *c)
+kx_open(struct kx *k, const struct config *c, const struct http_opts *o)
 {
 	memset(k, 0, sizeof *k);
 	if (c->key_id && c->key_file) {
@@ -107,7 +116,7 @@ kx_open(struct kx *k, const struct config *c)
 		warnx_("KALSHI_KEY_ID and KALSHI_KEY_FILE must be set together");
 		return -1;
 	}
-	k->http = http_new(c->base, NULL, k->key, c->key_id);
+	k->http = http_new(c->base, o, k->key, c->key_id);
 	return k->http ? 0 : -1;
 }
 
@@ -135,7 +144,7 @@ kx_get(struct kx *k, const char *path)
 		snprintf(k->err, sizeof k->err, "GET %s: HTTP %ld: %s", path, k->r.status, e);
 		return -1;
 	}
-	if (json_parse(&k->j, k->r.body.p, k->r.body.len) < 0) {
+	if (http_json(&k->j, &k->r) < 0) {
 		snprintf(k->err, sizeof k->err, "GET %s: response is not JSON: %s", path, k->j.err);
 		return -1;
 	}
@@ -155,28 +164,75 @@ page_path(struct buf *p, const char *path, const char *cursor)
 
 /* ---- the ladder ---- */
 
+/* A listing as read (cur: in the exchange's order), or the markets last
+ * written (prev: sorted by ticker, found by binary search, and holding
+ * only the events followed: see prune). */
 struct ladder {
 	struct kx_market *m;
 	size_t n, cap;
 };
 
 static void
-ladder_put(struct ladder *l, const struct kx_market *m)
+ladder_grow(struct ladder *l)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
 		l->m = xrealloc(l->m, l->cap * sizeof *l->m);
 	}
+}
+
+static void
+ladder_put(struct ladder *l, const struct kx_market *m)
+{
+	ladder_grow(l);
 	l->m[l->n++] = *m;
+}
+
+/* The index of ticker in sorted l, or where it would go (*found false). */
+static size_t
+ladder_pos(const struct ladder *l, const char *ticker, bool *found)
+{
+	size_t lo = 0, hi = l->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(l->m[mid].ticker, ticker);
+
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
 }
 
 static struct kx_market *
 ladder_find(struct ladder *l, const char *ticker)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->m[i].ticker, ticker) == 0)
-			return &l->m[i];
-	return NULL;
+	bool found;
+	size_t i = ladder_pos(l, ticker, &found);
+
+	return found ? &l->m[i] : NULL;
+}
+
+/* m into sorted l, replacing the market of the same ticker */
+static void
+ladder_set(struct ladder *l, const struct kx_market *m)
+{
+	bool found;
+	size_t i = ladder_pos(l, m->ticker, &found);
+
+	if (!found) {
+		ladder_grow(l);
+		memmove(&l->m[i + 1], &l->m[i], (l->n - i) * sizeof *l->m);
+		l->n++;
+	}
+	l->m[i] = *m;
 }
 
 /* Every market of a listing, all pages, into out (reset first).  Nothing
@@ -185,7 +241,7 @@ static int
 read_markets(struct kx *k, const char *path, struct ladder *out)
 {
 	struct buf p = { 0 };
-	char cursor[512] = "", err[KX_ERR_MAX];
+	char cursor[RECIO_PATH_MAX] = "", err[KX_ERR_MAX];     /* a cursor longer than that: an error */
 	int rc = -1, pages = 0;
 
 	out->n = 0;
@@ -277,12 +333,15 @@ emit_market(struct buf *b, const struct kx_market *m, int64_t now)
 struct stream {
 	struct kx k;
 	const struct config *c;
-	char follow[FOLLOW_MAX][RECIO_TICKER_MAX];      /* [0] is the current event */
+	char follow[FOLLOW_MAX][RECIO_TICKER_MAX];      /* [0] is the current event, then newest closed first */
 	int nfollow;
 	struct ladder prev, cur;
 	struct buf out, path;
 	int64_t last_ok_ms, errors, last_health_ms;
+	int64_t busy_since;             /* monotonic ms the poll in flight began; 0: none */
 	char last_err[512];
+	const char *sock;               /* -w: the socket's state for the health line; NULL without -w */
+	char sock_err[256];             /* -w: why the socket is not open */
 };
 
 static bool
@@ -294,51 +353,140 @@ following(const struct stream *s, const char *evt)
 	return false;
 }
 
+struct cand {
+	char ticker[RECIO_TICKER_MAX];
+	int64_t strike_ms;
+};
+
+static int
+cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	/* events without a strike date last */
+	if ((x->strike_ms < 0) != (y->strike_ms < 0))
+		return x->strike_ms < 0 ? 1 : -1;
+	return x->strike_ms < y->strike_ms ? -1 : x->strike_ms > y->strike_ms;
+}
+
+/* The series' open events, into *c (n of them), from GET /events: a few
+ * small objects where /markets?series_ticker= would list every strike of
+ * every open event. */
+static int
+open_events(struct stream *s, struct cand **c, size_t *n)
+{
+	char cursor[RECIO_PATH_MAX] = "", err[KX_ERR_MAX];
+	size_t cap = 0;
+	int pages = 0;
+
+	*n = 0;
+	do {
+		int arr, ne;
+
+		buf_reset(&s->path);
+		buf_printf(&s->path, "/events?series_ticker=%s&status=open&limit=200", s->c->series);
+		if (cursor[0]) {
+			buf_puts(&s->path, "&cursor=");
+			http_qescape(&s->path, cursor);
+		}
+		if (kx_get(&s->k, s->path.p) < 0)
+			return -1;
+		if ((arr = kx_page(&s->k.j, "events", cursor, sizeof cursor, err, sizeof err)) < 0) {
+			snprintf(s->k.err, sizeof s->k.err, "GET %s: %s", s->path.p, err);
+			return -1;
+		}
+		ne = json_size(&s->k.j, arr);
+		for (int i = 0; i < ne; i++) {
+			struct kx_event e;
+
+			if (kx_event_decode(&s->k.j, json_at(&s->k.j, arr, i), &e, err, sizeof err) < 0) {
+				snprintf(s->k.err, sizeof s->k.err, "GET %s: %s", s->path.p, err);
+				return -1;
+			}
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 16;
+				*c = xrealloc(*c, cap * sizeof **c);
+			}
+			snprintf((*c)[*n].ticker, sizeof (*c)[*n].ticker, "%s", e.event_ticker);
+			(*c)[(*n)++].strike_ms = e.strike_ms;
+		}
+		if (++pages == PAGES_MAX) {
+			snprintf(s->k.err, sizeof s->k.err, "GET /events?series_ticker=%s: more than %d pages",
+			    s->c->series, PAGES_MAX);
+			return -1;
+		}
+	} while (cursor[0]);
+	return 0;
+}
+
 /* The open event of the series whose close is next, found from the
- * exchange's own listing (never computed from the local clock). */
+ * exchange's own listing (never computed from the local clock): of the
+ * open events, earliest strike date first, the first one with an active
+ * market. */
 static int
 discover(struct stream *s)
 {
 	struct kx_market *best = NULL;
+	struct cand *c = NULL;
+	size_t nc = 0;
 	int64_t maxts = 0;
+	int rc = -1;
 
-	buf_reset(&s->path);
-	buf_printf(&s->path, "/markets?series_ticker=%s&status=open&limit=1000", s->c->series);
-	if (read_markets(&s->k, s->path.p, &s->cur) < 0)
-		return -1;
-	for (size_t i = 0; i < s->cur.n; i++) {
-		struct kx_market *m = &s->cur.m[i];
+	if (open_events(s, &c, &nc) < 0)
+		goto out;
+	if (nc > 1)
+		qsort(c, nc, sizeof *c, cand_cmp);
+	for (size_t k = 0; k < nc && k < EVENTS_TRY && best == NULL; k++) {
+		buf_reset(&s->path);
+		buf_printf(&s->path, "/markets?event_ticker=%s&limit=%d", c[k].ticker, STREAM_PAGE);
+		if (read_markets(&s->k, s->path.p, &s->cur) < 0)
+			goto out;
+		maxts = 0;
+		for (size_t i = 0; i < s->cur.n; i++) {
+			struct kx_market *m = &s->cur.m[i];
 
-		if (m->updated_ms > maxts)
-			maxts = m->updated_ms;
-		if (strcmp(m->status, "active") == 0 && (best == NULL || m->close_ms < best->close_ms))
-			best = m;
+			if (m->updated_ms > maxts)
+				maxts = m->updated_ms;
+			if (strcmp(m->status, "active") == 0 && (best == NULL || m->close_ms < best->close_ms))
+				best = m;
+		}
 	}
+	rc = 0;
 	if (best == NULL || following(s, best->event_ticker))
-		return 0;
-	if (s->nfollow == FOLLOW_MAX) {         /* forget the oldest closing event */
-		memmove(&s->follow[1], &s->follow[2], (FOLLOW_MAX - 2) * sizeof s->follow[0]);
+		goto out;
+	if (s->nfollow == FOLLOW_MAX) {         /* forget the oldest closing event: the last */
+		warnx_("%s: results not all read, no longer followed (%d events at once)",
+		    s->follow[FOLLOW_MAX - 1], FOLLOW_MAX);
 		s->nfollow--;
 	}
 	if (s->nfollow > 0)
 		memmove(&s->follow[1], &s->follow[0], (size_t)s->nfollow * sizeof s->follow[0]);
 	snprintf(s->follow[0], sizeof s->follow[0], "%s", best->event_ticker);
 	s->nfollow++;
-	{
-		int n = 0;
+	msg_begin(&s->out, "event", maxts ? maxts : rt_now_ms());
+	jw_kstr(&s->out, "event_ticker", best->event_ticker);
+	jw_kstr(&s->out, "status", "open");
+	jw_ki64(&s->out, "close_ts", best->close_ms);
+	jw_ki64(&s->out, "strikes", (int64_t)s->cur.n);
+	if (s->nfollow > 1)
+		jw_kstr(&s->out, "prev_event", s->follow[1]);
+	msg_emit(&s->out);
+out:
+	free(c);
+	return rc;
+}
 
-		for (size_t i = 0; i < s->cur.n; i++)
-			n += strcmp(s->cur.m[i].event_ticker, best->event_ticker) == 0;
-		msg_begin(&s->out, "event", maxts ? maxts : rt_now_ms());
-		jw_kstr(&s->out, "event_ticker", best->event_ticker);
-		jw_kstr(&s->out, "status", "open");
-		jw_ki64(&s->out, "close_ts", best->close_ms);
-		jw_ki64(&s->out, "strikes", n);
-		if (s->nfollow > 1)
-			jw_kstr(&s->out, "prev_event", s->follow[1]);
-		msg_emit(&s->out);
-	}
-	return 0;
+/* Markets of events no longer followed leave prev: it holds the followed
+ * ladders only, hour after hour. */
+static void
+prune(struct stream *s)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->prev.n; i++)
+		if (following(s, s->prev.m[i].event_ticker))
+			s->prev.m[k++] = s->prev.m[i];
+	s->prev.n = k;
 }
 
 /* One poll of every followed event.  Lines only after every listing of
@@ -352,7 +500,7 @@ poll_events(struct stream *s)
 		bool all_done = true;
 
 		buf_reset(&s->path);
-		buf_printf(&s->path, "/markets?event_ticker=%s&limit=1000", s->follow[e]);
+		buf_printf(&s->path, "/markets?event_ticker=%s&limit=%d", s->follow[e], STREAM_PAGE);
 		if (read_markets(&s->k, s->path.p, &s->cur) < 0)
 			return -1;
 		for (size_t i = 0; i < s->cur.n; i++) {
@@ -372,7 +520,7 @@ poll_events(struct stream *s)
 			if (p)
 				*p = *m;
 			else
-				ladder_put(&s->prev, m);
+				ladder_set(&s->prev, m);
 			all_done &= m->result[0] != '\0';
 		}
 		if (e > 0 && all_done && s->cur.n > 0) {  /* a closing event is determined: done */
@@ -381,28 +529,50 @@ poll_events(struct stream *s)
 			e--;
 		}
 	}
+	prune(s);
 	return 0;
 }
 
+/* status: "degraded" after a failed poll (or, under -w, while the socket
+ * is not open), "stalled" while a poll has been in flight more than
+ * POLL_STALL_MS (the exchange does not answer), else "ok". */
 static void
 health(struct stream *s, bool force)
 {
 	int64_t now = rt_mono_ms();
+	bool stalled = s->busy_since && now - s->busy_since > POLL_STALL_MS;
+	bool sock_down = s->sock && strcmp(s->sock, "open") != 0 && strcmp(s->sock, "connecting") != 0;
 
 	if (!force && now - s->last_health_ms < s->c->health_ms)
 		return;
 	s->last_health_ms = now;
 	msg_begin(&s->out, "health", rt_now_ms());
 	jw_kstr(&s->out, "src", "kalshi-fetch");
-	jw_kstr(&s->out, "status", s->errors ? "degraded" : "ok");
+	jw_kstr(&s->out, "status", s->errors || (sock_down && !stalled) ? "degraded" : stalled ? "stalled" : "ok");
 	jw_ki64(&s->out, "last_ok_ts", s->last_ok_ms);
 	jw_ki64(&s->out, "errors", s->errors);
 	jw_ki64(&s->out, "retries", (int64_t)http_retries(s->k.http));
 	if (s->errors)
 		jw_kstr(&s->out, "error", s->last_err);
+	else if (stalled) {
+		char e[128];
+
+		snprintf(e, sizeof e, "a poll unanswered for %lld s", (long long)((now - s->busy_since) / 1000));
+		jw_kstr(&s->out, "error", e);
+	} else if (sock_down)
+		jw_kstr(&s->out, "error", s->sock_err);
+	if (s->sock)
+		jw_kstr(&s->out, "socket", s->sock);
 	if (s->nfollow)
 		jw_kstr(&s->out, "event_ticker", s->follow[0]);
 	msg_emit(&s->out);
+}
+
+/* the HTTP client's idle hook: health lines on time while a request hangs */
+static void
+stream_idle(void *arg)
+{
+	health(arg, false);
 }
 
 /* One poll: find the event if needed, read every followed ladder. */
@@ -412,11 +582,12 @@ stream_step(struct stream *s)
 	int rc = 0;
 	bool need = s->nfollow == 0;
 
+	s->busy_since = rt_mono_ms();
 	/* the current event has no active market left: look for the next */
 	if (!need) {
 		struct kx_market *any = NULL;
 
-		for (size_t i = 0; i < s->prev.n; i++)
+		for (size_t i = 0; i < s->prev.n && any == NULL; i++)
 			if (strcmp(s->prev.m[i].event_ticker, s->follow[0]) == 0 &&
 			    strcmp(s->prev.m[i].status, "active") == 0)
 				any = &s->prev.m[i];
@@ -426,6 +597,9 @@ stream_step(struct stream *s)
 		rc = discover(s);
 	if (rc == 0 && s->nfollow > 0)
 		rc = poll_events(s);
+	s->busy_since = 0;
+	if (stop)
+		return;         /* interrupted: not a failure of the exchange */
 	if (rc == 0) {
 		bool was = s->errors > 0;
 
@@ -458,22 +632,42 @@ step_wait(const struct stream *s, int64_t interval)
 	return wait > 30000 ? 30000 : wait;
 }
 
+/* The stream's HTTP client: short attempts, few retries (the back-off
+ * between polls is the retry), the stop flag, health lines meanwhile. */
+static struct http_opts
+stream_opts(struct stream *s)
+{
+	struct http_opts o = { 0 };
+
+	o.timeout_ms = RECIO_STREAM_TIMEOUT_MS;
+	o.retries = RECIO_STREAM_RETRIES;
+	o.backoff_max_ms = RECIO_STREAM_BACKOFF_MAX;
+	o.stop = &stop;
+	o.idle = stream_idle;
+	o.idle_arg = s;
+	return o;
+}
+
 static int
 run_stream(const struct config *c)
 {
 	struct stream s;
+	struct http_opts o;
 
 	memset(&s, 0, sizeof s);
 	s.c = c;
-	if (kx_open(&s.k, c) < 0)
+	o = stream_opts(&s);
+	if (kx_open(&s.k, c, &o) < 0)
 		return 1;
 	while (!stop) {
 		int64_t t0 = rt_mono_ms(), wait;
 
 		stream_step(&s);
 		wait = step_wait(&s, c->interval_ms);
-		for (int64_t left; !stop && (left = wait - (rt_mono_ms() - t0)) > 0; )
-			rt_sleep_ms(left < 100 ? left : 100);   /* wakes for SIGTERM within 0.1 s */
+		for (int64_t left; !stop && (left = wait - (rt_mono_ms() - t0)) > 0; ) {
+			rt_sleep_stop(left < 100 ? left : 100, &stop);
+			health(&s, false);      /* on time through a long back-off too */
+		}
 	}
 	kx_close(&s.k);
 	free(s.prev.m);
@@ -488,23 +682,67 @@ run_stream(const struct config *c)
  * The socket carries quotes as they change; REST still reads the ladder
  * every --ws-poll seconds for what the ticker channel does not say
  * (sizes, status, results, the next event).  While the socket is down the
- * REST poll runs at the normal interval: the stream never goes dark. */
+ * REST poll runs at the normal interval: the stream never goes dark.
+ *
+ * The REST poll runs inside the socket's loop (ws_on_tick), so while the
+ * socket is open it is one short attempt (RECIO_STREAM_WS_TIMEOUT_MS, no
+ * retry): a slow exchange holds the socket's quotes back that long at
+ * most.  (A REST client outside the loop, curl multi on lws's poll, would
+ * hold nothing back; not done.)
+ *
+ * Liveness: libwebsockets answers the exchange's pings without telling
+ * us, so a socket is known alive by its messages.  Quiet for WS_PROBE_MS,
+ * it is asked for its subscriptions (any answer will do); quiet for
+ * WS_STALL_MS (2.5 of Kalshi's 10 s pings), it is taken for stalled:
+ * closed, REST at -i, and a new one is connected. */
 
 struct wsstream {
 	struct stream s;
 	struct ws_client *ws;
 	int64_t next_poll, reconnect_at, backoff, cmd_id;
-	char subscribed[RECIO_TICKER_MAX];      /* the event the subscription covers */
-	bool was_open;
+	int64_t last_rx, probe_at, probe_id;    /* monotonic ms of the last message, of the last probe */
+	uint64_t subscribed;            /* the market set the subscription covers (sub_sig); 0: none */
+	bool was_open, stalled;
 };
+
+/* A signature of the followed markets' tickers (FNV-1a): the
+ * subscription is sent again when it changes (a new event, strikes added
+ * to the current one). */
+static uint64_t
+sub_sig(const struct wsstream *w, int *n)
+{
+	uint64_t h = 1469598103934665603u;
+
+	*n = 0;
+	for (size_t i = 0; i < w->s.prev.n; i++) {
+		if (!following(&w->s, w->s.prev.m[i].event_ticker))
+			continue;
+		for (const char *p = w->s.prev.m[i].ticker; ; p++) {
+			h = (h ^ (unsigned char)*p) * 1099511628211u;
+			if (*p == '\0')
+				break;
+		}
+		(*n)++;
+	}
+	return *n ? (h ? h : 1) : 0;
+}
+
+static bool
+sock_open(const struct wsstream *w)
+{
+	return ws_state(w->ws) == WS_OPEN && !w->stalled;
+}
 
 static void
 ws_subscribe(struct wsstream *w)
 {
 	struct buf b = { 0 };
 	int n = 0;
+	uint64_t sig;
 
-	if (w->s.nfollow == 0 || ws_state(w->ws) != WS_OPEN)
+	if (w->s.nfollow == 0 || !sock_open(w))
+		return;
+	if ((sig = sub_sig(w, &n)) == 0 || sig == w->subscribed)
 		return;
 	jw_obj(&b);
 	jw_ki64(&b, "id", ++w->cmd_id);
@@ -517,17 +755,14 @@ ws_subscribe(struct wsstream *w)
 	jw_arr_end(&b);
 	jw_key(&b, "market_tickers");
 	jw_arr(&b);
-	for (size_t i = 0; i < w->s.prev.n; i++)
-		for (int e = 0; e < w->s.nfollow; e++)
-			if (strcmp(w->s.prev.m[i].event_ticker, w->s.follow[e]) == 0) {
-				jw_str(&b, w->s.prev.m[i].ticker);
-				n++;
-			}
+	for (size_t i = 0; i < w->s.prev.n; i++)        /* prev holds the followed events only */
+		if (following(&w->s, w->s.prev.m[i].event_ticker))
+			jw_str(&b, w->s.prev.m[i].ticker);
 	jw_arr_end(&b);
 	jw_obj_end(&b);
 	jw_obj_end(&b);
-	if (n > 0 && ws_send(w->ws, b.p, b.len) == 0)
-		snprintf(w->subscribed, sizeof w->subscribed, "%s", w->s.follow[0]);
+	if (ws_send(w->ws, b.p, b.len) == 0)
+		w->subscribed = sig;
 	buf_free(&b);
 }
 
@@ -539,7 +774,12 @@ ws_on_open(void *arg)
 	infox("socket open");
 	w->backoff = 1000;
 	w->was_open = true;
-	w->subscribed[0] = '\0';
+	w->stalled = false;
+	w->last_rx = rt_mono_ms();
+	w->probe_at = 0;
+	w->subscribed = 0;
+	w->s.sock = "open";
+	w->s.sock_err[0] = '\0';
 	ws_subscribe(w);                /* again after every reconnect */
 }
 
@@ -550,10 +790,15 @@ ws_on_close(void *arg, const char *why)
 
 	if (stop)
 		return;                 /* our own shutdown */
+	w->s.sock = "down";
+	if (!w->stalled)
+		snprintf(w->s.sock_err, sizeof w->s.sock_err, "socket: %s", why);
+	w->stalled = false;
 	warnx_("socket: %s; polling until it is back (retry in %lld s)", why, (long long)(w->backoff / 1000));
 	w->reconnect_at = rt_mono_ms() + w->backoff;
 	w->backoff = w->backoff * 2 > 30000 ? 30000 : w->backoff * 2;
 	w->next_poll = 0;               /* poll at once */
+	w->subscribed = 0;
 }
 
 /* {"type":"ticker","sid":..,"seq":..,"msg":{"market_ticker",..}} */
@@ -567,10 +812,13 @@ ws_on_text(void *arg, const char *text, size_t n)
 	int msg;
 	int64_t x;
 
+	w->last_rx = rt_mono_ms();
 	if (json_parse(&j, text, n) < 0 || json_get_str(&j, 0, "type", type, sizeof type) < 0) {
 		warnx_("socket: a message that is not JSON with a type, skipped");
 		goto out;
 	}
+	if (w->probe_id && json_get_i64(&j, 0, "id", &x) == 0 && x == w->probe_id)
+		goto out;               /* the answer to a liveness probe, whatever it says */
 	if (strcmp(type, "error") == 0) {
 		int e = json_get(&j, 0, "msg");
 		char em[128] = "";
@@ -611,27 +859,59 @@ out:
 	json_free(&j);
 }
 
+/* The socket's liveness (see above). */
+static void
+ws_liveness(struct wsstream *w, int64_t now)
+{
+	int64_t quiet = now - w->last_rx;
+
+	if (ws_state(w->ws) != WS_OPEN || w->stalled)
+		return;
+	if (quiet >= WS_STALL_MS) {
+		warnx_("socket: no message for %lld s: stalled; closing it, polling every %.1f s until a new one is open",
+		    (long long)(quiet / 1000), (double)w->s.c->interval_ms / 1000.0);
+		w->stalled = true;
+		w->s.sock = "stalled";
+		snprintf(w->s.sock_err, sizeof w->s.sock_err, "socket: no message for %lld s", (long long)(quiet / 1000));
+		w->next_poll = 0;
+		ws_disconnect(w->ws);   /* on_close follows, and a reconnect */
+		health(&w->s, true);
+	} else if (quiet >= WS_PROBE_MS && now - w->probe_at >= WS_PROBE_MS) {
+		char b[96];
+
+		w->probe_id = ++w->cmd_id;
+		w->probe_at = now;
+		snprintf(b, sizeof b, "{\"id\":%lld,\"cmd\":\"list_subscriptions\"}", (long long)w->probe_id);
+		(void)ws_send(w->ws, b, strlen(b));
+	}
+}
+
 static void
 ws_on_tick(void *arg)
 {
 	struct wsstream *w = arg;
 	int64_t now = rt_mono_ms();
-	bool open = ws_state(w->ws) == WS_OPEN;
 
+	ws_liveness(w, now);
 	if (now >= w->next_poll) {
-		char before[RECIO_TICKER_MAX];
-
-		snprintf(before, sizeof before, "%s", w->s.nfollow ? w->s.follow[0] : "");
+		/* the socket open with quotes subscribed, REST holds them back:
+		 * one short try; otherwise REST is the stream: as without -w */
+		if (sock_open(w) && w->subscribed)
+			http_set_attempts(w->s.k.http, RECIO_STREAM_WS_TIMEOUT_MS, RECIO_STREAM_WS_RETRIES);
+		else
+			http_set_attempts(w->s.k.http, RECIO_STREAM_TIMEOUT_MS, RECIO_STREAM_RETRIES);
 		stream_step(&w->s);
-		w->next_poll = now + step_wait(&w->s, open ? w->s.c->ws_poll_ms : w->s.c->interval_ms);
-		if (open && w->s.nfollow && strcmp(w->subscribed, w->s.follow[0]) != 0)
-			ws_subscribe(w);        /* a new event: its markets */
-		(void)before;
+		now = rt_mono_ms();
+		w->next_poll = now + step_wait(&w->s, sock_open(w) ? w->s.c->ws_poll_ms : w->s.c->interval_ms);
+		ws_subscribe(w);        /* a new event, or new strikes: their markets */
 	}
 	if ((ws_state(w->ws) == WS_CLOSED || ws_state(w->ws) == WS_IDLE) && now >= w->reconnect_at) {
+		if (!w->was_open)
+			w->s.sock = "connecting";       /* after a drop: "down" until open */
 		if (ws_connect(w->ws) < 0)
 			ws_on_close(w, "cannot start connecting");
 	}
+	health(&w->s, false);
 }
 
 static int
@@ -639,14 +919,20 @@ run_ws(const struct config *c)
 {
 	struct wsstream w;
 	struct ws_handlers h = { ws_on_open, ws_on_text, ws_on_close, ws_on_tick, &w, 100 };
+	struct http_opts o;
 
 	memset(&w, 0, sizeof w);
 	w.s.c = c;
+	w.s.sock = "connecting";
+	snprintf(w.s.sock_err, sizeof w.s.sock_err, "socket: not open yet");
 	w.backoff = 1000;
-	if (kx_open(&w.s.k, c) < 0)
+	o = stream_opts(&w.s);          /* shorter while the socket is open (ws_on_tick) */
+	if (kx_open(&w.s.k, c, &o) < 0)
 		return 1;
-	if ((w.ws = ws_new(c->ws_url, w.s.k.key, c->key_id, &h)) == NULL)
+	if ((w.ws = ws_new(c->ws_url, w.s.k.key, c->key_id, &h)) == NULL) {
+		kx_close(&w.s.k);
 		return 1;
+	}
 	ws_run(w.ws, &stop);
 	ws_free(w.ws);
 	kx_close(&w.s.k);
@@ -681,18 +967,28 @@ read_stdin(struct buf *b)
 	return 0;
 }
 
+/* A failed call: 1, or EXIT_UNKNOWN when a write (POST, PUT, DELETE) got
+ * no answer or a 5xx: the exchange may have acted on it, and a blind
+ * re-run could place a second order. */
 static int
 call_failed(const struct config *c, const struct http_resp *r)
 {
-	char e[512];
+	char e[512], why[640];
 
-	if (r->status == 0) {
-		warnx_("%s %s: no response after %d attempt%s: %s", c->method, c->path, r->attempts,
+	if (r->status == 0)
+		snprintf(why, sizeof why, "no response after %d attempt%s: %s", r->attempts,
 		    r->attempts == 1 ? "" : "s", r->err);
-		return 1;
+	else {
+		http_error_text(r, e, sizeof e);
+		snprintf(why, sizeof why, "HTTP %ld: %s", r->status, e);
 	}
-	http_error_text(r, e, sizeof e);
-	warnx_("%s %s: HTTP %ld: %s", c->method, c->path, r->status, e);
+	if (strcmp(c->method, "GET") != 0 && (r->status == 0 || r->status / 100 == 5)) {
+		warnx_("%s %s: outcome unknown: %s; the request may have taken effect (an order may have been "
+		    "placed, changed or cancelled): list /portfolio/orders (or GET by client_order_id) before retrying",
+		    c->method, c->path, why);
+		return EXIT_UNKNOWN;
+	}
+	warnx_("%s %s: %s", c->method, c->path, why);
 	return 1;
 }
 
@@ -702,23 +998,28 @@ call_failed(const struct config *c, const struct http_resp *r)
 static int
 call_all(const struct config *c, struct kx *k)
 {
-	struct buf path = { 0 }, out = { 0 };
+	struct buf path = { 0 }, out = { 0 }, cursor = { 0 };
 	struct buf *arrays = NULL;      /* elements so far, per array key of page 1 */
-	char **keys = NULL, cursor[512] = "";
+	char **keys = NULL;
 	int nkeys = 0, rc = 1, pages = 0;
 	struct buf first = { 0 };
 	struct json j1 = { 0 };
 
+	buf_puts(&cursor, "");
 	do {
-		int n;
+		int n, ct;
 
-		page_path(&path, c->path, cursor);
+		page_path(&path, c->path, cursor.p);
 		if (http_request(k->http, "GET", path.p, NULL, 0, 0, &k->r) < 0 || k->r.status / 100 != 2) {
-			rc = call_failed(c, &k->r);
+			if (stop)
+				warnx_("GET %s: interrupted after %d page%s: nothing printed (the listing is not whole)",
+				    c->path, pages, pages == 1 ? "" : "s");
+			else
+				rc = call_failed(c, &k->r);
 			goto done;
 		}
-		if (json_parse(&k->j, k->r.body.p, k->r.body.len) < 0 || json_type(&k->j, 0) != JSON_OBJECT) {
-			warnx_("GET %s: response is not a JSON object", path.p);
+		if (http_json(&k->j, &k->r) < 0 || json_type(&k->j, 0) != JSON_OBJECT) {
+			warnx_("GET %s: response is not a JSON object%s%s", path.p, k->j.err[0] ? ": " : "", k->j.err);
 			goto done;
 		}
 		if (pages == 0) {
@@ -751,17 +1052,32 @@ call_all(const struct config *c, struct kx *k)
 				buf_add(&arrays[i], vp, vl);
 			}
 		}
-		if (json_get_str(&k->j, 0, "cursor", cursor, sizeof cursor) < 0)
-			cursor[0] = '\0';
-		if (++pages == PAGES_MAX && cursor[0]) {
+		/* absent or null: the last page; a string of any length: the next
+		 * page's; anything else is not a listing we can follow */
+		buf_reset(&cursor);
+		if ((ct = json_get(&k->j, 0, "cursor")) >= 0 && json_type(&k->j, ct) != JSON_NULL &&
+		    json_str_buf(&k->j, ct, &cursor) < 0) {
+			warnx_("GET %s: cursor: not a string, or badly escaped", path.p);
+			goto done;
+		}
+		buf_puts(&cursor, "");
+		if (++pages == PAGES_MAX && cursor.len) {
 			warnx_("GET %s: more than %d pages, stopping", c->path, PAGES_MAX);
 			goto done;
 		}
-	} while (cursor[0] && !stop);
+	} while (cursor.len && !stop);
+	if (stop) {
+		warnx_("GET %s: interrupted after %d page%s: nothing printed (the listing is not whole)",
+		    c->path, pages, pages == 1 ? "" : "s");
+		goto done;
+	}
 
 	/* rebuild page 1 with the merged arrays */
-	if (json_parse(&j1, first.p, first.len) < 0)
+	j1.tok_max = RECIO_HTTP_TOK_MAX;        /* an HTTP body's */
+	if (json_parse(&j1, first.p, first.len) < 0) {
+		warnx_("GET %s: first page: %s", c->path, j1.err);
 		goto done;
+	}
 	jw_obj(&out);
 	for (int t = 1; t < j1.ntok; t = json_skip(&j1, t + 1)) {
 		size_t kl, vl;
@@ -803,6 +1119,7 @@ done:
 	buf_free(&first);
 	buf_free(&out);
 	buf_free(&path);
+	buf_free(&cursor);
 	return rc;
 }
 
@@ -811,9 +1128,12 @@ run_call(const struct config *c)
 {
 	struct kx k;
 	struct buf body = { 0 };
+	struct http_opts o = { 0 };
 	int rc;
 
-	if (kx_open(&k, c) < 0)
+	o.retries = RECIO_HTTP_RETRIES;
+	o.stop = &stop;                 /* SIGTERM/SIGINT: give up at once */
+	if (kx_open(&k, c, &o) < 0)
 		return 1;
 	if (c->all) {
 		rc = strcmp(c->method, "GET") == 0 ? call_all(c, &k) : (warnx_("--all: only with GET"), 2);
@@ -863,7 +1183,7 @@ static void
 check_list(struct doctor *d, const char *name, const char *path, const char *key,
     int (*dec)(const struct json *, int, void *, char *, size_t))
 {
-	char cursor[512], err[KX_ERR_MAX], detail[640];
+	char cursor[RECIO_PATH_MAX], err[KX_ERR_MAX], detail[640];
 	int arr, n;
 
 	if (kx_get(&d->k, path) < 0) {
@@ -961,7 +1281,7 @@ run_doctor(const struct config *c)
 	printf("%-28s %-5s %s\n", "CHECK", "RESULT", "DETAIL");
 	snprintf(detail, sizeof detail, "%s", c->base);
 	row(&d, "api base", 1, detail);
-	if (kx_open(&d.k, c) < 0) {
+	if (kx_open(&d.k, c, NULL) < 0) {
 		row(&d, "key", 0, "cannot load the key (see above)");
 		return 1;
 	}
@@ -1013,7 +1333,7 @@ run_doctor(const struct config *c)
 	check_list(&d, "markets", p.p, "markets", dec_market);
 	{
 		int arr;
-		char cur[8], err[KX_ERR_MAX];
+		char cur[RECIO_PATH_MAX], err[KX_ERR_MAX];
 
 		if (kx_get(&d.k, p.p) == 0 && (arr = kx_page(&d.k.j, "markets", cur, sizeof cur, err, sizeof err)) >= 0 &&
 		    json_size(&d.k.j, arr) > 0)
@@ -1147,7 +1467,7 @@ main(int argc, char **argv)
 	case CHECK: {
 		struct kx k;
 
-		if (kx_open(&k, &c) < 0)
+		if (kx_open(&k, &c, NULL) < 0)
 			return 1;
 		kx_close(&k);
 		printf("configuration OK: %s, %s\n", c.base, c.key_id ? "signed" : "unsigned (no key)");

@@ -501,7 +501,7 @@ order_result(struct os *s, struct ord *o, int64_t ts)
 		ts = o->ts;
 	snprintf(path, sizeof path, "/portfolio/orders/%s", o->order_id);
 	if (http_request(s->http, "GET", path, NULL, 0, 0, &s->resp) < 0 || s->resp.status != 200 ||
-	    json_parse(&s->j, s->resp.body.p, s->resp.body.len) < 0 || (t = json_get(&s->j, 0, "order")) < 0 ||
+	    http_json(&s->j, &s->resp) < 0 || (t = json_get(&s->j, 0, "order")) < 0 ||
 	    kx_order_decode(&s->j, t, &ko, err, sizeof err) < 0) {
 		debugx("%s: order %s not readable: %s", o->cid, o->order_id,
 		    s->resp.status ? "HTTP status or body" : s->resp.err);
@@ -552,7 +552,7 @@ lookup(struct os *s, struct ord *o, int64_t ts)
 			http_qescape(&p, cursor);
 		}
 		if (http_request(s->http, "GET", p.p, NULL, 0, 0, &s->resp) < 0 || s->resp.status != 200 ||
-		    json_parse(&s->j, s->resp.body.p, s->resp.body.len) < 0 ||
+		    http_json(&s->j, &s->resp) < 0 ||
 		    (arr = kx_page(&s->j, "orders", cursor, sizeof cursor, err, sizeof err)) < 0) {
 			buf_free(&p);
 			return -1;
@@ -617,7 +617,7 @@ send_order(struct os *s, struct ord *o)
 	 * taken at its last moment */
 	o->sent_mono = rt_mono_ms();
 	if (s->resp.status == 201 || s->resp.status == 200) {
-		if (json_parse(&s->j, s->resp.body.p, s->resp.body.len) == 0 &&
+		if (http_json(&s->j, &s->resp) == 0 &&
 		    json_get_str(&s->j, 0, "order_id", o->order_id, sizeof o->order_id) == 0 && o->order_id[0]) {
 			int64_t ts = o->ts;
 
@@ -634,7 +634,7 @@ send_order(struct os *s, struct ord *o)
 		/* a 2xx without an order id: unknown */
 	} else if (s->resp.status >= 400 && s->resp.status < 500 && s->resp.status != 409 && s->resp.status != 429) {
 		code[0] = msg[0] = '\0';
-		if (json_parse(&s->j, s->resp.body.p, s->resp.body.len) == 0)
+		if (http_json(&s->j, &s->resp) == 0)
 			kx_error_decode(&s->j, code, sizeof code, msg, sizeof msg);
 		line_begin(s, o, "rejected", o->ts);
 		jw_ki64(&s->out, "http_status", s->resp.status);

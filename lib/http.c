@@ -31,6 +31,8 @@ struct http_client {
 	struct http_resp *r;
 	int64_t retry_after_ms;
 	int too_big;
+	int stopped;                    /* the stop flag ended the request */
+	int64_t idle_last;              /* the idle hook's last call (monotonic ms) */
 	uint64_t retries;               /* attempts retried, since http_new */
 	/* pre-made signatures (http_presign) for one method and path */
 	char ps_method[8];
@@ -99,6 +101,13 @@ http_new(const char *base_url, const struct http_opts *opts, struct kx_key *key,
 	tb_init(&c->wr, c->o.write_rate, c->o.write_burst, rt_mono_ms());
 	rng_seed(&c->jitter, c->o.seed ? c->o.seed : (uint64_t)rt_now_ms() ^ ((uint64_t)getpid() << 32));
 	return c;
+}
+
+void
+http_set_attempts(struct http_client *c, long timeout_ms, int retries)
+{
+	c->o.timeout_ms = timeout_ms > 0 ? timeout_ms : RECIO_HTTP_TIMEOUT_MS;
+	c->o.retries = retries > 0 ? retries : 0;
 }
 
 void
@@ -197,6 +206,45 @@ http_backoff_ms(struct rng *g, int n, int64_t base, int64_t max)
 	if (cap < 1)
 		cap = 1;
 	return 1 + (int64_t)rng_below(g, (uint64_t)cap);
+}
+
+/* curl's progress callback: the tool's periodic work, and its stop flag */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct http_client *c = arg;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	if (c->o.stop && *c->o.stop) {
+		c->stopped = 1;
+		return 1;               /* CURLE_ABORTED_BY_CALLBACK */
+	}
+	if (c->o.idle) {
+		int64_t now = rt_mono_ms();
+
+		if (now - c->idle_last >= 100) {
+			c->idle_last = now;
+			c->o.idle(c->o.idle_arg);
+		}
+	}
+	return 0;
+}
+
+/* A wait between attempts: in slices, with the idle hook; -1 when the
+ * stop flag cut it short. */
+static int
+wait_ms(struct http_client *c, int64_t ms)
+{
+	int64_t end = rt_mono_ms() + ms, left;
+
+	if (c->o.idle == NULL)
+		return rt_sleep_stop(ms, c->o.stop);
+	while ((left = end - rt_mono_ms()) > 0) {
+		if (rt_sleep_stop(left < 100 ? left : 100, c->o.stop) < 0)
+			return -1;
+		c->o.idle(c->o.idle_arg);
+	}
+	return c->o.stop && *c->o.stop ? -1 : 0;
 }
 
 static bool
@@ -362,11 +410,18 @@ attempt(struct http_client *c, const char *method, const char *path, const char 
 	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
 	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "recio/0.1");
 	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (c->o.stop || c->o.idle) {
+		curl_easy_setopt(c->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c->curl, CURLOPT_XFERINFODATA, c);
+		curl_easy_setopt(c->curl, CURLOPT_NOPROGRESS, 0L);
+	}
 	rc = curl_easy_perform(c->curl);
 	curl_slist_free_all(h);
 	buf_free(&signed_path);
 	if (rc != CURLE_OK) {
-		if (c->too_big)
+		if (c->stopped)
+			snprintf(c->r->err, sizeof c->r->err, "interrupted");
+		else if (c->too_big)
 			snprintf(c->r->err, sizeof c->r->err, "response body larger than %u bytes", RECIO_HTTP_BODY_MAX);
 		else
 			snprintf(c->r->err, sizeof c->r->err, "%s", c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc));
@@ -390,16 +445,21 @@ http_request(struct http_client *c, const char *method, const char *path, const 
 	r->attempts = 0;
 	r->status = 0;
 	r->err[0] = '\0';
+	c->stopped = 0;
+	c->idle_last = rt_mono_ms();
 	for (;;) {
 		int64_t wait;
 
 		if (!c->o.no_limit)
 			while ((wait = tb_take(b, KX_REQ_COST, rt_mono_ms())) > 0)
-				rt_sleep_ms(wait);
+				if (wait_ms(c, wait) < 0)
+					goto interrupted;
+		if (c->o.stop && *c->o.stop)
+			goto interrupted;
 		r->attempts++;
 		if (attempt(c, method, path, body, body_len) < 0)
 			return -1;
-		if (!idem || !retryable(r->status) || r->attempts > c->o.retries)
+		if (c->stopped || !idem || !retryable(r->status) || r->attempts > c->o.retries)
 			break;
 		wait = c->retry_after_ms > 0 ? c->retry_after_ms :
 		    http_backoff_ms(&c->jitter, r->attempts, c->o.backoff_ms, c->o.backoff_max_ms);
@@ -408,11 +468,30 @@ http_request(struct http_client *c, const char *method, const char *path, const 
 		c->retries++;
 		debugx("%s %s: %s, retrying in %lld ms", method, path,
 		    r->status ? "retryable status" : r->err, (long long)wait);
-		rt_sleep_ms(wait);
+		if (wait_ms(c, wait) < 0)
+			goto interrupted;
 	}
 	if (r->body.p == NULL)
 		buf_reset(&r->body), buf_add(&r->body, "", 0);
 	return r->status ? 0 : -1;
+interrupted:
+	/* an answer in hand is not the last word: a retry was due */
+	r->status = 0;
+	snprintf(r->err, sizeof r->err, "interrupted");
+	if (r->body.p == NULL)
+		buf_reset(&r->body), buf_add(&r->body, "", 0);
+	return -1;
+}
+
+int
+http_json(struct json *j, const struct http_resp *r)
+{
+	int save = j->tok_max, rc;
+
+	j->tok_max = RECIO_HTTP_TOK_MAX;
+	rc = json_parse(j, r->body.p ? r->body.p : "", r->body.len);
+	j->tok_max = save;
+	return rc;
 }
 
 uint64_t
@@ -427,7 +506,7 @@ http_error_text(const struct http_resp *r, char *out, size_t cap)
 	struct json j = { 0 };
 	char code[96], msg[256];
 
-	if (r->body.len && json_parse(&j, r->body.p, r->body.len) == 0 &&
+	if (r->body.len && http_json(&j, r) == 0 &&
 	    kx_error_decode(&j, code, sizeof code, msg, sizeof msg) == 0)
 		snprintf(out, cap, "%s%s%s", code, msg[0] ? ": " : "", msg);
 	else if (r->body.len)

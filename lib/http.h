@@ -17,6 +17,7 @@
 #ifndef RECIO_HTTP_H
 #define RECIO_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "buf.h"
@@ -34,6 +35,18 @@ struct http_opts {
 	int64_t read_rate, read_burst, write_rate, write_burst; /* tokens; 0 = Kalshi Basic */
 	int no_limit;           /* 1: no client-side rate limiting */
 	uint64_t seed;          /* jitter seed; 0 = from time and pid */
+	/* A tool's stop flag (set by its SIGTERM handler), or NULL.  Once set,
+	 * a request in flight is abandoned (within about a second: curl's
+	 * progress callback), and no retry, back-off or rate-limit wait
+	 * follows: http_request returns -1 with r->err "interrupted". */
+	volatile sig_atomic_t *stop;
+	/* Called up to every 100 ms (from curl's progress callback) while a
+	 * request is in flight, and every 100 ms while one waits for a retry
+	 * or a rate-limit token, or NULL: a tool's periodic work (health
+	 * lines) goes on while the exchange does not answer.  It must not
+	 * use this client. */
+	void (*idle)(void *arg);
+	void *idle_arg;
 };
 
 struct http_client;
@@ -43,6 +56,9 @@ struct http_client;
 struct http_client *http_new(const char *base_url, const struct http_opts *opts,
                              struct kx_key *key, const char *key_id);
 void http_free(struct http_client *c);
+/* Change the whole-request timeout and the retries for the requests that
+ * follow (values as in http_opts: timeout_ms <= 0 is the default). */
+void http_set_attempts(struct http_client *c, long timeout_ms, int retries);
 
 enum { HTTP_RETRY = 1 };    /* flags: treat this non-GET request as idempotent */
 
@@ -61,6 +77,13 @@ struct http_resp {
 int http_request(struct http_client *c, const char *method, const char *path,
                  const char *body, size_t body_len, int flags, struct http_resp *r);
 void http_resp_free(struct http_resp *r);
+
+struct json;
+/* Parse r's body into j with the token cap of an HTTP body
+ * (RECIO_HTTP_TOK_MAX: a body within RECIO_HTTP_BODY_MAX is never refused
+ * for its token count) instead of an NDJSON line's; j's own cap is put
+ * back after.  As json_parse: 0, or -1 with j->err set. */
+int http_json(struct json *j, const struct http_resp *r);
 
 /* Pre-made signatures.  Kalshi signs timestamp + method + path, not the
  * body, so a signature for METHOD path (no query) can be made before the

@@ -244,16 +244,20 @@ bad:
 }
 
 /* A new token of type ty starting at byte p: its index, or -1 when the
- * line holds more than RECIO_JSON_TOK_MAX. */
+ * text holds more than j->tok_max (0: RECIO_JSON_TOK_MAX).  The limit is
+ * checked on the growth path only: an array grown for a larger limit
+ * before is used whole. */
 static inline int
 tok_new(struct json *j, enum json_type ty, size_t p)
 {
 	struct json_tok *k;
 
 	if (j->ntok == j->cap) {
-		if (j->cap >= RECIO_JSON_TOK_MAX)
+		int max = j->tok_max > 0 ? j->tok_max : RECIO_JSON_TOK_MAX;
+
+		if (j->cap >= max)
 			return -1;
-		j->cap = j->cap * 4 > RECIO_JSON_TOK_MAX ? RECIO_JSON_TOK_MAX : j->cap * 4;
+		j->cap = j->cap > max / 4 ? max : j->cap * 4;
 		j->tok = xrealloc(j->tok, (size_t)j->cap * sizeof *j->tok);
 	}
 	k = &j->tok[j->ntok];
@@ -411,7 +415,7 @@ json_parse(struct json *j, const char *s, size_t len)
 		p++;
 	}
 toomany:
-	snprintf(j->err, sizeof j->err, "more than %d tokens", RECIO_JSON_TOK_MAX);
+	snprintf(j->err, sizeof j->err, "more than %d tokens", j->tok_max > 0 ? j->tok_max : RECIO_JSON_TOK_MAX);
 	j->ntok = 0;
 	return -1;
 }

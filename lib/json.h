@@ -39,13 +39,16 @@ struct json {
 	size_t len;
 	struct json_tok *tok;   /* owned, grown on demand and kept for reuse */
 	int ntok, cap;
+	int tok_max;        /* most tokens a text may hold; 0: RECIO_JSON_TOK_MAX (an
+	                     * NDJSON line).  HTTP bodies: RECIO_HTTP_TOK_MAX (http_json) */
 	char err[96];       /* why the last json_parse failed, e.g. "expected ',' at byte 17" */
 };
 
 /* Parse s[0..len).  Returns 0, or -1 with j->err set.  The token array is
- * reused between calls; json_free releases it.  More than
- * RECIO_JSON_TOK_MAX tokens, or containers nested more than 512 deep, is
- * an error.  j->err says what and at which byte (from 1), or "truncated
+ * reused between calls; json_free releases it.  More than j->tok_max
+ * tokens (0: RECIO_JSON_TOK_MAX), or containers nested more than 512 deep,
+ * is an error (the limit is checked when the token array grows: one grown
+ * for a larger limit before is used whole).  j->err says what and at which byte (from 1), or "truncated
  * JSON" when the text ends inside a value. */
 int json_parse(struct json *j, const char *s, size_t len);
 void json_free(struct json *j);

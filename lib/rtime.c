@@ -52,6 +52,29 @@ rt_sleep_ms(int64_t ms)
 		;
 }
 
+int
+rt_sleep_stop(int64_t ms, volatile sig_atomic_t *stop)
+{
+	int64_t end = rt_mono_ms() + ms, left;
+
+	if (stop == NULL) {
+		rt_sleep_ms(ms);
+		return 0;
+	}
+	/* slices of 100 ms: a signal that lands between the check and
+	 * nanosleep is seen at the end of the slice at worst */
+	while (!*stop && (left = end - rt_mono_ms()) > 0) {
+		struct timespec ts;
+
+		if (left > 100)
+			left = 100;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000000;
+		(void)nanosleep(&ts, NULL);     /* EINTR: look at *stop */
+	}
+	return *stop ? -1 : 0;
+}
+
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's
  * days_from_civil). */
 static int64_t

@@ -7,6 +7,7 @@
 #ifndef RECIO_RTIME_H
 #define RECIO_RTIME_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,11 @@ int64_t rt_mono_ns(void);
 int64_t rt_now_ms(void);                  /* CLOCK_REALTIME, epoch ms */
 int64_t rt_now_us(void);                  /* CLOCK_REALTIME, epoch microseconds */
 void rt_sleep_ms(int64_t ms);             /* restarts on EINTR until done */
+/* Sleep ms, but return as soon as *stop is set (a signal handler's flag;
+ * stop may be NULL: as rt_sleep_ms): checked before, after each signal
+ * and at least every 100 ms.  0 when the whole time was slept, -1 when
+ * *stop cut it short. */
+int rt_sleep_stop(int64_t ms, volatile sig_atomic_t *stop);
 
 /* "2026-11-25T03:19:05Z" (ms == 0 mod 1000) or "2026-11-25T03:19:05.123Z".
  * out needs 32 bytes.  Returns the length. */

@@ -209,3 +209,94 @@ wait_for() {
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "${up[@]}" -H 'Origin: http://example' "$SIM_URL/trade-api/ws/v2")" = 403 ]
 	[ "$(curl -s -o /dev/null -w '%{http_code}' "${up[@]}" "$SIM_URL/trade-api/ws/v2")" = 401 ]
 }
+
+@test "a ladder of 200 strikes: bodies take more tokens than an NDJSON line may hold" {
+	sim_start --strikes 200
+	fetch_env
+	run kalshi-fetch --all GET '/markets?series_ticker=KXBTCD&status=open&limit=1000'
+	[ "$status" -eq 0 ]
+	[ "$(jq '.markets|length' <<<"$output")" -eq 200 ]
+	out="$BATS_TEST_TMPDIR/stream"
+	kalshi-fetch -i 0.2 -H 1 >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_for "$out" '.type=="event" and .status=="open" and .strikes==200' 100
+	for i in $(seq 1 100); do
+		[ "$(jq -r 'select(.type=="market") | .ticker' "$out" | sort -u | wc -l)" -eq 200 ] && break
+		sleep 0.1
+	done
+	kill -TERM $pid; wait $pid
+	[ "$(jq -r 'select(.type=="market") | .ticker' "$out" | sort -u | wc -l)" -eq 200 ]
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+}
+
+@test "stream: an exchange that stops answering: a health line on time, SIGTERM acted on at once" {
+	sim_start --rate-limit off
+	fetch_env
+	out="$BATS_TEST_TMPDIR/stream"
+	kalshi-fetch -i 0.5 -H 1 >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	wait_for "$out" '.type=="market"'
+	kill -STOP "$SIM_PID"
+	n=$(wc -l <"$out")
+	# (before: one poll was 6 attempts x 10 s: no line for over a minute)
+	for i in $(seq 1 150); do
+		tail -n +"$((n + 1))" "$out" | jq -c 'select(.type=="health" and (.status=="stalled" or .status=="degraded"))' \
+		    2>/dev/null | grep -q . && break
+		sleep 0.1
+	done
+	kill -TERM $pid
+	for i in $(seq 1 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	if kill -0 $pid 2>/dev/null; then kill -CONT "$SIM_PID"; wait $pid; echo "SIGTERM not acted on within 5 s"; false; fi
+	wait $pid
+	kill -CONT "$SIM_PID"
+	tail -n +"$((n + 1))" "$out" | jq -c 'select(.type=="health" and (.status=="stalled" or .status=="degraded"))' | grep -q .
+}
+
+@test "a POST whose reply is lost: outcome unknown, exit 3, never 'rejected'" {
+	sim_start --faults lost=1 --rate-limit off
+	fetch_env
+	t=$(KALSHI_KEY_ID= KALSHI_KEY_FILE= kalshi-fetch GET '/markets?status=open&limit=40' | jq -r '.markets[20].ticker')
+	run kalshi-fetch POST /portfolio/events/orders <<<"{\"ticker\":\"$t\",\"side\":\"bid\",\"price\":\"0.01\",\"count\":\"1\",\"time_in_force\":\"good_till_canceled\",\"self_trade_prevention_type\":\"taker_at_cross\",\"client_order_id\":\"kf-lost-1\"}"
+	echo "$output"
+	[ "$status" -eq 3 ]
+	[[ "$output" == "kalshi-fetch: POST /portfolio/events/orders: outcome unknown: "*"list /portfolio/orders"* ]]
+	# the order is there: the message told the truth
+	[ "$(curl -sS "$SIM_URL/sim/orders" | jq "[.orders[]? | select(.ticker==\"$t\")] | length")" -eq 1 ]
+}
+
+@test "--all cut short by SIGTERM prints nothing and exits 1" {
+	sim_start --faults slow=1:700 --rate-limit off
+	fetch_env
+	kalshi-fetch --all GET '/markets?series_ticker=KXBTCD&status=open&limit=5' >"$BATS_TEST_TMPDIR/out" \
+	    2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	sleep 1.5               # 8 pages of 0.7 s: a third of the way
+	kill -TERM $pid
+	rc=0; wait $pid || rc=$?
+	cat "$BATS_TEST_TMPDIR/err"
+	[ "$rc" -eq 1 ]
+	[ ! -s "$BATS_TEST_TMPDIR/out" ]
+	grep -q 'interrupted.*nothing printed' "$BATS_TEST_TMPDIR/err"
+}
+
+@test "-w: a socket that goes silent is closed and REST polls at -i; the health line says so" {
+	sim_start --rate-limit off --ws-ping 200
+	fetch_env
+	out="$BATS_TEST_TMPDIR/stream"
+	kalshi-fetch -w --ws-poll 60 -i 0.5 -H 1 >"$out" 2>"$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	for i in $(seq 1 50); do [ "$(simstate | jq .counters.ws_subscribes)" -ge 1 ] && break; sleep 0.1; done
+	wait_for "$out" '.type=="health" and .socket=="open"' 50
+	kill -STOP "$SIM_PID"           # the socket goes silent, its connection stays up
+	n=$(wc -l <"$out")
+	# 25 s without a message (2.5 of Kalshi's 10 s pings): stalled
+	for i in $(seq 1 450); do grep -q 'socket: no message for' "$BATS_TEST_TMPDIR/err" && break; sleep 0.1; done
+	sleep 1.5
+	kill -TERM $pid
+	kill -CONT "$SIM_PID"
+	wait $pid
+	cat "$BATS_TEST_TMPDIR/err"
+	grep -q 'socket: no message for 2[5-9] s: stalled; closing it, polling every 0.5 s' "$BATS_TEST_TMPDIR/err"
+	tail -n +"$((n + 1))" "$out" | jq -c 'select(.type=="health" and .status=="degraded" and (.socket=="stalled" or .socket=="down"))' |
+	    grep -q .
+}

@@ -5,6 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <sys/time.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <time.h>
@@ -13,6 +16,7 @@
 
 #include "t.h"
 #include "http.h"
+#include "json.h"
 #include "rlimits.h"
 #include "rtime.h"
 #include "sign.h"
@@ -81,6 +85,7 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	case 7: status = hits == 1 ? 429 : 200; break;          /* Retry-After: retry_after */
 	case 5: memset(big, 'x', sizeof big); body = big; break;
 	case 6: status = 404; body = "{\"error\":{\"code\":\"not_found\",\"message\":\"market not found\"}}"; break;
+	case 8: status = 503; usleep(1500 * 1000); break;      /* an exchange that hangs */
 	}
 	blen = body == big ? sizeof big : strlen(body);
 	r = MHD_create_response_from_buffer(blen, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -91,6 +96,23 @@ handler(void *cls, struct MHD_Connection *c, const char *url, const char *method
 	ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+static volatile sig_atomic_t stop_flag;
+static int idle_calls;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void
+on_idle(void *arg)
+{
+	(void)arg;
+	idle_calls++;
 }
 
 int
@@ -250,6 +272,52 @@ main(void)
 	kx_key_free(pub);
 	snprintf(err, sizeof err, "rm -rf %s", dir);
 	CHECK(system(err) == 0, "cleanup");
+
+	/* the stop flag: a request in flight is abandoned ("interrupted", no
+	 * status, no retry), the idle hook runs meanwhile; once set, nothing
+	 * more is sent */
+	{
+		struct http_opts so = o;
+		struct sigaction sa;
+		struct itimerval it = { { 0, 0 }, { 0, 300 * 1000 } };
+
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_alarm;
+		sigaction(SIGALRM, &sa, NULL);
+		so.stop = &stop_flag;
+		so.idle = on_idle;
+		so.retries = 5;
+		c = http_new(base, &so, NULL, NULL);
+		mode = 8, hits = 0, stop_flag = 0, idle_calls = 0;
+		setitimer(ITIMER_REAL, &it, NULL);
+		CHECK(http_request(c, "GET", "/x", NULL, 0, 0, &r) == -1 && r.status == 0 && r.attempts == 1 &&
+		    strcmp(r.err, "interrupted") == 0, "stop flag mid-request: %d, attempts %d, err %s", (int)r.status,
+		    r.attempts, r.err);
+		CHECK(idle_calls > 0, "the idle hook ran while the request hung (%d)", idle_calls);
+		mode = 0, hits = 0;
+		CHECK(http_request(c, "GET", "/x", NULL, 0, 0, &r) == -1 && r.attempts == 0 && hits == 0 &&
+		    strcmp(r.err, "interrupted") == 0, "stop flag set: no request sent (%d attempts)", r.attempts);
+		stop_flag = 0;
+		http_free(c);
+		usleep(1600 * 1000);    /* the hung handler is done */
+	}
+
+	/* bodies parse with an HTTP body's token cap, not a line's */
+	{
+		struct json j = { 0 };
+		struct http_resp br = { 0 };
+		int n = RECIO_JSON_TOK_MAX + 100;
+
+		buf_puts(&br.body, "[");
+		for (int i = 0; i < n; i++)
+			buf_puts(&br.body, i ? ",1" : "1");
+		buf_puts(&br.body, "]");
+		CHECK(json_parse(&j, br.body.p, br.body.len) == -1, "json_parse: %d tokens refused", n + 1);
+		CHECK(http_json(&j, &br) == 0 && json_size(&j, 0) == n, "http_json: %d tokens read (%s)", n + 1, j.err);
+		CHECK(j.tok_max == 0, "the struct's own cap put back");
+		json_free(&j);
+		http_resp_free(&br);
+	}
 
 	/* nothing listening: no status, an error text, bounded attempts */
 	MHD_stop_daemon(d);

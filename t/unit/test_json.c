@@ -406,6 +406,28 @@ main(void)
 		}
 		CHECK(nbad == 0 && n > 150000, "json_f64 = strtod, json_i64 = strtoll over %d numbers (%d differ)", n, nbad);
 	}
+	/* the token cap per struct: 0 is an NDJSON line's, tok_max another */
+	{
+		struct json jt = { 0 };
+		struct buf doc_t = { 0 };
+		int n = 16384;  /* RECIO_JSON_TOK_MAX; + the array: one more than a line may hold */
+
+		buf_puts(&doc_t, "[");
+		for (int k = 0; k < n; k++)
+			buf_puts(&doc_t, k ? ",1" : "1");
+		buf_puts(&doc_t, "]");
+		CHECK(json_parse(&jt, doc_t.p, doc_t.len) == -1 && strstr(jt.err, "more than 16384 tokens") != NULL,
+		    "default cap: %s", jt.err);
+		json_free(&jt);
+		jt.tok_max = 4 * n;
+		CHECK(json_parse(&jt, doc_t.p, doc_t.len) == 0 && json_size(&jt, 0) == n, "tok_max: %d tokens read", n + 1);
+		json_free(&jt);
+		jt.tok_max = 1000;
+		CHECK(json_parse(&jt, doc_t.p, doc_t.len) == -1 && strcmp(jt.err, "more than 1000 tokens") == 0,
+		    "a smaller tok_max: %s", jt.err);
+		json_free(&jt);
+		buf_free(&doc_t);
+	}
 	buf_free(&b);
 	json_free(&j);
 	return T_DONE();
