@@ -41,7 +41,7 @@
 
 static const char usage_text[] =
 "usage: db-sink [-v] [-d URL] [-n LINES] [-t MS] [-s SPOOL] [-r REJECTS]\n"
-"               [-a ACCOUNT] [-k DAYS] [-S SQLDIR]\n"
+"               [-a ACCOUNT] [-k DAYS] [-S SQLDIR] [--db-timeout MS]\n"
 "       db-sink --migrate [-d URL] [-S SQLDIR]\n"
 "\n"
 "Store NDJSON lines (tick, market, event, signal, order, fill, position,\n"
@@ -62,6 +62,8 @@ static const char usage_text[] =
 "  -k, --keep-days N    delete ticks and market_quotes older than N days before\n"
 "                       the newest line stored (default 30; 0 keeps all)\n"
 "  -S, --sql DIR        migrations (default $RECIO_SQL, else the installed ones)\n"
+"      --db-timeout MS  a database that has not answered in this many ms is\n"
+"                       down (PostgreSQL; default 30000; 0 waits)\n"
 "  -v                   more diagnostics on stderr\n"
 "  -h, --help           this text\n";
 
@@ -211,6 +213,18 @@ struct cent {
  * durable: the spool is fdatasync'd at most this often (and before every
  * batch while the database is away) */
 #define SPOOL_SYNC_MS 1000
+/* stdin's pipe is made this large when it is smaller (see intake) */
+#define PIPE_WANT (1 << 20)
+/* the start of a line waits in the pipe for its end at most this long
+ * after the pipe last grew (see intake) */
+#define PEEK_STALL_MS 1000
+/* a tick or quote more than this far ahead of the clock is stored but
+ * does not move retention's cutoff */
+#define TS_AHEAD_MS 86400000
+/* asked to stop: what is spooled is stored for this long at most */
+#define STOP_GRACE_MS 2000
+/* the default of --db-timeout */
+#define DB_TIMEOUT_MS 30000
 
 /* known types that are not stored: derived data, recomputed from ticks */
 static const char *const not_stored[] = { "strike", "report", NULL };
@@ -221,6 +235,8 @@ struct sink {
 	/* options */
 	const char *url, *sqldir, *account, *spool_path, *reject_path;
 	int64_t batch, flush_ms, keep_days;
+	int64_t db_timeout;             /* ms, for db_set_timeout (0: wait) */
+	int64_t stop_by;                /* asked to stop: the grace ends (monotonic ms; 0 not yet) */
 
 	/* database */
 	struct db *db;
@@ -241,9 +257,13 @@ struct sink {
 	int p[2];                       /* for tee(2); -1 when stdin is no pipe */
 	struct buf part;                /* a line begun and not yet ended */
 	bool skipping, eof;
+	bool line_fault;                /* add_line refused a line itself, not the database */
 	bool partial;                   /* the pipe holds the start of a line, not its end */
 	long partial_us;                /* ... looked at again after this long */
-	size_t pipe_sz;                 /* stdin's pipe capacity */
+	size_t pipe_sz;                 /* stdin's pipe capacity (or the peek pipe's, if smaller) */
+	size_t peek_full;               /* a peek this large may be a full pipe (see intake) */
+	size_t peek_n;                  /* the last peek of a line begun, its bytes */
+	int64_t peek_since;             /* ... when it last grew (monotonic ms) */
 	unsigned long lineno;
 
 	/* parsing and values */
@@ -267,10 +287,13 @@ struct sink {
 
 	/* retention */
 	int64_t max_ts, next_retain;
+	int64_t ts_limit;               /* a tick or quote ts past this (the clock + a day) does not count */
+	int64_t ahead_ts;               /* classify: the line's ts past ts_limit (0: none) */
 	int retain_table;
 
 	/* counters */
-	unsigned long lines, stored, malformed, unknown, rejected, skipped;
+	unsigned long lines, stored, malformed, unknown, rejected, skipped, ahead;
+	int64_t txns;                   /* transactions of the refused batch being split */
 	int64_t rows;
 };
 
@@ -539,11 +562,14 @@ classify(struct sink *s, const char *line, size_t len, char *why, size_t cap, st
 	for (int i = 0; not_stored[i]; i++)
 		if (!strcmp(type, not_stored[i]))
 			return V_SKIP;
+	s->ahead_ts = 0;
 	for (int i = 0; i < NTABLES; i++)
 		if (!strcmp(tables[i].type, type)) {
 			known = true;
 			if (values(s, &tables[i], line, len, &n, why, cap) < 0)
 				return V_MALFORMED;
+			if (i <= 1 && s->v[i].i > s->ts_limit)     /* ticks' ts, market_quotes' (both required) */
+				s->ahead_ts = s->v[i].i;
 			if (ser)
 				ser_row(ser, i, s->v, n);
 		}
@@ -683,6 +709,7 @@ spool_open(struct sink *s)
 
 static void flush(struct sink *s);
 static void flush_wait(struct sink *s);
+static bool stop_grace(struct sink *s);
 
 /* A full disk (ENOSPC, or EFBIG under a file size limit) under the spool:
  * reported (a health line, the diagnostics); while the database is up,
@@ -708,7 +735,7 @@ spool_full(struct sink *s)
 		return -1;
 	}
 	warnx_("%s; storing the %lld bytes spooled to make room", err, (long long)(s->size - s->done));
-	while (s->db && (s->fl_used || s->done < s->size))
+	while (s->db && (s->fl_used || s->done < s->size) && (!stop || stop_grace(s)))
 		flush(s);
 	flush_wait(s);
 	if (s->size != 0 || write_all(s->sfd, s->out.p, s->out.len) < 0) {
@@ -795,6 +822,9 @@ take_line(struct sink *s, char *line, size_t len)
 		s->cache.len = pos;
 	switch (v) {
 	case V_STORE:
+		if (s->ahead_ts && !s->ahead++)
+			warnx_("stdin line %lu: ts %lld is more than a day ahead of the clock: stored, but retention "
+			    "does not count from it (said once)", s->lineno, (long long)s->ahead_ts);
 		if (cache) {
 			if (s->nce == s->cce)
 				s->ce = xrealloc(s->ce, (s->cce = s->cce ? 2 * s->cce : 4096) * sizeof *s->ce);
@@ -870,6 +900,28 @@ writer_gone(void)
 	return poll(&q, 1, 0) > 0 && (q.revents & POLLHUP);
 }
 
+/* The start of a line, n bytes, is all a peek of the pipe shows: true
+ * when its end may never come while it stays there.  A pipe's capacity is
+ * counted in pages, not bytes: a write that does not fit into the last
+ * page takes a new one, and a splice(2) takes one whatever its size, so a
+ * pipe can be full with far less than its capacity in bytes, and then the
+ * writer waits for room while we wait for the end of the line.  With
+ * write(2) alone two pages hold more than a page between them: a peek of
+ * peek_full bytes may be a full pipe.  Whatever the writer does, a pipe
+ * that has not grown in PEEK_STALL_MS may be full. */
+static bool
+peek_stalled(struct sink *s, size_t n)
+{
+	int64_t now = rt_mono_ms();
+
+	if (n != s->peek_n) {
+		s->peek_n = n;
+		s->peek_since = now;
+		return false;
+	}
+	return n >= s->peek_full || now - s->peek_since >= PEEK_STALL_MS;
+}
+
 /* Read what is there.  With a pipe and no line begun: peek, spool the
  * whole lines, then consume exactly those bytes.  The start of a line
  * without its end is left in the pipe, so that a SIGKILL then loses
@@ -877,14 +929,16 @@ writer_gone(void)
  * 100 us the first time, twice as long each time after, at most 20 ms (a
  * write into a pipe that is not empty wakes no poll(2), and one that is
  * edge-triggered misses some too).  Only a line that cannot be seen whole
- * (longer than the pipe or the peek) or the last one of an input that
- * ends without a newline is read in parts. */
+ * (longer than the pipe or the peek, or one whose start may be filling
+ * the pipe: peek_stalled) or the last one of an input that ends without a
+ * newline is read in parts. */
 static void
 intake(struct sink *s)
 {
 	static char chunk[65536];
 	ssize_t n;
 
+	s->ts_limit = rt_now_ms() + TS_AHEAD_MS;
 	if (s->p[0] >= 0 && s->part.len == 0 && !s->skipping) {
 		n = tee(0, s->p[1], sizeof chunk, SPLICE_F_NONBLOCK);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -904,6 +958,7 @@ intake(struct sink *s)
 				size_t k = (size_t)(last - chunk) + 1;
 
 				s->partial_us = 0;
+				s->peek_n = 0;
 				take_lines(s, chunk, k);
 				spool_append(s);
 				consume(k);
@@ -911,11 +966,17 @@ intake(struct sink *s)
 			}
 		}
 		if ((size_t)n < sizeof chunk && (size_t)n < s->pipe_sz && !writer_gone()) {
-			s->partial = true;
-			s->partial_us = s->partial_us ? (s->partial_us < 10000 ? s->partial_us * 2 : 20000) : 100;
-			return;
+			if (!peek_stalled(s, (size_t)n)) {
+				s->partial = true;
+				s->partial_us = s->partial_us ? (s->partial_us < 10000 ? s->partial_us * 2 : 20000) : 100;
+				return;
+			}
+			debugx("stdin: the start of a line, %zd bytes, has not grown in %lld ms: the pipe may be full; "
+			    "the line is read in parts", n, (long long)(rt_mono_ms() - s->peek_since));
 		}
 		/* no whole line can come: take it in by reading (below) */
+		s->partial_us = 0;
+		s->peek_n = 0;
 	}
 	n = read(0, chunk, sizeof chunk);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -1025,9 +1086,13 @@ db_up(struct sink *s, bool quiet)
 			warnx_("database: %s", err);
 		return rc;
 	}
+	/* a server stopped or hung, not down, answers nothing and keeps the
+	 * connection open: past the deadline a call fails DB_TRANSIENT, an
+	 * outage like any other (db_down closes the connection) */
+	db_set_timeout(s->db, (int)s->db_timeout);
 	rc = db_migrate(s->db, s->sqldir, &applied);
 	if (rc == DB_PERMANENT)
-		die(1, "database: migrations: %s", db_error(s->db));
+		goto refused;
 	if (applied)
 		infox("database: %d migrations applied", applied);
 	for (int i = 0; i < NTABLES && rc == DB_OK; i++) {
@@ -1057,7 +1122,7 @@ db_up(struct sink *s, bool quiet)
 		    "DELETE FROM market_quotes WHERE ts < ? AND ts < (SELECT min(ts) FROM market_quotes) + 3600000");
 	buf_free(&b);
 	if (rc == DB_PERMANENT)
-		die(1, "database: %s", db_error(s->db));
+		goto refused;
 	if (rc != DB_OK) {
 		if (!quiet)
 			warnx_("database: %s", db_error(s->db));
@@ -1074,6 +1139,15 @@ db_up(struct sink *s, bool quiet)
 	s->down_since = 0;
 	s->backoff = 0;
 	return DB_OK;
+refused:
+	/* the database connects but refuses the schema or our statements (in
+	 * read-only mode after a failover, a privilege or table missing, a
+	 * migration it cannot run): nothing can be stored until that is put
+	 * right, and nothing is lost meanwhile, so it is an outage like any
+	 * other, which db_down reports (with this reason) and retries; the
+	 * connection is left open for db_down to say why, and close */
+	buf_free(&b);
+	return DB_TRANSIENT;
 }
 
 static void
@@ -1159,11 +1233,13 @@ put_row(struct sink *s, int i, int n)
 		rc = db_copy_add(s->db, i, s->v, n);
 	else
 		rc = pend_add(s, i, n);
-	/* retention counts back from the newest tick or quote stored */
+	/* retention counts back from the newest tick or quote stored, but
+	 * not from one far in the future (a ts in microseconds, a wrong
+	 * clock): that one would delete every row */
 	if (i <= 1) {
 		int ts = i == 0 ? 0 : 1;
 
-		if (s->v[ts].t == DBV_INT && s->v[ts].i > s->max_ts)
+		if (s->v[ts].t == DBV_INT && s->v[ts].i > s->max_ts && s->v[ts].i <= s->ts_limit)
 			s->max_ts = s->v[ts].i;
 	}
 	return rc;
@@ -1221,12 +1297,15 @@ add_line(struct sink *s, const char *line, size_t len, off_t off, char *why, siz
 	} else {
 		if (json_parse(&s->j, line, len) < 0 || !type_of(&s->j, type, sizeof type)) {
 			snprintf(why, cap, "spooled line no longer parses");
+			s->line_fault = true;
 			return DB_PERMANENT;
 		}
 		for (i = 0; i < NTABLES && rc == DB_OK; i++)
 			if (!strcmp(tables[i].type, type)) {
-				if (values(s, &tables[i], line, len, &n, why, cap) < 0)
+				if (values(s, &tables[i], line, len, &n, why, cap) < 0) {
+					s->line_fault = true;
 					return DB_PERMANENT;
+				}
 				rc = put_row(s, i, n);
 			}
 	}
@@ -1235,40 +1314,143 @@ add_line(struct sink *s, const char *line, size_t len, off_t off, char *why, siz
 	return rc;
 }
 
-/* One line on its own, to find which line of a failed batch the database
- * refuses.  Returns the class. */
-static int
-store_one(struct sink *s, char *line, size_t len)
+/* Asked to stop (SIGTERM, SIGINT): true while the STOP_GRACE_MS to store
+ * what is spooled last, from the first call on; each database call is
+ * then given only the time left. */
+static bool
+stop_grace(struct sink *s)
 {
-	char why[600];
-	int rc;
-	int64_t rows;
+	int64_t now = rt_mono_ms(), left;
 
+	if (!s->stop_by)
+		s->stop_by = now + STOP_GRACE_MS;
+	left = s->stop_by - now;
+	if (left <= 0 || !s->db)
+		return false;
+	db_set_timeout(s->db, (int)(s->db_timeout > 0 && s->db_timeout < left ? s->db_timeout : left));
+	return true;
+}
+
+/* The lines [p, end) of a refused batch in one transaction of their own:
+ * the class of the result; why says why on failure, *rows the rows
+ * changed. */
+static int
+store_lines(struct sink *s, char *p, char *end, int64_t *rows, char *why, size_t cap)
+{
+	int rc, c;
+
+	s->txns++;
+	s->ts_limit = rt_now_ms() + TS_AHEAD_MS;
+	s->line_fault = false;
 	pend_reset(s);
-	if ((rc = db_begin(s->db)) != DB_OK)
+	if ((rc = db_begin(s->db)) != DB_OK) {
+		snprintf(why, cap, "%s", db_error(s->db));
 		return rc;
-	rc = add_line(s, line, len, -1, why, sizeof why);
-	if (rc == DB_OK && (rc = pend_flush(s)) != DB_OK)
-		snprintf(why, sizeof why, "%s", db_error(s->db));
-	{
-		int c = db_commit(s->db, &rows);
+	}
+	while (rc == DB_OK && p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
 
-		if (rc == DB_OK)
-			rc = c;
-		if (rc != DB_OK && c != DB_OK)
-			snprintf(why, sizeof why, "%s", db_error(s->db));
+		*nl = '\0';
+		rc = add_line(s, p, (size_t)(nl - p), -1, why, cap);
+		*nl = '\n';
+		p = nl + 1;
 	}
-	if (rc == DB_PERMANENT) {
-		s->rejected++;
-		warnx_("database refused a line: %s", why);
-		reject(s, 0, line, len, why);
-		return DB_OK;
-	}
-	if (rc == DB_OK) {
-		s->rows += rows;
-		s->stored++;
-	}
+	if (rc == DB_OK && (rc = pend_flush(s)) != DB_OK)
+		snprintf(why, cap, "%s", db_error(s->db));
+	pend_reset(s);
+	c = db_commit(s->db, rows);
+	if (rc == DB_OK)
+		rc = c;
+	if (rc != DB_OK && c != DB_OK)
+		snprintf(why, cap, "%s", db_error(s->db));
 	return rc;
+}
+
+#define STOPPED 1       /* store_refused: asked to stop, and the grace is over */
+
+/* Whether a refusal (DB_PERMANENT) is the line's own: one db-sink cannot
+ * read, or a constraint or bad value (db_refused).  Anything else (a
+ * database in read-only mode after a failover, a table or privilege
+ * missing) refuses every line alike and is put right in the database: the
+ * lines are kept in the spool, as in an outage, not sent to the rejects
+ * file, from which nothing brings them back. */
+static bool
+refused_by_line(const struct sink *s)
+{
+	return s->line_fault || db_refused(s->db);
+}
+
+/* The n lines [p, end) of a refused batch, s->done at p: each part is
+ * stored in one transaction, and a part refused is split in halves, down
+ * to the lines refused, which go to the rejects file.  k lines refused of
+ * n take some 2k log2(n) transactions, not n.  The first half of a part
+ * goes first, its second half waits on a stack; a part known to hold a
+ * line refused (the whole batch; a second half whose first refused
+ * nothing) is split without a try.  The offset moves on with each part
+ * stored or refused, in order; DB_TRANSIENT (the database went away) or
+ * STOPPED leave the rest in the spool. */
+static int
+store_refused(struct sink *s, char *p, char *end, int64_t n)
+{
+	struct {
+		char *p, *end;
+		int64_t n;
+		unsigned long refused;          /* s->rejected when it was put aside */
+	} second[64];                           /* log2(1000000 lines) deep at most */
+	int top = 0;
+	bool bad = true;
+
+	for (;;) {
+		char why[600];
+		int64_t rows = 0, half = n / 2;
+		char *mid = p;
+		bool over = false;              /* this part is stored or refused */
+
+		if (stop && !stop_grace(s))
+			return STOPPED;
+		if (!bad || n == 1) {
+			int rc = store_lines(s, p, end, &rows, why, sizeof why);
+
+			if (rc != DB_OK && rc != DB_PERMANENT)
+				return rc;
+			if (rc == DB_OK) {
+				s->rows += rows;
+				s->stored += (unsigned long)n;
+				over = true;
+			} else if (n == 1 && !refused_by_line(s)) {
+				return DB_TRANSIENT;    /* kept: an outage */
+			} else if (n == 1) {
+				s->rejected++;
+				warnx_("database refused a line: %s", why);
+				reject(s, 0, p, (size_t)(end - 1 - p), why);
+				over = true;
+			}
+		}
+		if (over) {
+			s->done += end - p;
+			if (top == 0)
+				return DB_OK;
+			top--;
+			p = second[top].p;
+			end = second[top].end;
+			n = second[top].n;
+			/* its first half refused nothing: the line refused is here */
+			bad = s->rejected == second[top].refused;
+			continue;
+		}
+		if (top == (int)(sizeof second / sizeof second[0]))
+			die_internal("a refused batch split more than %d times", top);
+		for (int64_t k = 0; k < half; k++)
+			mid = (char *)memchr(mid, '\n', (size_t)(end - mid)) + 1;
+		second[top].p = mid;
+		second[top].end = end;
+		second[top].n = n - half;
+		second[top].refused = s->rejected;
+		top++;
+		end = mid;
+		n = half;
+		bad = false;
+	}
 }
 
 /* Queue the batch's lines, s->rb[0..used), and start the commit. */
@@ -1278,6 +1460,8 @@ send_batch(struct sink *s, size_t used)
 	int rc;
 
 	pend_reset(s);
+	s->ts_limit = rt_now_ms() + TS_AHEAD_MS;
+	s->line_fault = false;
 	rc = db_begin(s->db);
 	for (char *p = s->rb.p, *end = s->rb.p + used; rc == DB_OK && p < end;) {
 		char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -1326,22 +1510,23 @@ flush_end(struct sink *s, int rc, int64_t rows)
 		}
 	}
 	s->copying = false;
+	if (rc == DB_PERMANENT && !refused_by_line(s))
+		rc = DB_TRANSIENT;      /* kept: an outage (db_down says why) */
 	if (rc == DB_PERMANENT) {
-		/* one line is refused: store the batch line by line */
-		debugx("batch refused (%s); retrying its %lld lines one by one", s->why, (long long)s->fl_lines);
-		for (char *p = s->rb.p, *end = s->rb.p + used; p < end;) {
-			char *nl = memchr(p, '\n', (size_t)(end - p));
+		/* a line is refused: find it (them) by halves */
+		unsigned long refused = s->rejected;
 
-			*nl = '\0';
-			rc = store_one(s, p, (size_t)(nl - p));
-			if (rc != DB_OK) {
-				db_down(s, "write");
-				return;         /* the offset stays: these lines come again */
-			}
-			s->done += (nl + 1 - p);
-			p = nl + 1;
-		}
+		debugx("batch refused (%s); its %lld lines again in parts", s->why, (long long)s->fl_lines);
+		s->txns = 0;
+		rc = store_refused(s, s->rb.p, s->rb.p + used, s->fl_lines);
+		debugx("refused batch of %lld lines: %lu refused, found in %lld transactions%s",
+		    (long long)s->fl_lines, s->rejected - refused, (long long)s->txns,
+		    rc == DB_OK ? "" : " (not all of it: the rest stays in the spool)");
 		save_offset(s);
+		if (rc == DB_TRANSIENT)
+			db_down(s, "write");
+		if (rc != DB_OK)
+			return;         /* the rest of the batch comes again */
 	} else if (rc == DB_TRANSIENT) {
 		db_down(s, "write");
 		return;
@@ -1479,6 +1664,33 @@ retain(struct sink *s)
 
 /* ---- main ---- */
 
+/* ppoll(2) for input (nfds 0: only the time), which a SIGTERM or SIGINT
+ * ends at once even when it came before: during a database call, which
+ * waits through it (up to the --db-timeout deadline), or just before the
+ * wait.  The signals are blocked from the look at the stop flag to the
+ * wait, which unblocks them.  -1 with EINTR when asked to stop. */
+static int
+wait_input(struct pollfd *pf, nfds_t nfds, const struct timespec *ts)
+{
+	sigset_t term, old;
+	int rc, e;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, &old);
+	if (stop) {
+		rc = -1;
+		e = EINTR;
+	} else {
+		rc = ppoll(pf, nfds, ts, &old);
+		e = errno;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return rc;
+}
+
 static const char *
 default_sqldir(void)
 {
@@ -1527,10 +1739,11 @@ main(int argc, char **argv)
 		{ "spool", required_argument, NULL, 's' }, { "rejects", required_argument, NULL, 'r' },
 		{ "account", required_argument, NULL, 'a' }, { "keep-days", required_argument, NULL, 'k' },
 		{ "sql", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' },
+		{ "db-timeout", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sink s = { .sfd = -1, .offfd = -1, .rfd = -1, .p = { -1, -1 }, .batch = 5000, .flush_ms = 200,
-	    .keep_days = 30 };
+	    .keep_days = 30, .db_timeout = DB_TIMEOUT_MS };
 	struct sigaction sa = { .sa_handler = on_term };
 	bool migrate = false;
 	char rejbuf[PATH_MAX];
@@ -1554,6 +1767,7 @@ main(int argc, char **argv)
 		case 'a': s.account = optarg; break;
 		case 'k': s.keep_days = opt_i64("-k", optarg, 0, 100000); break;
 		case 'S': s.sqldir = optarg; break;
+		case 'T': s.db_timeout = opt_i64("--db-timeout", optarg, 0, 3600000); break;
 		case 'v': diag_verbose++; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		default: usage(NULL);
@@ -1572,6 +1786,7 @@ main(int argc, char **argv)
 
 		if (!d)
 			die(1, "database: %s", err);
+		db_set_timeout(d, (int)s.db_timeout);
 		if (db_migrate(d, s.sqldir, &applied) != DB_OK)
 			die(1, "database: migrations: %s", db_error(d));
 		printf("%s: %d migration%s applied (%s)\n", diag_prog, applied, applied == 1 ? "" : "s", db_dialect(d));
@@ -1606,11 +1821,30 @@ main(int argc, char **argv)
 	(void)signal(SIGXFSZ, SIG_IGN);       /* a file size limit: EFBIG, reported like ENOSPC */
 	spool_open(&s);
 	if (fstat(0, &st) == 0 && S_ISFIFO(st.st_mode)) {
-		int sz = fcntl(0, F_GETPIPE_SZ);
+		/* a line's start waits in the pipe for its end (see intake),
+		 * and the default 16 pages can be full with far less than a
+		 * line: 256 pages make that need pages of under 256 bytes.
+		 * The peek pipe gets as many pages, or a peek would stop short.
+		 * Without (EPERM past the user's pipe pages), peek_stalled
+		 * still sees a full pipe. */
+		int sz = fcntl(0, F_GETPIPE_SZ), psz;
+		long page = sysconf(_SC_PAGESIZE);
 
+		if (sz > 0 && sz < PIPE_WANT && fcntl(0, F_SETPIPE_SZ, PIPE_WANT) < 0)
+			debugx("stdin: cannot make the pipe %d bytes: %s", PIPE_WANT, strerror(errno));
+		sz = fcntl(0, F_GETPIPE_SZ);
 		if (pipe2(s.p, O_CLOEXEC) < 0)
 			die(1, "pipe: %s", strerror(errno));
+		psz = fcntl(s.p[1], F_GETPIPE_SZ);
+		if (sz > psz && psz > 0 && fcntl(s.p[1], F_SETPIPE_SZ, sz) < 0)
+			debugx("pipe: cannot make it %d bytes: %s", sz, strerror(errno));
+		psz = fcntl(s.p[1], F_GETPIPE_SZ);
+		if (psz > 0 && psz < sz)
+			sz = psz;
 		s.pipe_sz = sz > 0 ? (size_t)sz : 4096;
+		if (page <= 0)
+			page = 4096;
+		s.peek_full = s.pipe_sz / (size_t)page > 2 ? (s.pipe_sz / (size_t)page - 2) * (size_t)page / 2 : 0;
 	}
 	if (db_up(&s, false) != DB_OK) {
 		s.down_since = rt_mono_ms();
@@ -1675,11 +1909,6 @@ main(int argc, char **argv)
 			if (timeout < 0)
 				timeout = 0;
 		}
-		if (s.eof) {
-			if (timeout > 0)
-				poll(NULL, 0, (int)timeout);
-			continue;
-		}
 		if (s.partial)          /* the end of a line begun in the pipe: soon */
 			pf.fd = -1;
 		{
@@ -1687,13 +1916,15 @@ main(int argc, char **argv)
 
 			if (s.partial && timeout * 1000 > s.partial_us)
 				ts = (struct timespec){ .tv_sec = 0, .tv_nsec = s.partial_us * 1000 };
-			rc = ppoll(&pf, 1, &ts, NULL);
+			rc = wait_input(s.eof ? NULL : &pf, s.eof ? 0 : 1, &ts);
 		}
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			die(1, "poll: %s", strerror(errno));
 		}
+		if (s.eof)
+			continue;
 		if (s.partial) {
 			s.partial = false;
 			intake(&s);
@@ -1706,20 +1937,22 @@ main(int argc, char **argv)
 		flush_wait(&s);
 	if (stop && s.db) {
 		/* asked to stop: store what is spooled if that is quick */
-		int64_t until = rt_mono_ms() + 2000;
-
-		while (s.db && s.done < s.size && rt_mono_ms() < until)
+		while (s.db && s.done < s.size && stop_grace(&s))
 			flush(&s);
 		flush_wait(&s);
 	} else if (s.db && s.keep_days > 0) {
-		/* end of input: finish the retention pass, nothing waits for us */
+		/* end of input: finish the retention pass, nothing waits for us
+		 * (but a SIGTERM meanwhile) */
 		s.retain_table = 0;
-		while (s.db && retain(&s))
+		while (!stop && s.db && retain(&s))
 			;
 	}
 	spool_sync(&s);
 	if (s.done < s.size)
 		warnx_("%lld bytes not yet stored are kept in %s for the next start", (long long)(s.size - s.done), s.spool_path);
+	if (s.ahead > 1)
+		warnx_("%lu tick and market lines with a ts more than a day ahead of the clock: stored, not counted "
+		    "by retention", s.ahead);
 	if (s.malformed || s.unknown || s.rejected)
 		warnx_("%lu lines: %lu stored (%lld rows), %lu not stored by design, %lu malformed, %lu of unknown type, "
 		    "%lu refused by the database", s.lines, s.stored, (long long)s.rows, s.skipped, s.malformed, s.unknown,

@@ -632,7 +632,25 @@ db_prepare(struct db *d, int id, const char *sql)
 
 		pg_dollars(&b, sql);
 		snprintf(name, sizeof name, "s%d", id);
-		r = PQprepare(d->conn, name, b.p, 0, NULL);
+		if (d->dead) {
+			buf_free(&b);
+			return pg_none(d, true, "prepare");
+		}
+		if (d->timeout_ms <= 0)
+			r = PQprepare(d->conn, name, b.p, 0, NULL);
+		else {
+			PGresult *x;
+
+			pg_deadline(d);
+			r = PQsendPrepare(d->conn, name, b.p, 0, NULL) ? pg_get(d) : NULL;
+			while (!d->dead && (x = pg_get(d)) != NULL)
+				PQclear(x);     /* (the NULL that ends it) */
+		}
+		if (d->dead || r == NULL) {
+			PQclear(r);
+			buf_free(&b);
+			return pg_none(d, d->dead, "prepare");
+		}
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			rc = pg_fail(d, r, "prepare");
 		PQclear(r);
@@ -1287,10 +1305,10 @@ int
 db_migrate(struct db *d, const char *dir, int *applied)
 {
 	/* a migration may take its time (an index over a large table), and
-	 * waits for another process's: no deadline */
+	 * waits for another process's: ten times the deadline */
 	int t = d->timeout_ms, rc;
 
-	d->timeout_ms = 0;
+	d->timeout_ms = t > 0 && t < INT32_MAX / 10 ? t * 10 : t;
 	rc = migrate(d, dir, applied);
 	d->timeout_ms = t;
 	return rc;

@@ -65,12 +65,16 @@ const char *db_dialect(const struct db *d);           /* "sqlite" or "pg" */
  * Concurrent callers are serialised (advisory lock / BEGIN IMMEDIATE). */
 int db_migrate(struct db *d, const char *dir, int *applied);
 
-/* PostgreSQL: db_exec, db_query_i64 and db_query give up on an answer
- * that has not come in ms milliseconds (0, the default: wait), with
- * DB_TRANSIENT and "no answer from the server in N ms"; the connection is
- * then unusable and the caller db_close's it.  A server that is stopped or
+/* PostgreSQL: a call that waits on the server (db_exec, db_query_i64,
+ * db_query, db_prepare, a batch's db_commit or db_commit_start and
+ * db_commit_finish) gives up on an answer that has not come in ms
+ * milliseconds (0, the default: waits for ever), with DB_TRANSIENT and "no
+ * answer from the server in N ms"; db_migrate gets ten times that.  The
+ * connection is then given up: every later call fails DB_TRANSIENT, and
+ * the caller db_close's it and opens another.  A server that is stopped or
  * hung, not down, keeps the connection open and answers nothing, which no
- * TCP timeout notices.  Batches and db_migrate are not affected. */
+ * TCP timeout notices.  With a deadline the connection is nonblocking, so
+ * a batch larger than the socket holds cannot block db_add either. */
 void db_set_timeout(struct db *d, int ms);
 /* Run SQL text (may hold several statements) outside any batch. */
 int db_exec(struct db *d, const char *sql);

@@ -26,9 +26,13 @@ setup() {
 }
 
 teardown() {
+	# a PostgreSQL server process stopped to play a hung server
+	[ -n "${BACKEND:-}" ] && kill -CONT "$BACKEND" 2>/dev/null
 	[ -n "${SINK_PID:-}" ] && kill -9 "$SINK_PID" 2>/dev/null
 	[ -n "${FEED_PID:-}" ] && kill "$FEED_PID" 2>/dev/null
 	[ -n "${LOCK_PID:-}" ] && kill "$LOCK_PID" 2>/dev/null
+	# a test that put the server in read-only mode and failed
+	[ -n "${READ_ONLY:-}" ] && read_write
 	# a test that stopped PostgreSQL and failed must not leave it down
 	if [ "$DBKIND" = pg ] && ! psql "$RECIO_TEST_PG dbname=postgres" -Xqc 'select 1' >/dev/null 2>&1; then
 		"$RECIO_TOP/t/pg" start "$RECIO_TEST_PGDIR" >/dev/null
@@ -310,9 +314,11 @@ ticks() {
 
 @test "db-sink: retention deletes ticks and quotes older than -k days before the newest, keeps the rest" {
 	day=86400000
+	# times before the clock: one more than a day ahead would not count
+	now=$(($(date +%s) * 1000))
 	{
 		for d in 40 35 31 29 1 0; do
-			ts=$((1795600000000 - d * day))
+			ts=$((now - d * day))
 			echo "{\"type\":\"tick\",\"ts\":$ts,\"src\":\"rest\",\"price\":1.5}"
 			echo "{\"type\":\"market\",\"ts\":$ts,\"ticker\":\"T\"}"
 		done
@@ -323,6 +329,193 @@ ticks() {
 	[ "$(q 'SELECT count(*) FROM ticks')" = 3 ]
 	[ "$(q 'SELECT count(*) FROM market_quotes')" = 3 ]
 	[ "$(q 'SELECT count(*) FROM fills')" = 1 ]
+}
+
+@test "db-sink: a tick or quote far in the future (a ts in microseconds) is stored but moves no retention cutoff" {
+	now=$(($(date +%s) * 1000))
+	{
+		for i in $(seq 0 99); do
+			echo "{\"type\":\"tick\",\"ts\":$((now - i * 60000)),\"src\":\"cb\",\"price\":100000.5}"
+			echo "{\"type\":\"market\",\"ticker\":\"KXBTCD-A\",\"ts\":$((now - i * 60000)),\"yes_bid\":50}"
+		done
+		echo "{\"type\":\"tick\",\"ts\":$((now * 1000)),\"src\":\"cb\",\"price\":100000.5}"
+		echo "{\"type\":\"market\",\"ticker\":\"KXBTCD-A\",\"ts\":$((now * 1000)),\"yes_bid\":50}"
+		# an hour ahead is a clock a little off: it counts
+		echo "{\"type\":\"tick\",\"ts\":$((now + 3600000)),\"src\":\"cb\",\"price\":100000.5}"
+	} >in
+	run db-sink -k 30 -r "$REJECTS" <in
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"stdin line 201: ts ${now}000 is more than a day ahead of the clock: stored, but retention does not count from it"* ]]
+	[[ "$output" == *"2 tick and market lines with a ts more than a day ahead of the clock"* ]]
+	[ "$(q 'SELECT count(*) FROM ticks')" = 102 ]
+	[ "$(q 'SELECT count(*) FROM market_quotes')" = 101 ]
+	[ ! -e "$REJECTS" ]
+	# and so on a later start
+	echo "{\"type\":\"tick\",\"ts\":$((now * 1000 + 1)),\"src\":\"cb\",\"price\":100000.5}" >in2
+	run db-sink -k 30 <in2
+	[ "$status" -eq 0 ]
+	[ "$(q 'SELECT count(*) FROM ticks')" = 103 ]
+	[ "$(q 'SELECT count(*) FROM market_quotes')" = 101 ]
+}
+
+@test "db-sink: a batch with lines the database refuses is split in halves to find them: the rest stored, few transactions" {
+	# 1000 quotes, 3 of them refused (yes_bid 150), in one batch
+	awk 'BEGIN { for (i = 0; i < 1000; i++)
+		printf "{\"type\":\"market\",\"ts\":%d,\"ticker\":\"M%d\",\"yes_bid\":%d}\n", 1795600000000 + i, i % 50,
+		    i == 17 || i == 500 || i == 999 ? 150 : 50 }' >in
+	run db-sink -vv -n 1000 -t 3600000 -k 0 -r "$REJECTS" <in
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"1000 lines: 997 stored"*"3 refused by the database"* ]]
+	[ "$(grep -c 'database refused a line' <<<"$output")" -eq 3 ]
+	[ "$(q 'SELECT count(*) FROM market_quotes')" = 997 ]
+	[ "$(q 'SELECT count(*) FROM market_quotes WHERE ts IN (1795600000017, 1795600000500, 1795600000999)')" = 0 ]
+	[ "$(wc -l <"$REJECTS")" -eq 3 ]
+	[ "$(jq -r '.text | fromjson | .ts' "$REJECTS" | tr '\n' ' ')" = "1795600000017 1795600000500 1795600000999 " ]
+	# by halves: some 2 k log2(n) transactions (k 3 refused of n 1000:
+	# 60), where one per line took 1000
+	txns=$(sed -n 's/.*refused batch of 1000 lines: 3 refused, found in \([0-9]*\) transactions$/\1/p' <<<"$output")
+	[ -n "$txns" ] && [ "$txns" -le 60 ]
+}
+
+# hline SRC N: a health line whose error is N x's
+hline() {
+	printf '{"type":"health","src":"%s","ts":1,"status":"ok","error":"%s"}\n' "$1" "$(head -c "$2" /dev/zero | tr '\0' x)"
+}
+
+@test "db-sink: from a pipe, a line whose start fills the pipe's pages is read all the same (no stall)" {
+	# A pipe's room is counted in pages: a write that does not fit into the
+	# last page takes a new one.  The first db-sink waited for the end of
+	# such a line while the writer waited for room, for ever: each case is
+	# given 60 s (a stall, not a slow run, fails them).
+	# C: cat writes it all at once; the first page holds line 1 and the
+	# start of line 2, so taking line 1 out of the pipe frees no page
+	{ hline C1 10; hline C2 70000; hline C3 10; } >in
+	# shellcheck disable=SC2002 # cat: the pipe and its one write are the point
+	cat in | timeout 60 db-sink -r "$REJECTS" 2>err
+	grep -q 'stdin line 2: longer than 65536 bytes' err
+	[ "$(wc -l <"$REJECTS")" -eq 1 ]
+	# A: a 4009-byte line and a 62969-byte one in one write
+	{ hline A1 3940; hline A2 62900; } >in
+	# shellcheck disable=SC2002
+	cat in | timeout 60 db-sink -r "$REJECTS"
+	# B: 40 KB written 2100 bytes at a time (as tail -F copies a file being
+	# written): a page each
+	hline B 40000 >in
+	dd if=in bs=2100 status=none | timeout 60 db-sink -r "$REJECTS"
+	# S: 40 KB spliced 100 bytes at a time: a page each, whatever the
+	# pipe's size, so its start may fill the pipe: read in parts once it
+	# stops growing
+	hline S 40000 >in
+	python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+off, size = 0, os.fstat(fd).st_size
+while off < size:
+    off += os.splice(fd, 1, min(100, size - off), offset_src=off)
+' in | timeout 60 db-sink -r "$REJECTS"
+	[ "$(q 'SELECT src, length(error) FROM health ORDER BY src' | tr '\n' ' ')" = "A1|3940 A2|62900 B|40000 C1|10 C3|10 S|40000 " ]
+	[ "$(wc -l <"$REJECTS")" -eq 1 ]
+}
+
+@test "db-sink: --db-timeout is in the usage text, and checked" {
+	run db-sink -h
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"--db-timeout MS"* ]]
+	run db-sink --db-timeout -1 </dev/null
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--db-timeout: not an integer in 0..3600000: -1"* ]]
+}
+
+@test "db-sink: a server that stops answering (--db-timeout) is an outage: reported, left, reconnected; SIGTERM is not held up by it" {
+	[ "$DBKIND" = pg ] || skip "PostgreSQL only (SQLite has its busy timeout)"
+	db-sink --migrate >/dev/null
+	mkfifo in.fifo
+	exec 7<>in.fifo
+	db-sink --db-timeout 1000 -t 50 -k 0 -r "$REJECTS" <in.fifo 2>err 7>&- &
+	SINK_PID=$!
+	ticks 10 >&7
+	wait_for 30 ticks_are 10
+	# the server process of its connection stops, as a hung server does:
+	# the connection stays open and nothing answers
+	BACKEND=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'db-sink' AND datname = '$DBNAME'
+	    ORDER BY backend_start DESC LIMIT 1")
+	[ -n "$BACKEND" ]
+	kill -STOP "$BACKEND"
+	ticks 10 1795700000000 >&7
+	wait_for 60 grep -q 'database: write: no answer from the server in 1000 ms; lines are kept in' err
+	wait_for 60 ticks_are 20
+	grep -q 'database: back after' err
+	kill -CONT "$BACKEND"
+	# again, and SIGTERM while it waits for the answer: it stops, the lines
+	# kept in the spool for the next start
+	BACKEND=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'db-sink' AND datname = '$DBNAME'
+	    AND pid <> $BACKEND ORDER BY backend_start DESC LIMIT 1")
+	[ -n "$BACKEND" ]
+	kill -STOP "$BACKEND"
+	ticks 10 1795800000000 >&7
+	wait_for 30 [ -s "$RECIO_SPOOL" ]
+	kill -TERM "$SINK_PID"
+	wait_for 60 sink_gone
+	wait "$SINK_PID"
+	SINK_PID=
+	kill -CONT "$BACKEND"
+	BACKEND=
+	grep -q 'bytes not yet stored are kept in' err
+	exec 7>&-
+	run db-sink </dev/null
+	[ "$status" -eq 0 ]
+	[ "$(q 'SELECT count(*), count(DISTINCT ts) FROM ticks')" = "30|30" ]
+	[ ! -s "$RECIO_SPOOL" ]
+}
+
+# the server in read-only mode (a primary fenced in a failover) and back;
+# shared by every database of the server, which this file's lock in t/run
+# keeps to this file
+read_only() {
+	READ_ONLY=1
+	psql "$RECIO_TEST_PG dbname=postgres" -Xq -c "ALTER SYSTEM SET default_transaction_read_only = on" \
+		-c "SELECT pg_reload_conf()" >/dev/null
+}
+read_write() {
+	psql "$RECIO_TEST_PG dbname=postgres" -Xq -c "SET default_transaction_read_only = off" \
+		-c "ALTER SYSTEM RESET default_transaction_read_only" -c "SELECT pg_reload_conf()" >/dev/null
+	READ_ONLY=
+}
+
+@test "db-sink: a database in read-only mode refuses every line alike: an outage, the lines kept, none rejected; writable again, all stored" {
+	[ "$DBKIND" = pg ] || skip "PostgreSQL only (a server in read-only mode)"
+	db-sink --migrate >/dev/null
+	mkfifo in.fifo
+	exec 7<>in.fifo
+	db-sink -t 50 -k 0 -r "$REJECTS" <in.fifo 2>err 7>&- &
+	SINK_PID=$!
+	ticks 5 >&7
+	wait_for 30 ticks_are 5
+	read_only
+	ticks 5 1795700000000 >&7
+	# (before: each line retried alone, refused, and sent to the rejects file)
+	wait_for 30 grep -q 'read-only transaction.*lines are kept in' err
+	# it tries again, and a reconnect finds the schema's migrations refused
+	# too: an outage still, not an exit
+	sleep 1
+	kill -0 "$SINK_PID"
+	read_write
+	wait_for 60 ticks_are 10
+	[ ! -s "$REJECTS" ]
+	run grep -c 'refused a line' err
+	[ "$output" = 0 ]
+	kill -TERM "$SINK_PID"
+	wait "$SINK_PID"
+	SINK_PID=
+	exec 7>&-
+}
+
+ticks_are() {
+	[ "$(q 'SELECT count(*) FROM ticks')" = "$1" ]
+}
+
+sink_gone() {
+	! kill -0 "$SINK_PID" 2>/dev/null
 }
 
 # The outage tests: a stream of 100,000 lines at a steady pace; the database

@@ -55,7 +55,7 @@ sum_n(void *arg, int ncol, const char *const *names, const char *const *vals, co
 
 /* PostgreSQL whose backend is stopped: the connection stays open and
  * nothing answers.  kind 0: a query; 1: a batch of statements big enough
- * to fill the socket; 2: a batch of COPY rows.  Each gives up at the
+ * to fill the socket; 2: a batch of COPY rows; 3: a statement prepared.  Each gives up at the
  * deadline (DB_TRANSIENT, "no answer from the server in 300 ms"), the
  * connection is then refused for anything more, and db_close returns. */
 static void
@@ -86,6 +86,8 @@ pg_hang(const char *pg, int kind)
 	}
 	if (kind == 0)
 		rc = db_query_i64(d, "SELECT 1", &x, &isnull);
+	else if (kind == 3)
+		rc = db_prepare(d, 2, "SELECT n FROM h WHERE k = ?");
 	else {
 		static char k[64] = "a key of some length, to fill the socket sooner";
 		struct db_val v[2] = { { .t = DBV_TEXT, .s = k, .n = strlen(k) }, { .t = DBV_INT } };
@@ -305,7 +307,7 @@ main(void)
 		 * .ci/run starts one */
 		if (!pg || !*pg)
 			printf("# RECIO_TEST_PG not set: the PostgreSQL part is not run (t/run runs it)\n");
-		for (int kind = 0; pg && *pg && kind < 3; kind++)
+		for (int kind = 0; pg && *pg && kind < 4; kind++)
 			pg_hang(pg, kind);
 		if (pg && *pg)
 			pg_refused(pg);
