@@ -48,7 +48,7 @@ BENCHBIN = $(BENCHSRC:bench/%.c=$(B)/bench/%)
 # Debian 12 packages: build, run and test.
 DEBS = build-essential pkg-config libjsmn-dev libmicrohttpd-dev libcurl4-openssl-dev \
        libssl-dev libwebsockets-dev libpq-dev libsqlite3-dev sqlite3 postgresql curl jq bats cppcheck valgrind openssl ca-certificates procps psmisc mawk \
-       s6 execline shellcheck chromium clang libclang-rt-14-dev clang-tidy
+       s6 execline shellcheck chromium clang libclang-rt-14-dev clang-tidy python3
 # ... and for the benchmarks only (make bench-deps; not in CI): the load
 # generator, the reference server and the profiler.
 BENCH_DEBS = wrk nginx-light linux-perf bc

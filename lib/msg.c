@@ -22,6 +22,7 @@ struct dest {
 static struct dest *dests;
 static int ndests = -1;                 /* -1: RECIO_OUT not read yet */
 static char cur_type[TYPE_MAX + 3];     /* ",type," of the line being written */
+static volatile sig_atomic_t *stop_flag;        /* msg_stop_flag */
 
 int
 write_all(int fd, const char *s, size_t n)
@@ -33,6 +34,32 @@ write_all(int fd, const char *s, size_t n)
 			if (errno == EINTR)
 				continue;
 			return -1;
+		}
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+void
+msg_stop_flag(volatile sig_atomic_t *flag)
+{
+	stop_flag = flag;
+}
+
+/* write_all, but -2 when a signal interrupts the write and *stop_flag is set */
+static int
+emit_all(int fd, const char *s, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, s, n);
+
+		if (w < 0) {
+			if (errno != EINTR)
+				return -1;
+			if (stop_flag && *stop_flag)
+				return -2;
+			continue;
 		}
 		s += w;
 		n -= (size_t)w;
@@ -121,7 +148,14 @@ msg_emit(struct buf *b)
 
 		if (d->types && strstr(d->types, cur_type) == NULL)
 			continue;
-		if (write_all(d->fd, b->p, b->len) < 0)
+		int rc = emit_all(d->fd, b->p, b->len);
+
+		if (rc == -2) {
+			warnx_("%s: a %.*s line not written: stopping, and the reader is not taking lines",
+			    d->fd == 1 ? "stdout" : d->name, (int)(strlen(cur_type) - 2), cur_type + 1);
+			exit(0);
+		}
+		if (rc < 0)
 			die(1, "%s:", d->fd == 1 ? "stdout" : d->name);
 	}
 	buf_reset(b);

@@ -10,11 +10,20 @@
 #ifndef RECIO_MSG_H
 #define RECIO_MSG_H
 
+#include <signal.h>
 #include <stdint.h>
 #include "buf.h"
 
 void msg_begin(struct buf *b, const char *type, int64_t ts_ms);
 void msg_emit(struct buf *b);
+/* Optional, for a tool whose SIGTERM handler sets *flag (without
+ * SA_RESTART): when a line's write is interrupted by a signal and *flag is
+ * set, the reader is not reading and the tool is told to stop, so the line
+ * is given up (said on stderr) and the process exits 0 rather than wait on
+ * the reader forever.  A pipe takes a line of up to PIPE_BUF bytes whole or
+ * not at all, so no part-line is left.  Without it (the default), or for
+ * write_all, a write waits as long as it takes. */
+void msg_stop_flag(volatile sig_atomic_t *flag);
 /* Where lines go: stdout, unless RECIO_OUT lists destinations, separated
  * by spaces: "-" (stdout, every line) or PATH[=TYPE,TYPE...] (a FIFO,
  * opened read-write so that the writer never blocks on open nor gets

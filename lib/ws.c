@@ -13,6 +13,7 @@
 #include "ws.h"
 
 #define WS_RX_MAX (1u << 20)    /* longest message accepted */
+#define WS_HANDSHAKE_MS 10000   /* from ws_connect to the upgrade's answer, at most */
 
 struct ws_client {
 	struct lws_context *ctx;
@@ -29,6 +30,7 @@ struct ws_client {
 	size_t tx_off;
 	char why[256];
 	int closing;
+	int64_t connect_ms;             /* monotonic time of the last ws_connect */
 };
 
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
@@ -48,7 +50,8 @@ closed(struct ws_client *c, const char *why)
 	buf_reset(&c->tx);
 	c->tx_off = 0;
 	buf_reset(&c->rx);
-	snprintf(c->why, sizeof c->why, "%s", why);
+	if (why != c->why)
+		snprintf(c->why, sizeof c->why, "%s", why);
 	if (c->h.on_close)
 		c->h.on_close(c->h.arg, c->why);
 }
@@ -124,7 +127,9 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in
 		}
 		break;
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-		closed(c, in ? (const char *)in : "connection failed");
+		/* in: lws's reason (a C string) or NULL, and an empty string on
+		 * some closes (one we asked for by returning -1): then ours */
+		closed(c, in && *(const char *)in ? (const char *)in : c->why[0] ? c->why : "connection failed");
 		break;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		closed(c, c->why[0] ? c->why : "closed by the peer");
@@ -140,6 +145,12 @@ on_sul(lws_sorted_usec_list_t *sul)
 {
 	struct ws_client *c = lws_container_of(sul, struct ws_client, sul);
 
+	if (c->state == WS_CONNECTING && rt_mono_ms() - c->connect_ms >= WS_HANDSHAKE_MS) {
+		char m[64];
+
+		snprintf(m, sizeof m, "no answer to the upgrade within %d s", WS_HANDSHAKE_MS / 1000);
+		ws_abort(c, m);
+	}
 	if (c->h.on_tick)
 		c->h.on_tick(c->h.arg);
 	lws_sul_schedule(c->ctx, 0, &c->sul, on_sul, c->h.tick_ms * LWS_US_PER_MS);
@@ -241,6 +252,7 @@ ws_connect(struct ws_client *c)
 	c->why[0] = '\0';
 	c->closing = 0;
 	c->state = WS_CONNECTING;
+	c->connect_ms = rt_mono_ms();
 	if (lws_client_connect_via_info(&ci) == NULL) {
 		c->state = WS_CLOSED;
 		snprintf(c->why, sizeof c->why, "cannot start connecting");
@@ -276,6 +288,21 @@ ws_disconnect(struct ws_client *c)
 		snprintf(c->why, sizeof c->why, "closed by us");
 		lws_callback_on_writable(c->wsi);
 	}
+}
+
+void
+ws_abort(struct ws_client *c, const char *why)
+{
+	struct lws *wsi = c->wsi;
+
+	if (c->state != WS_CONNECTING && c->state != WS_OPEN)
+		return;
+	if (wsi) {
+		/* its last callbacks find no client: the close below is ours */
+		lws_set_opaque_user_data(wsi, NULL);
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+	}
+	closed(c, why);
 }
 
 void

@@ -39,6 +39,12 @@ enum ws_state ws_state(const struct ws_client *c);
 int ws_send(struct ws_client *c, const char *text, size_t n);
 /* Close the connection (on_close follows). */
 void ws_disconnect(struct ws_client *c);
+/* Drop the connection at once, open or still connecting: on_close(why) is
+ * called before this returns.  Nothing when idle or closed.  Not from
+ * within on_text or on_open (the socket being served); on_tick is fine.
+ * A connection whose upgrade gets no answer within 10 s is dropped so too
+ * ("no answer to the upgrade within 10 s"). */
+void ws_abort(struct ws_client *c, const char *why);
 /* Serve the socket and the ticks until *stop is set. */
 void ws_run(struct ws_client *c, volatile sig_atomic_t *stop);
 

@@ -81,6 +81,52 @@ main(void)
 	CHECK(o.has_delta[0] && near(o.delta_pct[0], 2.0, 1e-9), "d1 across a filled gap %.12f", o.delta_pct[0]);
 	CHECK(near(o.avg1m, (59 * 100.0 + 102.0) / 60, 1e-9), "avg1m over filled seconds %.12f", o.avg1m);
 
+	/* a gap longer than MOM_GAP_S is not filled: 30 minutes at 100, then
+	 * nothing for 20 minutes, then 102.  Nothing is measured from or across
+	 * the unknown seconds: d1..d15 would start inside the gap; d30 starts
+	 * before it and is the true 30-minute change; no return crosses it */
+	mom_init(&m);
+	for (int64_t s = 0; s <= 1800; s++)
+		mom_add(&m, t0 + s * 1000, 100.0);
+	for (int64_t s = 3000; s <= 3010; s++)
+		CHECK(mom_add(&m, t0 + s * 1000, 102.0) == 0, "after the gap: second %lld", (long long)s);
+	mom_get(&m, &o);
+	for (int d = 0; d < 5; d++)
+		CHECK(!o.has_delta[d], "delta %d absent: its second is inside the gap (%.12f)", d, o.delta_pct[d]);
+	CHECK(o.has_delta[5] && near(o.delta_pct[5], 2.0, 1e-9), "d30 from before the gap %.12f", o.delta_pct[5]);
+	CHECK(o.has_mom && o.mom_bp == 200, "mom_bp over d30 alone %lld", (long long)o.mom_bp);
+	CHECK(near(o.avg1m, 102.0, 1e-9), "avg1m over the known seconds only %.12f", o.avg1m);
+	CHECK(o.has_vol[0] && near(o.vol[0], 0.0, 1e-15), "vol30s: ten zero returns, not the gap's %.15g", o.vol[0]);
+	CHECK(o.has_vol[2] && near(o.vol[2], 0.0, 1e-15), "vol60m: the gap's move is no return %.15g", o.vol[2]);
+	/* one second over MOM_GAP_S already counts; exactly MOM_GAP_S is filled */
+	mom_init(&m);
+	mom_add(&m, t0, 100.0);
+	mom_add(&m, t0 + (MOM_GAP_S + 1) * 1000, 102.0);
+	mom_get(&m, &o);
+	CHECK(!o.has_delta[0] && !o.has_mom && !o.has_vol[0], "a gap of %d s: no d1, no momentum, no vol", MOM_GAP_S + 1);
+	/* longer than the ring: the series starts again */
+	mom_init(&m);
+	for (int64_t s = 0; s <= 1800; s++)
+		mom_add(&m, t0 + s * 1000, 100.0);
+	mom_add(&m, t0 + (1800 + 3 * 3600) * 1000LL, 102.0);
+	mom_get(&m, &o);
+	CHECK(!o.has_mom && !o.has_delta[5] && !o.has_vol[2] && near(o.avg1m, 102.0, 1e-9),
+	    "3 h later: a new series (has_mom %d, vol60m %d)", o.has_mom, o.has_vol[2]);
+
+	/* an absurd move gives a bounded mom_bp, never llround(inf) */
+	mom_init(&m);
+	mom_add(&m, t0, 1e-300);
+	mom_add(&m, t0 + 60000, 1e300);
+	mom_get(&m, &o);
+	CHECK(!o.has_delta[0] || isfinite(o.delta_pct[0]), "d1 finite or absent");
+	CHECK(!o.has_mom || (o.mom_bp >= -MOM_BP_MAX && o.mom_bp <= MOM_BP_MAX), "mom_bp %lld within +-%d",
+	    (long long)o.mom_bp, MOM_BP_MAX);
+	mom_init(&m);
+	mom_add(&m, t0, 0.01);
+	mom_add(&m, t0 + 60000, 1e8);
+	mom_get(&m, &o);
+	CHECK(o.has_mom && o.mom_bp == MOM_BP_MAX, "mom_bp clamped %lld", (long long)o.mom_bp);
+
 	/* sliding sums agree with a direct computation after 3 hours of noise */
 	mom_init(&m);
 	{
