@@ -874,7 +874,9 @@ ws_liveness(struct wsstream *w, int64_t now)
 		w->s.sock = "stalled";
 		snprintf(w->s.sock_err, sizeof w->s.sock_err, "socket: no message for %lld s", (long long)(quiet / 1000));
 		w->next_poll = 0;
-		ws_disconnect(w->ws);   /* on_close follows, and a reconnect */
+		/* dropped at once: a close handshake would wait on the peer that
+		 * stopped answering (on_close follows, and a reconnect) */
+		ws_abort(w->ws, w->s.sock_err);
 		health(&w->s, true);
 	} else if (quiet >= WS_PROBE_MS && now - w->probe_at >= WS_PROBE_MS) {
 		char b[96];
