@@ -210,7 +210,9 @@ struct sim {
 	struct event ev[EVENTS_KEPT];
 	int nev;                        /* events in ev, oldest first; last is open */
 	struct account *acct; size_t nacct;
-	struct { size_t a, o; } *rest; size_t nrest, crest;    /* resting orders */
+	struct rest { size_t a, o; uint64_t seq; } *rest;       /* resting orders */
+	size_t nrest, crest;
+	uint64_t rest_seq;                                      /* ... in the order they came */
 	struct tbucket anon_rd;
 	uint64_t seq, trade_seq;
 	unsigned long requests, n429, n5xx, nslow, ndrop, nlost, nempty, ndup, n401;
@@ -509,11 +511,32 @@ order_finish(struct order *o)
 
 /* Resting orders meet the maker's new quotes: the order is the maker and
  * fills at its own price.  Only resting orders are visited (S.rest). */
+/* Resting orders in the order they are matched: by market and side (they
+ * take different liquidity), the better price first (a higher bid, a lower
+ * ask), then the older. */
+static int
+by_priority(const void *x, const void *y)
+{
+	const struct rest *p = x, *q = y;
+	const struct order *a = &S.acct[p->a].o[p->o], *b = &S.acct[q->a].o[q->o];
+
+	if (a->mkt != b->mkt)
+		return (uintptr_t)a->mkt < (uintptr_t)b->mkt ? -1 : 1;
+	if (a->side != b->side)
+		return a->side < b->side ? -1 : 1;
+	if (a->price != b->price)
+		return (a->side == BID) == (a->price > b->price) ? -1 : 1;
+	return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
 static void
 match_resting(void)
 {
 	size_t keep = 0;
 
+	/* price-time priority: the best price first, at a price the oldest */
+	if (S.nrest > 1)
+		qsort(S.rest, S.nrest, sizeof *S.rest, by_priority);
 	for (size_t r = 0; r < S.nrest; r++) {
 		struct account *a = &S.acct[S.rest[r].a];
 		struct order *o = &a->o[S.rest[r].o];
@@ -546,6 +569,7 @@ rest_add(size_t ai, size_t oi)
 	}
 	S.rest[S.nrest].a = ai;
 	S.rest[S.nrest].o = oi;
+	S.rest[S.nrest].seq = ++S.rest_seq;
 	S.nrest++;
 }
 
@@ -1495,6 +1519,9 @@ get_positions(struct req *r)
 /* ---- orders ---- */
 
 /* Parse a create-order body.  Returns 0 or -1 after replying 400. */
+#define ORDER_COUNT_MAX INT64_C(1000000)     /* contracts in one order */
+#define ORDER_COUNT_MAX_TEXT "1000000"
+
 static int
 parse_order(struct req *r, struct json *j, struct order *o, int64_t *count)
 {
@@ -1524,6 +1551,13 @@ parse_order(struct req *r, struct json *j, struct order *o, int64_t *count)
 	if (json_get_str(j, 0, "count", cnt, sizeof cnt) < 0 ||
 	    money_parse_fp(cnt, strlen(cnt), count) < 0 || *count <= 0) {
 		reply_error(r, 400, "invalid_parameters", "count: must be a positive fixed-point string such as \"10.00\"");
+		return -1;
+	}
+	/* (hundredths of a contract) a bound, so that the cost of what is
+	 * asked (count x price, fees) stays far inside 64 bits: a count of
+	 * 10^15 wrapped it negative and passed the balance check */
+	if (*count > ORDER_COUNT_MAX * 100) {
+		reply_error(r, 400, "invalid_parameters", "count: at most " ORDER_COUNT_MAX_TEXT " contracts");
 		return -1;
 	}
 	{

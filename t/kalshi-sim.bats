@@ -145,6 +145,19 @@ order() {
 	[ "$(curl -sS "$SIM_URL/sim/orders" | jq '[.orders[]|select(.client_order_id=="same")]|length')" -eq 1 ]
 }
 
+@test "a count past 1,000,000 contracts is refused: its cost wrapped 64 bits and passed the balance check" {
+	sim_start --start "$START"
+	t=$(get '/markets?status=open' | jq -r '.markets[20].ticker')
+	order "$t" bid 0.63 1000000000000000.00 immediate_or_cancel
+	[ "$status_code" = 400 ]
+	[ "$(jq -r .error.message <<<"$body")" = "count: at most 1000000 contracts" ]
+	[ "$(curl -sS "$SIM_URL/sim/orders" | jq '.orders | length')" -eq 0 ]
+	# within the bound, more than the balance covers: refused for that
+	order "$t" bid 0.63 1000000.00 immediate_or_cancel
+	[ "$status_code" = 400 ]
+	[ "$(jq -r .error.code <<<"$body")" = insufficient_balance ]
+}
+
 @test "the YES-book table: buy YES, sell YES, buy NO, sell NO" {
 	sim_start --start "$START"
 	m=$(get '/markets?status=open' | jq -c '.markets[20]')
@@ -209,6 +222,30 @@ order() {
 	order "$t" bid 0.50 1 sometimes
 	[ "$status_code" = 400 ]
 	[[ "$(jq -r .error.message <<<"$body")" == time_in_force* ]]
+}
+
+@test "resting orders fill by price, then time: a newer, better bid before an older, worse one" {
+	sim_start --start "$START" --rate-limit off
+	m=$(get '/markets?status=open' | jq -c '[.markets[] | select((.yes_bid_dollars|tonumber) > 0.3 and (.yes_bid_dollars|tonumber) < 0.7)][0]')
+	t=$(jq -r .ticker <<<"$m"); yb=$(jq -r .yes_bid_dollars <<<"$m")
+	lo=$(awk -v b="$yb" 'BEGIN { printf "%.2f", b + 0.01 }'); hi=$(awk -v b="$yb" 'BEGIN { printf "%.2f", b + 0.02 }')
+	order "$t" bid "$lo" 600 good_till_canceled '"client_order_id":"older-worse"'
+	[ "$status_code" = 201 ]
+	order "$t" bid "$hi" 600 good_till_canceled '"client_order_id":"newer-better"'
+	[ "$status_code" = 201 ]
+	# the price falls: the market maker's asks come down through both bids
+	curl -sS -X POST -d '{"jump_pct":-3}' "$SIM_URL/sim/feed" >/dev/null
+	for i in $(seq 1 100); do
+		kc GET "/portfolio/orders?ticker=$t"
+		[ "$(jq '[.orders[] | (.fill_count_fp|tonumber)] | add' <<<"$body")" != 0 ] && break
+		sleep 0.1
+	done
+	better=$(jq -r '.orders[] | select(.client_order_id=="newer-better") | .fill_count_fp|tonumber' <<<"$body")
+	worse=$(jq -r '.orders[] | select(.client_order_id=="older-worse") | .fill_count_fp|tonumber' <<<"$body")
+	echo "better $better worse $worse"
+	# whatever filled went to the better price first
+	[ "$better" -gt 0 ]
+	[ "$worse" -eq 0 ] || [ "$better" -eq 600 ]
 }
 
 @test "settlement: YES only when the 60-second average is strictly above the strike" {
