@@ -255,7 +255,7 @@ wait_for() {
 @test "a POST whose reply is lost: outcome unknown, exit 3, never 'rejected'" {
 	sim_start --faults lost=1 --rate-limit off
 	fetch_env
-	t=$(KALSHI_KEY_ID= KALSHI_KEY_FILE= kalshi-fetch GET '/markets?status=open&limit=40' | jq -r '.markets[20].ticker')
+	t=$(KALSHI_KEY_ID='' KALSHI_KEY_FILE='' kalshi-fetch GET '/markets?status=open&limit=40' | jq -r '.markets[20].ticker')
 	run kalshi-fetch POST /portfolio/events/orders <<<"{\"ticker\":\"$t\",\"side\":\"bid\",\"price\":\"0.01\",\"count\":\"1\",\"time_in_force\":\"good_till_canceled\",\"self_trade_prevention_type\":\"taker_at_cross\",\"client_order_id\":\"kf-lost-1\"}"
 	echo "$output"
 	[ "$status" -eq 3 ]
