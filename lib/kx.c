@@ -345,14 +345,24 @@ int
 kx_error_decode(const struct json *j, char *code, size_t code_cap, char *msg, size_t msg_cap)
 {
 	int e = json_get(j, 0, "error");
+	char det[256];
+	size_t n;
 
 	code[0] = msg[0] = '\0';
+	/* most errors nest it; some (a body Kalshi cannot parse) do not */
 	if (e < 0 || json_type(j, e) != JSON_OBJECT)
+		e = 0;
+	if (json_type(j, 0) != JSON_OBJECT || json_get_str(j, e, "code", code, code_cap) < 0 || !code[0]) {
+		code[0] = '\0';
 		return -1;
-	if (json_get_str(j, e, "code", code, code_cap) < 0)
-		return -1;
+	}
 	if (json_get_str(j, e, "message", msg, msg_cap) < 0)
 		msg[0] = '\0';
+	/* "details" says more (an order error's "post only cross") */
+	if (json_get_str(j, e, "details", det, sizeof det) == 0 && det[0] && strcmp(det, msg) != 0 && msg_cap > 0) {
+		n = strlen(msg);
+		snprintf(msg + n, msg_cap - n, "%s%s", n ? ": " : "", det);
+	}
 	return 0;
 }
 

@@ -88,7 +88,9 @@ int kx_balance_decode(const struct json *j, int t, struct kx_balance *b, char *e
 int kx_page(const struct json *j, const char *key, char *cursor, size_t cursor_cap,
             char *err, size_t cap);
 
-/* The error body {"error":{"code","message"}}: 0 when it has that shape. */
+/* An error body: {"error":{"code","message","details"}}, or code and
+ * message at the top level (Kalshi's answer to a body it cannot parse).
+ * 0 when it has a code; msg gets the message, and the details after it. */
 int kx_error_decode(const struct json *j, char *code, size_t code_cap, char *msg, size_t msg_cap);
 
 /* The V2 order book has one side, YES-priced.  Convert an intent (buy or

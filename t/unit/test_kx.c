@@ -109,6 +109,18 @@ main(void)
 		CHECK(json_parse(&j, s, strlen(s)) == 0 && kx_error_decode(&j, code, sizeof code, msg, sizeof msg) == 0 &&
 		    strcmp(code, "deprecated_v1_order_endpoint") == 0 && strcmp(msg, "gone") == 0, "error body");
 		json_free(&j);
+		/* Kalshi's order errors: the reason in "details"; a body it cannot
+		 * parse: code and message at the top level */
+		s = "{\"error\":{\"code\":\"invalid_order\",\"message\":\"invalid order\",\"details\":\"post only cross\"}}";
+		CHECK(json_parse(&j, s, strlen(s)) == 0 && kx_error_decode(&j, code, sizeof code, msg, sizeof msg) == 0 &&
+		    strcmp(code, "invalid_order") == 0 && strcmp(msg, "invalid order: post only cross") == 0, "details: %s", msg);
+		s = "{\"code\":\"bad_request\",\"message\":\"could not parse the body\"}";
+		CHECK(json_parse(&j, s, strlen(s)) == 0 && kx_error_decode(&j, code, sizeof code, msg, sizeof msg) == 0 &&
+		    strcmp(code, "bad_request") == 0 && strcmp(msg, "could not parse the body") == 0, "top level: %s", code);
+		s = "{\"message\":\"no code\"}";
+		CHECK(json_parse(&j, s, strlen(s)) == 0 && kx_error_decode(&j, code, sizeof code, msg, sizeof msg) == -1 &&
+		    code[0] == '\0', "no code: not an error body");
+		json_free(&j);
 	}
 
 	/* the YES-book table, each row */
