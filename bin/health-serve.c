@@ -12,6 +12,7 @@
  * from the database. */
 #define _GNU_SOURCE     /* pipe2(2) */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -120,6 +122,7 @@ struct ev {                             /* an event for the streams */
 struct client {                         /* one /events stream */
 	struct MHD_Connection *c;
 	int64_t next;                   /* the next event id it wants */
+	bool reset;                     /* events it wanted are not here: it is told to reload state */
 	int64_t last_ping;
 	bool suspended, gone;
 	struct buf out;
@@ -137,7 +140,12 @@ struct svc {
 struct sess {
 	char hash[65], user[64];
 	int64_t expires;
+	int64_t checked;                /* when the database last said it exists (monotonic ms) */
 };
+/* A cached session is asked of the database again after this long: a
+ * password reset from the command line (health-serve --user-passwd, recio
+ * user passwd) deletes the rows, and must end the sessions held here too. */
+#define SESS_RECHECK_MS 5000
 
 struct addr_bucket {
 	char addr[INET6_ADDRSTRLEN];
@@ -183,6 +191,7 @@ struct hs {
 	/* events */
 	struct ev ring[RING];
 	int64_t next_id;
+	int64_t epoch;                  /* this run's: event ids are "EPOCH-N", so one of another run is told apart */
 	struct client *clients;
 	int nclients;
 	struct client *wake;            /* streams to resume, once the lock is let go */
@@ -706,6 +715,8 @@ logs_follow(struct hs *h)
 	for (int i = 0; i < h->nlogs; i++) {
 		struct flog *f = &h->logs[i];
 		struct stat st;
+		int64_t tick_was = h->tick_wall;
+		bool opened = false;
 
 		if (f->fd < 0) {
 			if ((f->fd = open(f->path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -715,8 +726,18 @@ logs_follow(struct hs *h)
 				f->ino = st.st_ino;
 			}
 			log_watch(h, f);
+			opened = true;
 		}
 		log_read(h, f);
+		/* what a log held when it was opened (at start, above all) came
+		 * before now: its last tick is as old as the file's last write,
+		 * not fresh (a feed dead since yesterday is not a healthy one) */
+		if (opened && h->tick_wall != tick_was && fstat(f->fd, &st) == 0) {
+			int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+
+			if (mtime < h->tick_wall)
+				h->tick_wall = mtime;
+		}
 		if (stat(f->path, &st) == 0 && (st.st_ino != f->ino || st.st_dev != f->dev)) {
 			log_read(h, f);         /* the rest of the rotated one */
 			close(f->fd);
@@ -737,7 +758,7 @@ event_add(struct hs *h, const char *type, const char *data, size_t n)
 	/* formatted once here, copied to each stream as it is */
 	free(e->text);
 	e->id = h->next_id++;
-	buf_printf(&t, "id: %lld\nevent: %s\ndata: ", (long long)e->id, type);
+	buf_printf(&t, "id: %lld-%lld\nevent: %s\ndata: ", (long long)h->epoch, (long long)e->id, type);
 	buf_add(&t, data, n);
 	buf_puts(&t, "\n\n");
 	e->text = t.p;
@@ -804,8 +825,15 @@ sse_read_locked(void *cls, uint64_t pos, char *out, size_t max)
 		struct hs *s = the_hs;
 		int64_t oldest = s->next_id > RING ? s->next_id - RING : 0;
 
-		if (c->next < oldest)
-			c->next = oldest;       /* what fell out of the ring is gone: the client reloads state */
+		if (c->next < oldest) {
+			c->next = oldest;       /* what fell out of the ring is gone: */
+			c->reset = true;        /* the client reloads state */
+		}
+		if (c->reset) {
+			/* (no id: the client's last id stays until the next event's) */
+			buf_puts(&c->out, "event: reset\ndata: {}\n\n");
+			c->reset = false;
+		}
 		for (; c->next < s->next_id && c->out.len < 65536; c->next++) {
 			const struct ev *e = &s->ring[c->next % RING];
 
@@ -1203,9 +1231,9 @@ session_user(struct hs *h, struct MHD_Connection *c, const char **token)
 {
 	const char *tok = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "recio_session");
 	char hash[65];
-	int64_t now = rt_now_ms();
+	int64_t now = rt_now_ms(), mono = rt_mono_ms();
 	static struct buf row;
-	struct sess *slot = &h->scache[0];
+	struct sess *slot = &h->scache[0], *hit = NULL;
 	struct db_val v[2];
 	int rc;
 
@@ -1220,26 +1248,38 @@ session_user(struct hs *h, struct MHD_Connection *c, const char **token)
 	for (int i = 0; i < SCACHE; i++) {
 		struct sess *s = &h->scache[i];
 
-		if (s->expires > now && CRYPTO_memcmp(s->hash, hash, 64) == 0)
-			return s->user;
+		if (s->expires > now && CRYPTO_memcmp(s->hash, hash, 64) == 0) {
+			if (mono - s->checked < SESS_RECHECK_MS)
+				return s->user;
+			hit = s;        /* asked again below */
+			break;
+		}
 		if (s->expires < slot->expires)
 			slot = s;
 	}
+	/* with the database away a session it confirmed before stands (the
+	 * kill switch must work in an outage); one never seen does not */
 	if (!db_ready(h))
-		return NULL;
+		return hit ? hit->user : NULL;
 	v[0] = (struct db_val){ DBV_TEXT, 0, hash, 64 };
 	v[1] = (struct db_val){ DBV_INT, now, NULL, 0 };
 	buf_reset(&row);
 	if ((rc = db_query(h->db, "SELECT username, expires_ms FROM sessions WHERE token_hash = ? AND expires_ms > ?",
 	    v, 2, row_first, &row)) != DB_OK) {
 		db_failed(h, rc);
+		return hit && rc == DB_TRANSIENT ? hit->user : NULL;
+	}
+	if (row.len == 0) {
+		if (hit)                /* ended elsewhere: forgotten here too */
+			memset(hit, 0, sizeof *hit);
 		return NULL;
 	}
-	if (row.len == 0)
-		return NULL;
+	if (hit)
+		slot = hit;
 	snprintf(slot->hash, sizeof slot->hash, "%s", hash);
 	snprintf(slot->user, sizeof slot->user, "%s", row.p);
 	slot->expires = strtoll(row.p + strlen(row.p) + 1, NULL, 10);
+	slot->checked = mono;
 	return slot->user;
 }
 
@@ -1387,7 +1427,7 @@ password_store(struct db *db, const char *user, const char *salt_hex, const char
 		snprintf(err, cap, "database: %s", db_error(db));
 		return -1;
 	}
-	if (!create) {          /* every other session of the user ends */
+	{                       /* a password set anew: every session of the user ends */
 		struct db_val u = { DBV_TEXT, 0, user, strlen(user) };
 
 		if (db_query(db, "DELETE FROM sessions WHERE username = ?", &u, 1, NULL, NULL) != DB_OK) {
@@ -1417,6 +1457,25 @@ static bool
 body_json(struct req *rq, struct json *j)
 {
 	return rq->body.len > 0 && json_parse(j, rq->body.p, rq->body.len) == 0 && json_type(j, 0) == JSON_OBJECT;
+}
+
+/* s for a log line: control bytes (a newline would start a forged line
+ * of the log) and quotes as \xNN, at most cap - 1 bytes of it */
+static const char *
+printable(const char *s, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (; *s && n + 5 < cap; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f || ch == '"' || ch == '\\')
+			n += (size_t)snprintf(out + n, cap - n, "\\x%02x", ch);
+		else
+			out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	return out;
 }
 
 static enum MHD_Result
@@ -1460,8 +1519,10 @@ api_login(struct hs *h, struct MHD_Connection *c, struct req *rq)
 	if (rc == -2)
 		return reply_error(c, 503, "the database is unavailable");
 	if (rc < 0) {
+		char shown[sizeof user * 4 + 8];
+
 		h->logins_failed++;
-		warnx_("login: %s from %s: wrong user name or password", user, addr);
+		warnx_("login: \"%s\" from %s: wrong user name or password", printable(user, shown, sizeof shown), addr);
 		return reply_error(c, 401, "wrong user name or password");
 	}
 	if (RAND_bytes(rnd, sizeof rnd) != 1)
@@ -1499,29 +1560,67 @@ api_login(struct hs *h, struct MHD_Connection *c, struct req *rq)
 	return r;
 }
 
-static int
-settings_pair(const char *k, const char *v, void *arg)
-{
-	struct buf *b = arg;
-
-	buf_printf(b, "%s=%s\n", k, v);
-	return 0;
-}
-
-/* The settings now: the defaults, then the file. */
+/* The settings now: the defaults, then the file (its text, as it is,
+ * into file if not NULL). */
 static int
 settings_now(struct hs *h, struct settings *s, struct buf *file)
 {
 	struct stat st;
+	int fd;
 
 	settings_default(s);
 	if (file)
 		buf_reset(file);
 	if (stat(h->settings_path, &st) != 0)
 		return 0;
-	if (file && cfg_read_file(h->settings_path, settings_pair, file) < 0)
+	if (settings_load(s, h->settings_path) < 0)
 		return -1;
-	return settings_load(s, h->settings_path);
+	if (file) {
+		ssize_t n;
+
+		if ((fd = open(h->settings_path, O_RDONLY | O_CLOEXEC)) < 0)
+			return -1;
+		do {
+			buf_reserve(file, 4096);
+			if ((n = read(fd, file->p + file->len, 4096)) > 0)
+				file->len += (size_t)n;
+		} while (n > 0 || (n < 0 && errno == EINTR));
+		close(fd);
+		if (n < 0)
+			return -1;
+		file->p[file->len] = '\0';
+	}
+	return 0;
+}
+
+/* Whether line[0..n) of a settings file sets one of keys (",k1,,k2,"):
+ * KEY=VALUE with blanks around, maybe after "export ", as cfg_read_file
+ * reads it. */
+static bool
+setting_line_in(const char *line, size_t n, const char *keys)
+{
+	char k[72];
+	size_t i = 0, ks;
+
+	if (keys == NULL)
+		return false;
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	if (n - i > 7 && strncmp(line + i, "export ", 7) == 0)
+		for (i += 7; i < n && (line[i] == ' ' || line[i] == '\t'); i++)
+			;
+	ks = i;
+	while (i < n && (isalnum((unsigned char)line[i]) || line[i] == '_'))
+		i++;
+	if (i == ks || i - ks > sizeof k - 3)
+		return false;
+	k[0] = ',';
+	memcpy(k + 1, line + ks, i - ks);
+	k[i - ks + 1] = ',';
+	k[i - ks + 2] = '\0';
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	return i < n && line[i] == '=' && strstr(keys, k) != NULL;
 }
 
 static enum MHD_Result
@@ -1529,7 +1628,7 @@ api_settings_put(struct hs *h, struct MHD_Connection *c, struct req *rq)
 {
 	struct json j = { 0 };
 	struct settings s;
-	struct buf file = { 0 }, out = { 0 }, tmp = { 0 };
+	struct buf file = { 0 }, out = { 0 }, tmp = { 0 }, add = { 0 }, keys = { 0 };
 	char why[256] = "";
 	int fd = -1;
 	enum MHD_Result r;
@@ -1576,7 +1675,8 @@ api_settings_put(struct hs *h, struct MHD_Connection *c, struct req *rq)
 		}
 		if (settings_set(&s, k, v, why, sizeof why) < 0)
 			break;
-		buf_printf(&file, "%s=%s\n", k, v);   /* the last one of a key wins on load */
+		buf_printf(&add, "%s=%s\n", k, v);
+		buf_printf(&keys, ",%s,", k);   /* (names are [A-Za-z0-9_]: no comma) */
 		why[0] = '\0';
 		t = json_skip(&j, vt);
 	}
@@ -1585,9 +1685,34 @@ api_settings_put(struct hs *h, struct MHD_Connection *c, struct req *rq)
 		settings_check(&s, why, sizeof why);
 	if (why[0]) {
 		buf_free(&file);
+		buf_free(&add);
+		buf_free(&keys);
 		return reply_error(c, 400, why);
 	}
-	/* atomically: a temporary file beside it, fsync'd, renamed over */
+	/* the file again: its lines kept (comments, other keys) but those of a
+	 * key set now, whose new lines come last: one line a key, however
+	 * many times it is set */
+	{
+		struct buf merged = { 0 };
+
+		for (size_t a = 0; a < file.len;) {
+			const char *nl = memchr(file.p + a, '\n', file.len - a);
+			size_t e = nl ? (size_t)(nl - file.p) + 1 : file.len;
+
+			if (!setting_line_in(file.p + a, e - a, keys.p))
+				buf_add(&merged, file.p + a, e - a);
+			a = e;
+		}
+		if (merged.len && merged.p[merged.len - 1] != '\n')
+			buf_putc(&merged, '\n');
+		buf_add(&merged, add.p ? add.p : "", add.len);
+		buf_free(&file);
+		file = merged;
+		buf_free(&add);
+		buf_free(&keys);
+	}
+	/* atomically: a temporary file beside it, fsync'd, renamed over, and
+	 * the rename itself made durable (its directory fsync'd) */
 	buf_printf(&tmp, "%s.tmp%ld", h->settings_path, (long)getpid());
 	if ((fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0 ||
 	    write_all(fd, file.p ? file.p : "", file.len) < 0 || fsync(fd) < 0 || close(fd) < 0 ||
@@ -1603,6 +1728,21 @@ api_settings_put(struct hs *h, struct MHD_Connection *c, struct req *rq)
 	}
 	buf_free(&tmp);
 	buf_free(&file);
+	{
+		char dir[PATH_MAX], *slash;
+		int dfd;
+
+		snprintf(dir, sizeof dir, "%s", h->settings_path);
+		if ((slash = strrchr(dir, '/')) != NULL)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		else
+			snprintf(dir, sizeof dir, ".");
+		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+			if (fsync(dfd) < 0 && errno != EINVAL)
+				warnx_("settings: %s: fsync: %s", dir, strerror(errno));
+			close(dfd);
+		}
+	}
 	{       /* signal-eval reloads */
 		struct buf svc = { 0 };
 		struct stat st;
@@ -1988,9 +2128,16 @@ api_order(struct hs *h, struct MHD_Connection *c, struct req *rq, const char *us
 		    "\"count\": 1-100000, \"price\": 1-99 cents}");
 	}
 	json_free(&j);
-	/* message time: the last tick's (the exchange's clock), and the event of the ladder */
-	if (h->tick && json_parse(&t, h->tick, strlen(h->tick)) == 0)
-		json_get_i64(&t, 0, "ts", &ts);
+	/* no buy on a stale price: its time to close, and the risk checks
+	 * order-send makes with it, would be as old (a sale, which ends a
+	 * risk, goes whatever the feed) */
+	if (strcmp(action, "buy") == 0 && (!h->tick_wall || rt_now_ms() - h->tick_wall >= h->stale_ms))
+		return reply_error(c, 503, "the price feed is stale: no manual buy until it is back");
+	/* message time: the exchange's clock, from the last tick's time and
+	 * how long ago it came; and the event of the ladder */
+	if (h->tick && json_parse(&t, h->tick, strlen(h->tick)) == 0 && json_get_i64(&t, 0, "ts", &ts) == 0 &&
+	    h->tick_wall && rt_now_ms() > h->tick_wall)
+		ts += rt_now_ms() - h->tick_wall;
 	json_free(&t);
 	if (h->strike && json_parse(&t, h->strike, strlen(h->strike)) == 0) {
 		json_get_str(&t, 0, "event_ticker", event, sizeof event);
@@ -2286,6 +2433,30 @@ serve_file(struct hs *h, struct MHD_Connection *c, const char *url)
 
 /* ---- routing ---- */
 
+/* Whether an HTTP Host (or, origin: an Origin, which may be absent) names
+ * this machine's loopback: 127.0.0.1, localhost or [::1], with any port. */
+static bool
+loopback_host(const char *v, bool origin)
+{
+	static const char *const names[] = { "127.0.0.1", "localhost", "[::1]" };
+
+	if (v == NULL)
+		return origin;  /* an Origin is sent by browsers on a state change; curl sends none */
+	if (origin) {
+		if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+			return false;
+		v = strchr(v, '/') + 2;
+	}
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncasecmp(v, names[i], n) == 0 && (v[n] == '\0' || (v[n] == ':' &&
+		    v[n + 1] != '\0' && strspn(v + n + 1, "0123456789") == strlen(v + n + 1))))
+			return true;
+	}
+	return false;
+}
+
 static enum MHD_Result
 route(struct hs *h, struct MHD_Connection *c, const char *url, const char *method, struct req *rq)
 {
@@ -2298,6 +2469,13 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 	enum MHD_Result r;
 
 	client_addr(c, addr, sizeof addr, &lo);
+	/* without a login, being on loopback is the only guard: a page whose
+	 * name an attacker points at 127.0.0.1 (DNS rebinding) would be of
+	 * the same origin as this server, so only loopback names are served,
+	 * and a state change only from this server's own pages */
+	if (h->no_login && (!loopback_host(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"), false) ||
+	    (!get && !loopback_host(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin"), true))))
+		return reply_error(c, 403, "--no-login: only a loopback name (127.0.0.1, localhost, [::1]) is served");
 	if (strcmp(url, "/health") == 0) {
 		bool ok;
 
@@ -2350,7 +2528,26 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 				return reply_error(c, 405, "GET only");
 			cl = xcalloc(1, sizeof *cl);
 			cl->c = c;
-			cl->next = last && cfg_parse_i64(last, 0, INT64_MAX / 2, &id) == 0 ? id + 1 : h->next_id;
+			cl->next = h->next_id;
+			if (last) {
+				/* "EPOCH-N" of this run, and an N it has sent: what came
+				 * after; anything else (another run's, a restart's, made
+				 * up) cannot be resumed: the client reloads state */
+				const char *dash = strchr(last, '-');
+				char ep[24];
+				int64_t e;
+
+				if (dash && (size_t)(dash - last) < sizeof ep) {
+					memcpy(ep, last, (size_t)(dash - last));
+					ep[dash - last] = '\0';
+				} else
+					ep[0] = '\0';
+				if (cfg_parse_i64(ep, 0, INT64_MAX, &e) == 0 && e == h->epoch &&
+				    cfg_parse_i64(dash + 1, 0, INT64_MAX / 2, &id) == 0 && id < h->next_id)
+					cl->next = id + 1;
+				else
+					cl->reset = true;
+			}
 			cl->last_ping = rt_mono_ms();
 			buf_puts(&cl->out, "retry: 2000\n\n");
 			cl->nx = h->clients;
@@ -2396,6 +2593,12 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 
 			if (h->no_login)
 				return reply_error(c, 400, "no users in no-login mode");
+			/* the old password is guessed against the same budget as a
+			 * login's: a stolen session must not try it without limit */
+			if (bucket_of(h, addr)->tokens < 1) {
+				h->logins_limited++;
+				return reply_error(c, 429, "too many wrong passwords from this address: wait a minute");
+			}
 			snprintf(who, sizeof who, "%s", user);  /* user is in the session cache, */
 			user = who;                             /* which may change while hashing */
 			if (!body_json(rq, &j) || json_get_str(&j, 0, "old", old, sizeof old) < 0 ||
@@ -2425,8 +2628,12 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 			OPENSSL_cleanse(nw, sizeof nw);
 			if (rc == -2)
 				return reply_error(c, 503, "the database is unavailable");
-			if (rc == -1)
+			if (rc == -1) {
+				bucket_of(h, addr)->tokens -= 1;
+				h->logins_failed++;
+				warnx_("password change for %s from %s: the old password is wrong", user, addr);
 				return reply_error(c, 403, "the old password is wrong");
+			}
 			if (rc == -3)
 				return reply_error(c, 400, why);
 			memset(h->scache, 0, sizeof h->scache);
@@ -2865,6 +3072,7 @@ main(int argc, char **argv)
 	}
 	h.prices = xcalloc(PRICES, sizeof *h.prices);
 	the_hs = &h;
+	h.epoch = rt_now_ms();  /* before the first event (the logs read at start) */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);

@@ -105,7 +105,7 @@ tick() {        # tick TS PRICE: a tick line in btc-tick's data log
 	done
 	[ "$(code POST /api/login -d "{\"username\":\"admin\",\"password\":\"$PASS\"}")" = 429 ]
 	[ "$(code POST /api/login -d '{"username":"nobody","password":"whatever1"}')" = 429 ]
-	grep -q 'login: admin from 127.0.0.1: wrong user name or password' "$BATS_TEST_TMPDIR/hs.err"
+	grep -q 'login: "admin" from 127.0.0.1: wrong user name or password' "$BATS_TEST_TMPDIR/hs.err"
 	! grep -q 'wrong password' "$BATS_TEST_TMPDIR/hs.err" || false        # the password is never logged
 	curl -s "$H/metrics" | grep -q 'recio_logins_total{outcome="limited"} 2'
 }
@@ -223,6 +223,20 @@ lcode() {
 	[[ "$output" == *" 400" ]]
 	[ "$(cat "$RECIO_STATE/settings.conf")" = "$before" ]
 	[ "$(curl -s -b "$BATS_TEST_TMPDIR/cj" "$H/api/settings" | jq .position_size)" = 3 ]
+	# the file keeps one line a key, however often it is set, and what the
+	# dashboard does not set (a comment, another key) stays as it was
+	printf '# kept\nexport cooldown = 20\n' >>"$RECIO_STATE/settings.conf"
+	for i in $(seq 1 20); do
+		run put "{\"auto_entry\":$([ $((i % 2)) = 0 ] && echo true || echo false),\"position_size\":$i}"
+		[[ "$output" == *" 200" ]]
+	done
+	[ "$(grep -c '^auto_entry=' "$RECIO_STATE/settings.conf")" = 1 ]
+	grep -qx 'auto_entry=on' "$RECIO_STATE/settings.conf"
+	grep -qx 'position_size=20' "$RECIO_STATE/settings.conf"
+	grep -qx '# kept' "$RECIO_STATE/settings.conf"
+	grep -qx 'export cooldown = 20' "$RECIO_STATE/settings.conf"
+	[ "$(wc -l <"$RECIO_STATE/settings.conf")" -eq 5 ]
+	[ "$(curl -s -b "$BATS_TEST_TMPDIR/cj" "$H/api/settings" | jq -c '[.cooldown, .position_size, .auto_entry]')" = '[20,20,true]' ]
 }
 
 @test "static files: types, caching, security headers, no path traversal" {
@@ -269,7 +283,11 @@ lcode() {
 	sleep 0.4
 	timeout 2 curl -s -N -b "$BATS_TEST_TMPDIR/cj" -H "Last-Event-ID: $first" "$H/events" >"$BATS_TEST_TMPDIR/ev2" || true
 	# everything after $first: the 2nd and 3rd ticks, then the two missed, in order
-	[ "$(grep '^id:' "$BATS_TEST_TMPDIR/ev2" | cut -d' ' -f2 | tr '\n' ' ')" = "$((first + 1)) $((first + 2)) $((first + 3)) $((first + 4)) " ]
+	ep=${first%-*} n=${first#*-}
+	[ "$(grep '^id:' "$BATS_TEST_TMPDIR/ev2" | cut -d' ' -f2 | tr '\n' ' ')" = \
+		"$ep-$((n + 1)) $ep-$((n + 2)) $ep-$((n + 3)) $ep-$((n + 4)) " ]
+	run grep -c '^event: reset' "$BATS_TEST_TMPDIR/ev2"
+	[ "$output" = 0 ]
 	[ "$(grep '^data:' "$BATS_TEST_TMPDIR/ev2" | sed 's/^data: //' | jq -r .price | tr '\n' ' ')" = "100002 100003 100004 100005 " ]
 	# the state has the last tick
 	[ "$(curl -s -b "$BATS_TEST_TMPDIR/cj" "$H/api/state" | jq .tick.price)" = 100005 ]
@@ -333,8 +351,10 @@ lcode() {
 	cid=$(jq -r .client_order_id <<<"$output")
 	read -r -t 2 line <&7
 	exec 7<&-
-	[ "$(jq -r '[.type, .ts, .side, .action, .count, .price, .reason, ("r" + .id)] | join(" ")' <<<"$line")" = \
-		"signal 1796000000000 yes buy 2 61 manual $cid" ]
+	[ "$(jq -r '[.type, .side, .action, .count, .price, .reason, ("r" + .id)] | join(" ")' <<<"$line")" = \
+		"signal yes buy 2 61 manual $cid" ]
+	# its time: the exchange's clock, the last tick's time and how long ago it came
+	jq -e '.ts >= 1796000000000 and .ts < 1796000030000' <<<"$line"
 	[ "$(code POST /api/order -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d '{"ticker":"X","side":"yes","action":"buy","count":2,"price":100}')" = 400 ]
 	# a new password: the old session ends, the old password no longer works
 	[ "$(code POST /api/password -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d '{"old":"nope nope","new":"another one 2"}')" = 403 ]
@@ -417,4 +437,125 @@ lcode() {
 	[ "$(code GET /api/trades -b "$BATS_TEST_TMPDIR/cj" --max-time 20)" = 200 ]
 	[ "$(psql "$pg dbname=postgres" -XAtc "select count(*) from pg_stat_activity where application_name = 'health-serve' and pid <> $HS_PGPID")" = 1 ]
 	[ "$(curl -s --max-time 20 "$H/health" | jq -r .database.ok)" = true ]
+}
+
+@test "a password reset from the command line ends the sessions the running server holds; --user-add over a user too" {
+	hs_start
+	login
+	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 200 ]
+	echo 'a brand new password' | health-serve --user-passwd admin
+	# the cached session is asked of the database again within 5 s
+	for i in $(seq 1 100); do
+		[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 401 ] && break
+		sleep 0.1
+	done
+	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 401 ]
+	# --user-add over an existing user replaces the password: its sessions end
+	PASS='a brand new password' login
+	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 200 ]
+	echo 'yet another password' | health-serve --user-add admin
+	[ "$(sql "$RECIO_DB" 'SELECT count(*) FROM sessions')" = 0 ]
+	for i in $(seq 1 100); do
+		[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 401 ] && break
+		sleep 0.1
+	done
+	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 401 ]
+	PASS='yet another password' login
+}
+
+@test "/health after a start: a feed whose log was last written a day ago is stale, not fresh" {
+	tick "$(date +%s%3N)" 100000.00
+	touch -d '1 day ago' "$RECIO_RUN/log/btc-tick/data/current"
+	hs_start
+	run curl -s -w ' %{http_code}' "$H/health"
+	[[ "$output" == *" 503" ]]
+	curl -s "$H/health" | jq -e '.feed.tick_age_ms > 86000000'
+	# a tick written now is fresh
+	tick "$(date +%s%3N)" 100001.00
+	for i in $(seq 1 20); do [ "$(code GET /health)" = 200 ] && break; sleep 0.1; done
+	[ "$(code GET /health)" = 200 ]
+}
+
+@test "a manual buy on a stale feed is refused (its ttc would be as old); a sale goes, dated the tick plus the time since" {
+	mkfifo "$RECIO_RUN/fifo/order-send.in"
+	exec 7<>"$RECIO_RUN/fifo/order-send.in"
+	tick 1796000000000 100000.00
+	touch -d '10 minutes ago' "$RECIO_RUN/log/btc-tick/data/current"
+	hs_start 7>&-
+	login
+	[ "$(code POST /api/order -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" \
+		-d '{"ticker":"KXBTCD-26NOV3003-T100249.99","side":"yes","action":"buy","count":2,"price":61}')" = 503 ]
+	[ "$(code POST /api/order -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" \
+		-d '{"ticker":"KXBTCD-26NOV3003-T100249.99","side":"yes","action":"sell","count":2,"price":40}')" = 200 ]
+	read -r -t 2 line <&7
+	exec 7<&-
+	# ten minutes after the tick, not at it
+	jq -e '.action == "sell" and .ts >= 1796000000000 + 590000 and .ts < 1796000000000 + 700000' <<<"$line"
+}
+
+@test "--no-login serves only loopback names (no DNS rebinding), and a state change only from a loopback origin" {
+	hs_start --no-login
+	p=$(cat "$BATS_TEST_TMPDIR/port")
+	[ "$(code GET /api/state)" = 200 ]
+	[ "$(code GET /api/state -H "Host: localhost:$p")" = 200 ]
+	[ "$(code GET /api/state -H "Host: rebind.attacker.example:$p")" = 403 ]
+	[ "$(code GET /metrics -H 'Host: rebind.attacker.example')" = 403 ]
+	[ "$(code POST /api/kill-switch -H 'X-CSRF-Token: local' -H "Host: rebind.attacker.example:$p" -d '{"on":true}')" = 403 ]
+	[ "$(code POST /api/kill-switch -H 'X-CSRF-Token: local' -H 'Origin: http://rebind.attacker.example' -d '{"on":true}')" = 403 ]
+	[ ! -e "$RECIO_STATE/KILL" ]
+	[ "$(code POST /api/kill-switch -H 'X-CSRF-Token: local' -H "Origin: http://127.0.0.1:$p" -d '{"on":true}')" = 200 ]
+	[ -e "$RECIO_STATE/KILL" ]
+}
+
+@test "a wrong old password costs the login budget (429 after 5), and is logged; a forged user name cannot forge a log line" {
+	hs_start
+	login
+	for i in 1 2 3 4 5 6 7; do
+		code POST /api/password -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d '{"old":"guess guess","new":"another one 2"}'
+		echo
+	done >"$BATS_TEST_TMPDIR/codes"
+	[ "$(grep -c 403 "$BATS_TEST_TMPDIR/codes")" -eq 5 ]
+	[ "$(tail -n 1 "$BATS_TEST_TMPDIR/codes")" = 429 ]
+	grep -q 'password change for admin from 127.0.0.1: the old password is wrong' "$BATS_TEST_TMPDIR/hs.err"
+	# a user name with a newline: one line in the log, the newline shown
+	kill -TERM "$HS_PID"; wait "$HS_PID"; HS_PID=
+	rm -f "$BATS_TEST_TMPDIR/port"
+	hs_start
+	code POST /api/login -d '{"username":"x\nhealth-serve: kill switch on by admin from 127.0.0.1","password":"whatever1"}' >/dev/null
+	grep -q 'login: "x\\x0ahealth-serve: kill switch on by admin from 127.0.0.1" from 127.0.0.1: wrong' "$BATS_TEST_TMPDIR/hs.err"
+	run grep -c '^health-serve: kill switch' "$BATS_TEST_TMPDIR/hs.err"
+	[ "$output" = 0 ]
+}
+
+@test "events: an id of another run (a restart), one made up, or one fallen out of the ring: a reset first, so the page reloads its state" {
+	tick 1796000000000 100000.00
+	hs_start
+	login
+	for id in 1-5 "$(( $(date +%s%3N) - 86400000 ))-0" 999999999999 nonsense; do
+		timeout 1 curl -s -N -b "$BATS_TEST_TMPDIR/cj" -H "Last-Event-ID: $id" "$H/events" >"$BATS_TEST_TMPDIR/ev" || true
+		grep -q '^event: reset' "$BATS_TEST_TMPDIR/ev" || { echo "no reset for $id"; false; }
+	done
+	# one of this run's: resumed, no reset
+	curl -s -N -b "$BATS_TEST_TMPDIR/cj" "$H/events" >"$BATS_TEST_TMPDIR/ev0" &
+	c=$!
+	sleep 0.3
+	tick 1796000001000 100001.00
+	for i in $(seq 1 50); do grep -q '^id:' "$BATS_TEST_TMPDIR/ev0" && break; sleep 0.1; done
+	kill $c
+	first=$(grep '^id:' "$BATS_TEST_TMPDIR/ev0" | head -n 1 | cut -d' ' -f2)
+	timeout 1 curl -s -N -b "$BATS_TEST_TMPDIR/cj" -H "Last-Event-ID: $first" "$H/events" >"$BATS_TEST_TMPDIR/ev" || true
+	run grep -c '^event: reset' "$BATS_TEST_TMPDIR/ev"
+	[ "$output" = 0 ]
+	# 4,200 more events: the first ones fall out of the ring of 4,096
+	awk 'BEGIN { for (i = 1; i <= 4200; i++)
+		printf "{\"type\":\"tick\",\"ts\":%d,\"src\":\"rest\",\"price\":100000.00,\"mom_bp\":3}\n", 1796000100000 + i * 1000 }' \
+		>>"$RECIO_RUN/log/btc-tick/data/current"
+	for i in $(seq 1 100); do
+		[ "$(curl -s "$H/metrics" | awk '$1 == "recio_messages_total{type=\"tick\"}" { print $2 }')" -ge 4202 ] && break
+		sleep 0.1
+	done
+	timeout 1 curl -s -N -b "$BATS_TEST_TMPDIR/cj" -H "Last-Event-ID: $first" "$H/events" >"$BATS_TEST_TMPDIR/ev" || true
+	grep -q '^event: reset' "$BATS_TEST_TMPDIR/ev"
+	# the page handles it: it reloads the state
+	grep -q "addEventListener('reset'" "$RECIO_TOP/share/www/app.js"
 }

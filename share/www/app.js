@@ -172,6 +172,11 @@ function renderAll() {
 // ---- live updates ----
 function live() {
   const es = new EventSource('/events');
+  // events this page missed are not there any more (a restart of the
+  // server, a long absence): the state again, whole
+  es.addEventListener('reset', async () => {
+    try { state = await api('/api/state'); renderAll(); } catch (x) { toast(x.message, 'bad'); }
+  });
   es.addEventListener('tick', (e) => {
     const t = JSON.parse(e.data);
     state.tick = t;
