@@ -361,7 +361,7 @@ ticks() {
 @test "db-sink: a batch with lines the database refuses is split in halves to find them: the rest stored, few transactions" {
 	# 1000 quotes, 3 of them refused (yes_bid 150), in one batch
 	awk 'BEGIN { for (i = 0; i < 1000; i++)
-		printf "{\"type\":\"market\",\"ts\":%d,\"ticker\":\"M%d\",\"yes_bid\":%d}\n", 1795600000000 + i, i % 50,
+		printf "{\"type\":\"market\",\"ts\":%.0f,\"ticker\":\"M%d\",\"yes_bid\":%d}\n", 1795600000000 + i, i % 50,
 		    i == 17 || i == 500 || i == 999 ? 150 : 50 }' >in
 	run db-sink -vv -n 1000 -t 3600000 -k 0 -r "$REJECTS" <in
 	[ "$status" -eq 0 ]

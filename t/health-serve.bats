@@ -548,7 +548,7 @@ lcode() {
 	[ "$output" = 0 ]
 	# 4,200 more events: the first ones fall out of the ring of 4,096
 	awk 'BEGIN { for (i = 1; i <= 4200; i++)
-		printf "{\"type\":\"tick\",\"ts\":%d,\"src\":\"rest\",\"price\":100000.00,\"mom_bp\":3}\n", 1796000100000 + i * 1000 }' \
+		printf "{\"type\":\"tick\",\"ts\":%.0f,\"src\":\"rest\",\"price\":100000.00,\"mom_bp\":3}\n", 1796000100000 + i * 1000 }' \
 		>>"$RECIO_RUN/log/btc-tick/data/current"
 	for i in $(seq 1 100); do
 		[ "$(curl -s "$H/metrics" | awk '$1 == "recio_messages_total{type=\"tick\"}" { print $2 }')" -ge 4202 ] && break

@@ -400,7 +400,7 @@ stops() { se -s auto_stop=on -s verify=0 --no-strikes "$@" | jq -r 'select(.type
 	{
 		mkt 100000.01 48 52; pos 900 "$T" 5
 		awk -v c=$((C + 3600000)) -v e=KXBTCD-26NOV2511 'BEGIN { for (i = 1; i <= 4096; i++)
-			printf "{\"type\":\"market\",\"ts\":%d,\"ticker\":\"%s-T%d\",\"event_ticker\":\"%s\",\"status\":\"active\",\"strike\":%d,\"close_ts\":%d,\"yes_bid\":50,\"yes_ask\":52,\"no_bid\":48,\"no_ask\":50,\"volume\":5000}\n",
+			printf "{\"type\":\"market\",\"ts\":%.0f,\"ticker\":\"%s-T%d\",\"event_ticker\":\"%s\",\"status\":\"active\",\"strike\":%d,\"close_ts\":%.0f,\"yes_bid\":50,\"yes_ask\":52,\"no_bid\":48,\"no_ask\":50,\"volume\":5000}\n",
 			c - 7200000, e, 50000 + i, e, 50000 + i, c }'
 		tick 800 99900
 	} >"$BATS_TEST_TMPDIR/in"
