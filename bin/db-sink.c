@@ -257,6 +257,7 @@ struct sink {
 	int p[2];                       /* for tee(2); -1 when stdin is no pipe */
 	struct buf part;                /* a line begun and not yet ended */
 	bool skipping, eof;
+	bool off_unsynced;              /* the spool started again: its offset 0 not yet fdatasync'd */
 	bool line_fault;                /* add_line refused a line itself, not the database */
 	bool partial;                   /* the pipe holds the start of a line, not its end */
 	long partial_us;                /* ... looked at again after this long */
@@ -794,6 +795,14 @@ spool_sync(struct sink *s)
 {
 	if (s->dirty && s->db)
 		spool_punch(s);
+	/* the offset 0 of a spool started again is durable before what is
+	 * written into it: else a power cut could leave the new lines beside
+	 * the old offset, and the next start skip that many bytes of them */
+	if (s->dirty && s->off_unsynced) {
+		if (fdatasync(s->offfd) < 0)
+			die(1, "%s.off: fdatasync: %s", s->spool_path, strerror(errno));
+		s->off_unsynced = false;
+	}
 	if (s->dirty && fdatasync(s->sfd) < 0)
 		die(1, "%s: fdatasync: %s", s->spool_path, strerror(errno));
 	s->dirty = false;
@@ -1542,6 +1551,7 @@ flush_end(struct sink *s, int rc, int64_t rows)
 			die(1, "%s: truncate: %s", s->spool_path, strerror(errno));
 		s->done = s->size = s->punched = 0;
 		save_offset(s);
+		s->off_unsynced = true;
 		s->unflushed = 0;
 		s->nce = s->hce = 0;    /* offsets start again */
 		buf_reset(&s->cache);

@@ -2122,9 +2122,11 @@ api_order(struct hs *h, struct MHD_Connection *c, struct req *rq, const char *us
 	    (strcmp(side, "yes") != 0 && strcmp(side, "no") != 0) ||
 	    (strcmp(action, "buy") != 0 && strcmp(action, "sell") != 0) ||
 	    count < 1 || count > 100000 || price < 1 || price > 99 || strspn(ticker,
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._") != strlen(ticker)) {
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._") != strlen(ticker) ||
+	    !(ticker[0] >= 'A' && ticker[0] <= 'Z') || strstr(ticker, "..") != NULL) {
+		/* (a market ticker: KXBTCD-26NOV3003-T100249.99; not "", not "..") */
 		json_free(&j);
-		return reply_error(c, 400, "expected {\"ticker\", \"side\": yes|no, \"action\": buy|sell, "
+		return reply_error(c, 400, "expected {\"ticker\": a market's, \"side\": yes|no, \"action\": buy|sell, "
 		    "\"count\": 1-100000, \"price\": 1-99 cents}");
 	}
 	json_free(&j);

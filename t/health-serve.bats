@@ -356,6 +356,11 @@ lcode() {
 	# its time: the exchange's clock, the last tick's time and how long ago it came
 	jq -e '.ts >= 1796000000000 and .ts < 1796000030000' <<<"$line"
 	[ "$(code POST /api/order -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d '{"ticker":"X","side":"yes","action":"buy","count":2,"price":100}')" = 400 ]
+	# no ticker, or none a market could have
+	for tk in '' '..' '-T1' 'a..b'; do
+		[ "$(code POST /api/order -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" \
+			-d "{\"ticker\":\"$tk\",\"side\":\"yes\",\"action\":\"sell\",\"count\":2,\"price\":40}")" = 400 ]
+	done
 	# a new password: the old session ends, the old password no longer works
 	[ "$(code POST /api/password -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d '{"old":"nope nope","new":"another one 2"}')" = 403 ]
 	[ "$(code POST /api/password -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d "{\"old\":\"$PASS\",\"new\":\"another one 2\"}")" = 200 ]
