@@ -66,6 +66,21 @@ teardown() {
 	chmod 666 "$BATS_TEST_TMPDIR/bad.conf"
 	run recio -c "$BATS_TEST_TMPDIR/bad.conf" status
 	[[ "$output" == *"writable by others"* ]]
+	# a path as a shell would write it is refused (it would be a file named
+	# "$RECIO_STATE/KILL" in each service's directory: a kill switch nobody
+	# reads); so is a run directory with a blank (FIFO lists are blank-separated)
+	# shellcheck disable=SC2016 # the dollar sign is the point
+	printf 'RECIO_MODE=sim\nRECIO_KILL=$RECIO_STATE/KILL\n' >"$BATS_TEST_TMPDIR/var.conf"
+	chmod 600 "$BATS_TEST_TMPDIR/var.conf"
+	run recio -c "$BATS_TEST_TMPDIR/var.conf" kill-switch on
+	[ "$status" -eq 1 ]
+	# shellcheck disable=SC2016 # the dollar sign is the point
+	[[ "$output" == *'RECIO_KILL: "$RECIO_STATE/KILL": write the path out'* ]]
+	printf 'RECIO_MODE=sim\nRECIO_RUN=%s/sp ace/run\n' "$BATS_TEST_TMPDIR" >"$BATS_TEST_TMPDIR/sp.conf"
+	chmod 600 "$BATS_TEST_TMPDIR/sp.conf"
+	run recio -c "$BATS_TEST_TMPDIR/sp.conf" status
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"RECIO_RUN:"*"without blanks"* ]]
 }
 
 @test "wait-ready: waits for a service whose supervisor has not written its status yet, then for it to be ready" {
