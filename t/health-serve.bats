@@ -444,27 +444,24 @@ lcode() {
 	[ "$(curl -s --max-time 20 "$H/health" | jq -r .database.ok)" = true ]
 }
 
+# state_is CODE: /api/state with the test's cookie answers CODE
+state_is() {
+	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = "$1" ]
+}
+
 @test "a password reset from the command line ends the sessions the running server holds; --user-add over a user too" {
 	hs_start
 	login
 	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 200 ]
 	echo 'a brand new password' | health-serve --user-passwd admin
 	# the cached session is asked of the database again within 5 s
-	for i in $(seq 1 100); do
-		[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 401 ] && break
-		sleep 0.1
-	done
-	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 401 ]
+	wait_for 10 state_is 401
 	# --user-add over an existing user replaces the password: its sessions end
 	PASS='a brand new password' login
 	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 200 ]
 	echo 'yet another password' | health-serve --user-add admin
 	[ "$(sql "$RECIO_DB" 'SELECT count(*) FROM sessions')" = 0 ]
-	for i in $(seq 1 100); do
-		[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 401 ] && break
-		sleep 0.1
-	done
-	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj")" = 401 ]
+	wait_for 10 state_is 401
 	PASS='yet another password' login
 }
 
