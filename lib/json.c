@@ -18,6 +18,12 @@
 
 #define DEPTH_MAX 512
 
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+
 static inline bool
 is_ws(char c)
 {
@@ -38,11 +44,11 @@ skip_back(const char *s, size_t p)
 
 /* The first byte at or after p that is not whitespace (n if none).  A
  * byte above ' ' (nearly always, between machine-written tokens) costs
- * one comparison. */
-static inline size_t
-skip_ws(const char *s, size_t p, size_t n)
+ * one comparison.  z: s[n] is a NUL, which stops it without a bound. */
+static ALWAYS_INLINE size_t
+skip_ws(const char *s, size_t p, size_t n, bool z)
 {
-	while (p < n && (unsigned char)s[p] <= ' ' && is_ws(s[p]))
+	while ((z || p < n) && (unsigned char)s[p] <= ' ' && is_ws(s[p]))
 		p++;
 	return p;
 }
@@ -119,17 +125,12 @@ fail(struct json *j, size_t at, const char *what)
 	return -1;
 }
 
-#if defined(__GNUC__)
-#define ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE inline
-#endif
-
 /* s[p] is the byte after an opening quote: the index of the closing
- * quote, or 0 with *at and *why set (*at SIZE_MAX: the text ended).
- * Inlined at both calls: a line is mostly keys and short strings. */
+ * quote, or 0 with *at and *why set (*at SIZE_MAX: the text ended); *esc
+ * set when the string has an escape.  Inlined at both calls: a line is
+ * mostly keys and short strings. */
 static ALWAYS_INLINE size_t
-string_end(const char *s, size_t p, size_t n, size_t *at, const char **why)
+string_end(const char *s, size_t p, size_t n, size_t *at, const char **why, bool *esc)
 {
 	for (;;) {
 		p = str_stop(s, p, n);
@@ -142,6 +143,7 @@ string_end(const char *s, size_t p, size_t n, size_t *at, const char **why)
 			*why = "control byte in a string";
 			return 0;
 		}
+		*esc = true;
 		if (++p == n)
 			break;
 		switch (s[p]) {
@@ -176,8 +178,8 @@ string_end(const char *s, size_t p, size_t n, size_t *at, const char **why)
  * Eight bytes at a time where words are little-endian: with no byte's
  * high bit set (no carry can then cross a byte when 6 is added), a byte
  * is a digit when its high nibble is 3 and stays 3 with 6 added. */
-static inline size_t
-digits_end(const char *s, size_t p, size_t n)
+static ALWAYS_INLINE size_t
+digits_end(const char *s, size_t p, size_t n, bool z)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t ones = 0x0101010101010101ULL, hi = ones * 0xf0, three = ones * 0x30;
@@ -193,84 +195,94 @@ digits_end(const char *s, size_t p, size_t n)
 			return p + (size_t)(__builtin_ctzll(m) >> 3);
 	}
 #endif
-	while (p < n && is_digit(s[p]))
+	while ((z || p < n) && is_digit(s[p]))
 		p++;
 	return p;
 }
 
 /* s[p] is '-' or a digit: the index after the number, or 0 with *at set
  * (RFC 8259: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?, and no letter,
- * digit or '.' right after it). */
-static size_t
-number_end(const char *s, size_t p, size_t n, size_t *at)
+ * digit or '.' right after it).  z: s[n] is a NUL, which ends a number
+ * without a bound check (then "bad" at n is the text's end). */
+static ALWAYS_INLINE size_t
+number_end(const char *s, size_t p, size_t n, size_t *at, bool z)
 {
 	size_t d;
 
-	if (s[p] == '-' && ++p == n)
-		goto end;
+	if (s[p] == '-' && ++p == n && !z)
+		goto bad;
 	if (s[p] == '0')
 		p++;
 	else if (s[p] >= '1' && s[p] <= '9')
-		p = digits_end(s, p + 1, n);
+		p = digits_end(s, p + 1, n, z);
 	else
 		goto bad;
-	if (p < n && s[p] == '.') {
+	if ((z || p < n) && s[p] == '.') {
 		d = ++p;
-		p = digits_end(s, p, n);
-		if (p == n && p == d)
-			goto end;
+		p = digits_end(s, p, n, z);
 		if (p == d)
 			goto bad;
 	}
-	if (p < n && (s[p] == 'e' || s[p] == 'E')) {
-		if (++p < n && (s[p] == '+' || s[p] == '-'))
+	if ((z || p < n) && (s[p] == 'e' || s[p] == 'E')) {
+		p++;
+		if ((z || p < n) && (s[p] == '+' || s[p] == '-'))
 			p++;
-		for (d = p; p < n && is_digit(s[p]); p++)
+		for (d = p; (z || p < n) && is_digit(s[p]); p++)
 			;
-		if (p == n && p == d)
-			goto end;
 		if (p == d)
 			goto bad;
 	}
-	if (p < n && (is_digit(s[p]) || s[p] == '.' || ((s[p] | 0x20) >= 'a' && (s[p] | 0x20) <= 'z')))
+	if ((z || p < n) && (is_digit(s[p]) || s[p] == '.' || ((s[p] | 0x20) >= 'a' && (s[p] | 0x20) <= 'z')))
 		goto bad;
 	return p;
-end:
-	*at = SIZE_MAX;
-	return 0;
 bad:
-	*at = p;
+	/* at the text's end: it ended inside the number */
+	*at = p == n ? SIZE_MAX : p;
 	return 0;
 }
 
-/* A new token of type ty starting at byte p: its index, or -1 when the
- * text holds more than j->tok_max (0: RECIO_JSON_TOK_MAX).  The limit is
- * checked on the growth path only: an array grown for a larger limit
- * before is used whole. */
-static inline int
-tok_new(struct json *j, enum json_type ty, size_t p)
+/* Room for one more token in j->tok, whose first cap entries are in use:
+ * 0 with j->tok and *cap grown, or -1 when the text holds more than
+ * j->tok_max (0: RECIO_JSON_TOK_MAX).  The limit is checked on the growth
+ * path only: an array grown for a larger limit before is used whole. */
+static int __attribute__((noinline))
+tok_grow(struct json *j, int *cap)
 {
-	struct json_tok *k;
+	int max = j->tok_max > 0 ? j->tok_max : RECIO_JSON_TOK_MAX;
 
-	if (j->ntok == j->cap) {
-		int max = j->tok_max > 0 ? j->tok_max : RECIO_JSON_TOK_MAX;
-
-		if (j->cap >= max)
-			return -1;
-		j->cap = j->cap > max / 4 ? max : j->cap * 4;
-		j->tok = xrealloc(j->tok, (size_t)j->cap * sizeof *j->tok);
-	}
-	k = &j->tok[j->ntok];
-	k->type = ty;
-	k->start = (int)p;
-	k->end = (int)p;
-	k->size = 0;
-	k->next = j->ntok + 1;
-	return j->ntok++;
+	if (*cap >= max)
+		return -1;
+	*cap = *cap > max / 4 ? max : *cap * 4;
+	j->tok = xrealloc(j->tok, (size_t)*cap * sizeof *j->tok);
+	j->cap = *cap;
+	return 0;
 }
 
-int
-json_parse(struct json *j, const char *s, size_t len)
+/* TOK_NEW(ty, start, end, size, esc): a new token at tok[ntok] (json_parse's
+ * locals, kept out of struct json so that a token's int stores cannot be
+ * taken to change them and have them read again), its index in t; or to
+ * toomany.  next is set for a scalar; a container's is set when it closes. */
+#define TOK_NEW(ty, st, en, sz, e) do {                                            \
+		if (ntok == cap) {                                              \
+			if (tok_grow(j, &cap) < 0)                              \
+				goto toomany;                                   \
+			tok = j->tok;                                           \
+		}                                                               \
+		t = ntok++;                                                     \
+		tok[t].type = (ty);                                             \
+		tok[t].start = (int)(st);                                       \
+		tok[t].end = (int)(en);                                         \
+		tok[t].size = (sz);                                             \
+		tok[t].next = ntok;                                             \
+		tok[t].esc = (e);                                               \
+	} while (0)
+
+/* json_parse and json_parse_z: z says that s[len] is a NUL, which then
+ * ends the text where a bound check would: the NUL is no whitespace, no
+ * value, no separator, so each place reads it as the error it would be,
+ * and the error path alone asks whether it was the end. */
+static ALWAYS_INLINE int
+parse(struct json *j, const char *s, size_t len, bool z)
 {
 	int stack[DEPTH_MAX];   /* the open containers, innermost last */
 	int depth = 0, t;
@@ -280,6 +292,9 @@ json_parse(struct json *j, const char *s, size_t len)
 	bool cur_obj = false;
 	size_t p, q, at = 0;
 	const char *why = NULL;
+	bool esc;               /* the string just read has an escape */
+	struct json_tok *tok;
+	int ntok = 0, cap;
 
 	j->s = s;
 	j->len = len;
@@ -293,27 +308,28 @@ json_parse(struct json *j, const char *s, size_t len)
 		j->cap = 64;
 		j->tok = xmalloc((size_t)j->cap * sizeof *j->tok);
 	}
-	if ((p = skip_ws(s, 0, len)) == len) {
+	tok = j->tok;
+	cap = j->cap;
+	if ((p = skip_ws(s, 0, len, false)) == len) {
 		snprintf(j->err, sizeof j->err, "no JSON value");
 		return -1;
 	}
 	for (;;) {
 		/* a value at p or after whitespace */
-		if ((p = skip_ws(s, p, len)) == len)
+		if ((p = skip_ws(s, p, len, z)) == len && !z)
 			return fail(j, SIZE_MAX, NULL);
 		switch (s[p]) {
 		case '{':
 		case '[':
 			if (depth == DEPTH_MAX)
 				return fail(j, p, "nesting too deep");
-			if ((t = tok_new(j, s[p] == '{' ? JSON_OBJECT : JSON_ARRAY, p)) < 0)
-				goto toomany;
+			TOK_NEW(s[p] == '{' ? JSON_OBJECT : JSON_ARRAY, p, p, 0, false);
 			if (cur >= 0)
-				j->tok[cur].size = cur_size;
+				tok[cur].size = cur_size;
 			stack[depth++] = cur = t;
 			cur_obj = s[p] == '{';
 			cur_size = 0;
-			if ((p = skip_ws(s, p + 1, len)) == len)
+			if ((p = skip_ws(s, p + 1, len, z)) == len && !z)
 				return fail(j, SIZE_MAX, NULL);
 			if (s[p] == (cur_obj ? '}' : ']'))
 				goto close;
@@ -322,11 +338,10 @@ json_parse(struct json *j, const char *s, size_t len)
 			cur_size = 1;
 			continue;
 		case '"':
-			if ((q = string_end(s, p + 1, len, &at, &why)) == 0)
+			esc = false;
+			if ((q = string_end(s, p + 1, len, &at, &why, &esc)) == 0)
 				return fail(j, at, why);
-			if ((t = tok_new(j, JSON_STRING, p + 1)) < 0)
-				goto toomany;
-			j->tok[t].end = (int)q;
+			TOK_NEW(JSON_STRING, p + 1, q, 0, esc);
 			p = q + 1;
 			break;
 		case 't':
@@ -342,33 +357,30 @@ json_parse(struct json *j, const char *s, size_t len)
 			if (len - p < l || memcmp(s + p, lit[w], l) != 0 ||
 			    (len - p > l && (s[p + l] | 0x20) >= 'a' && (s[p + l] | 0x20) <= 'z'))
 				return fail(j, p, "invalid literal");
-			if ((t = tok_new(j, ty[w], p)) < 0)
-				goto toomany;
+			TOK_NEW(ty[w], p, p + l, 0, false);
 			p += l;
-			j->tok[t].end = (int)p;
 			break;
 		}
 		default:
 			if (s[p] != '-' && !is_digit(s[p]))
-				return fail(j, p, (s[p] == ']' || s[p] == '}') && p > 0 && s[skip_back(s, p)] == ',' ?
+				return p == len ? fail(j, SIZE_MAX, NULL) : fail(j, p, (s[p] == ']' || s[p] == '}') && p > 0 && s[skip_back(s, p)] == ',' ?
 				    "trailing ','" : "expected a value");
-			if ((q = number_end(s, p, len, &at)) == 0)
+			if ((q = number_end(s, p, len, &at, z)) == 0)
 				return fail(j, at, "invalid number");
-			if ((t = tok_new(j, JSON_NUMBER, p)) < 0)
-				goto toomany;
-			j->tok[t].end = (int)q;
+			TOK_NEW(JSON_NUMBER, p, q, 0, false);
 			p = q;
 			break;
 		}
 	after:
 		/* after a value: a ',' or the end of its container; or of the text */
-		p = skip_ws(s, p, len);
+		p = skip_ws(s, p, len, z);
 		if (depth == 0) {
 			if (p != len)
 				return fail(j, p, "trailing characters after the JSON value");
+			j->ntok = ntok;
 			return 0;
 		}
-		if (p == len)
+		if (p == len && !z)
 			return fail(j, SIZE_MAX, NULL);
 		if (s[p] == ',') {
 			p++;
@@ -378,40 +390,38 @@ json_parse(struct json *j, const char *s, size_t len)
 			continue;
 		}
 		if (s[p] != (cur_obj ? '}' : ']'))
-			return fail(j, p, cur_obj ? "expected ',' or '}'" : "expected ',' or ']'");
+			return p == len ? fail(j, SIZE_MAX, NULL) : fail(j, p, cur_obj ? "expected ',' or '}'" : "expected ',' or ']'");
 	close:
 		/* s[p] closes the innermost container */
-		j->tok[cur].size = cur_size;
-		j->tok[cur].end = (int)++p;
-		j->tok[cur].next = j->ntok;
+		tok[cur].size = cur_size;
+		tok[cur].end = (int)++p;
+		tok[cur].next = ntok;
 		if (--depth > 0) {
 			cur = stack[depth - 1];
-			cur_size = j->tok[cur].size;
-			cur_obj = j->tok[cur].type == JSON_OBJECT;
+			cur_size = tok[cur].size;
+			cur_obj = tok[cur].type == JSON_OBJECT;
 		}
 		goto after;
 	key:
 		/* a member's key at p or after whitespace, then ':' */
-		if ((p = skip_ws(s, p, len)) == len)
+		if ((p = skip_ws(s, p, len, z)) == len && !z)
 			return fail(j, SIZE_MAX, NULL);
 		if (s[p] != '"')
-			return fail(j, p, s[p] == '}' ? "trailing ','" : "expected a string key");
-		if ((q = string_end(s, p + 1, len, &at, &why)) == 0)
+			return p == len ? fail(j, SIZE_MAX, NULL) : fail(j, p, s[p] == '}' ? "trailing ','" : "expected a string key");
+		esc = false;
+		if ((q = string_end(s, p + 1, len, &at, &why, &esc)) == 0)
 			return fail(j, at, why);
-		if ((t = tok_new(j, JSON_STRING, p + 1)) < 0)
-			goto toomany;
-		j->tok[t].end = (int)q;
-		j->tok[t].size = 1;
+		TOK_NEW(JSON_STRING, p + 1, q, 1, esc);
 		cur_size++;
 		/* machine-written JSON: the ':' right after the key */
-		if ((p = q + 1) < len && s[p] == ':') {
+		if (((p = q + 1) < len || z) && s[p] == ':') {
 			p++;
 			continue;
 		}
-		if ((p = skip_ws(s, p, len)) == len)
+		if ((p = skip_ws(s, p, len, z)) == len && !z)
 			return fail(j, SIZE_MAX, NULL);
 		if (s[p] != ':')
-			return fail(j, p, "expected ':'");
+			return p == len ? fail(j, SIZE_MAX, NULL) : fail(j, p, "expected ':'");
 		p++;
 	}
 toomany:
@@ -419,6 +429,20 @@ toomany:
 	j->ntok = 0;
 	return -1;
 }
+
+int
+json_parse(struct json *j, const char *s, size_t len)
+{
+	return parse(j, s, len, false);
+}
+
+int
+json_parse_z(struct json *j, const char *s, size_t len)
+{
+	return parse(j, s, len, true);
+}
+
+#undef TOK_NEW
 
 void
 json_free(struct json *j)
@@ -643,18 +667,27 @@ json_str(const struct json *j, int t, char *out, size_t cap)
 	if (cap == 0)
 		return -1;
 	out[0] = '\0';
-	/* plain strings (the usual case) without the heap */
-	if (t >= 0 && t < j->ntok && j->tok[t].type == JSON_STRING) {
+	/* a string without an escape (the usual case): its bytes, without
+	 * the heap; from 4 to 32 as two fixed-size copies that may overlap */
+	if (t >= 0 && t < j->ntok && j->tok[t].type == JSON_STRING && !j->tok[t].esc) {
 		size_t n;
 		const char *s = json_raw(j, t, &n);
 
-		if (memchr(s, '\\', n) == NULL) {
-			if (n >= cap)
-				return -1;
+		if (n >= cap)
+			return -1;
+		if (n >= 16 && n <= 32) {
+			memcpy(out, s, 16);
+			memcpy(out + n - 16, s + n - 16, 16);
+		} else if (n >= 8 && n < 16) {
+			memcpy(out, s, 8);
+			memcpy(out + n - 8, s + n - 8, 8);
+		} else if (n >= 4 && n < 8) {
+			memcpy(out, s, 4);
+			memcpy(out + n - 4, s + n - 4, 4);
+		} else
 			memcpy(out, s, n);
-			out[n] = '\0';
-			return 0;
-		}
+		out[n] = '\0';
+		return 0;
 	}
 	if (json_str_buf(j, t, &b) == 0 && b.len < cap) {
 		memcpy(out, b.p ? b.p : "", b.len + 1 > 1 ? b.len + 1 : 1);

@@ -279,7 +279,7 @@ ndjson_next(struct ndjson *r, struct json *j, char **line, size_t *len)
 	int rc;
 
 	while ((rc = ndjson_line(r, line, len)) > 0) {
-		if (json_parse(j, *line, *len) < 0) {
+		if (json_parse_z(j, *line, *len) < 0) {
 			r->bad++;
 			if (!r->quiet)
 				warnx_("%s line %lu: %s, skipped", r->name, r->lineno, j->err);

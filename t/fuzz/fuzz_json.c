@@ -3,6 +3,7 @@
  * on every token (json_getv against json_get), and the writer's escaping
  * of any bytes (its output must parse back to them). */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = json_parse(&j, (const char *)data, size);
 
 	differential(&j, rc, data, size);
+	/* json_parse_z, on the same bytes with a NUL after them: the same
+	 * verdict, error and tokens */
+	{
+		struct json z = { 0 };
+		char *copy = malloc(size + 1);
+
+		if (copy == NULL)
+			abort();
+		memcpy(copy, data, size);
+		copy[size] = '\0';
+		if ((json_parse_z(&z, copy, size) == 0) != (rc == 0) || strcmp(z.err, j.err) != 0 || z.ntok != j.ntok)
+			abort();
+		for (int t = 0; t < j.ntok; t++)
+			if (memcmp(&z.tok[t], &j.tok[t], offsetof(struct json_tok, esc)) != 0 || z.tok[t].esc != j.tok[t].esc)
+				abort();
+		json_free(&z);
+		free(copy);
+	}
+	/* a string's escape flag: whether it holds a backslash */
+	for (int t = 0; rc == 0 && t < j.ntok; t++)
+		if (j.tok[t].esc != (j.tok[t].type == JSON_STRING &&
+		    memchr(data + j.tok[t].start, '\\', (size_t)(j.tok[t].end - j.tok[t].start)) != NULL))
+			abort();
 	if (rc == 0) {
 		for (int t = 0; t < j.ntok; t++) {
 			char s[128];

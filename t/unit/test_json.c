@@ -78,6 +78,50 @@ main(void)
 			CHECK(json_parse(&j, why[k][0], strlen(why[k][0])) < 0 && strcmp(j.err, why[k][1]) == 0,
 			    "%s: \"%s\", want \"%s\"", why[k][0], j.err, why[k][1]);
 	}
+	/* json_parse_z (a NUL after the text, as ndjson's lines have): the
+	 * verdict, error and tokens of json_parse, for every prefix of texts
+	 * that take each path (a prefix ends a text at every place where the
+	 * NUL then has to be told from a byte); and json_parse reads nothing
+	 * past its text (a '1' or a '}' there changes nothing) */
+	{
+		static const char *const texts[] = {
+			"{\"type\":\"market\",\"ts\":1795564800000,\"strike\":94999.99,\"yes_bid\":97,\"ok\":true,\"n\":null}",
+			" { \"a\" : [ 1 , -2.5e+3 , \"x\\\"y\" , false , { } , [ ] ] } ",
+			"[-0,0.5E-7,1e9,\"\\u00e9\",[[[]]],{\"\":{}}]", "{\"a\":1 \"b\":2}", "[1,]", "{\"a\"::1}",
+			"{\"a\":01}", "[1.x]", "[tru]", "\"abc\"", "-12", "{\"a\"  :  1  }",
+		};
+		static const char after[] = { '\0', '1', '}' };
+		struct json z = { 0 };
+		char buf[160];
+
+		for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++)
+			for (size_t n = 0; n <= strlen(texts[k]); n++)
+				for (size_t a = 0; a < sizeof after; a++) {
+					int rc, rz;
+
+					memcpy(buf, texts[k], n);
+					buf[n] = '\0';
+					rc = json_parse(&j, buf, n);
+					buf[n] = after[a];
+					rz = after[a] == '\0' ? json_parse_z(&z, buf, n) : json_parse(&z, buf, n);
+					CHECK(rc == rz && strcmp(j.err, z.err) == 0 && j.ntok == z.ntok &&
+					    (j.ntok == 0 || memcmp(j.tok, z.tok, (size_t)j.ntok * sizeof *j.tok) == 0),
+					    "\"%.*s\" then byte %d: %d \"%s\", then %d \"%s\"", (int)n, buf, after[a], rc, j.err, rz,
+					    z.err);
+				}
+		json_free(&z);
+	}
+	/* a string token says whether it has an escape, and json_str decodes
+	 * only that one */
+	{
+		static const char text[] = "[\"plain\",\"a\\nb\",\"0123456789abcdefghij\",\"\\u0041\"]";
+
+		CHECK(json_parse(&j, text, strlen(text)) == 0 &&
+		    !j.tok[1].esc && j.tok[2].esc && !j.tok[3].esc && j.tok[4].esc && !j.tok[0].esc, "escape flags");
+		CHECK(json_str(&j, 2, s, sizeof s) == 0 && strcmp(s, "a\nb") == 0 && json_str(&j, 3, s, sizeof s) == 0 &&
+		    strcmp(s, "0123456789abcdefghij") == 0 && json_str(&j, 4, s, sizeof s) == 0 && strcmp(s, "A") == 0,
+		    "json_str with and without escapes");
+	}
 	/* 512 containers deep is allowed, 513 is not */
 	for (int deep = 512; deep <= 513; deep++) {
 		struct buf nest = { 0 };
