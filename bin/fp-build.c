@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "diag.h"
@@ -33,10 +34,16 @@ static const char usage_text[] =
 "or <= -x %% (column \"<= -x%%\"), in percent.  A candle weighs 5 in the newest\n"
 "year of the data, 4, 3 and 2 in the three before, 1 before that.  Candles\n"
 "with momentum beyond +-30 bp count in the baseline only; a horizon whose\n"
-"candle is missing (a gap in the data) is skipped for that candle.\n"
+"candle is missing (a gap in the data) is skipped for that candle.  A\n"
+"bucket's horizon without a candle takes the baseline's row (momentum then\n"
+"says nothing); the baseline must have a candle at every horizon (61\n"
+"minutes of data at least), or nothing is written.\n"
 "\n"
 "  -o DIR    write btc_fingerprint_directional_baseline.csv and\n"
-"            btc_fingerprint_directional_momentum_NNN.csv there (default .)\n"
+"            btc_fingerprint_directional_momentum_NNN.csv there (default .),\n"
+"            each through a temporary file and a rename; a bucket's table\n"
+"            left there by an earlier run, whose bucket has no candle now,\n"
+"            is removed\n"
 "  -h        this text\n";
 
 struct candle { int64_t minute; double close; };
@@ -202,43 +209,89 @@ main(int argc, char **argv)
 			}
 		}
 	}
+	/* the baseline has every candle: a horizon it has none for is one the
+	 * data cannot speak to (a row of zeros would say that the price never
+	 * moves: a 100 % chance of staying) */
+	{
+		int first = 0, last = 0, none = 0;
+
+		for (int t = FP_ROWS; t >= 1; t--)
+			if (!(total[NB - 1][t - 1] > 0)) {
+				none++;
+				first = t;
+				if (last == 0)
+					last = t;
+			}
+		if (none > 0)
+			die(1, "%s: %d of the %d horizons (%d to %d minutes among them) have no pair of candles that far "
+			    "apart: the tables need an unbroken run of 61 minutes at least", name, none, FP_ROWS, first, last);
+	}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		die(1, "%s: cannot create:", dir);
-	for (int idx = 0; idx < NB; idx++) {
-		char path[4096];
+	for (int idx = NB - 1; idx >= 0; idx--) {
+		char path[4096], tmp[4200];
 		FILE *f;
 		bool any = false;
+		int filled = 0;
 
-		for (int t = 0; t < FP_ROWS; t++)
-			any |= total[idx][t] > 0;
-		if (!any)
-			continue;
 		if (idx == NB - 1)
 			snprintf(path, sizeof path, "%s/btc_fingerprint_directional_baseline.csv", dir);
 		else
 			snprintf(path, sizeof path, "%s/btc_fingerprint_directional_momentum_%03d.csv", dir, idx + FP_BMIN);
-		if ((f = fopen(path, "w")) == NULL)
-			die(1, "%s: cannot create:", path);
+		for (int t = 0; t < FP_ROWS; t++)
+			any |= total[idx][t] > 0;
+		if (!any) {
+			/* no candle in this bucket: a table of an earlier run must not
+			 * stay beside this run's */
+			if (unlink(path) == 0)
+				warnx_("%s: removed: its bucket has no candle in %s", path, name);
+			else if (errno != ENOENT)
+				die(1, "%s: cannot remove a table of an earlier run:", path);
+			continue;
+		}
+		snprintf(tmp, sizeof tmp, "%s.tmp", path);
+		if ((f = fopen(tmp, "w")) == NULL)
+			die(1, "%s: cannot create:", tmp);
 		for (int k = 0; k < NX; k++)
 			fprintf(f, ",>= +%.2f%%,<= -%.2f%%", k * 0.05, k * 0.05);
 		fputc('\n', f);
 		for (int t = 0; t < FP_ROWS; t++) {
 			double cu = 0, cd = 0, cells[2][NX];
+			int src = idx;
 
+			/* a horizon without a candle in this bucket: the baseline's */
+			if (!(total[idx][t] > 0)) {
+				src = NB - 1;
+				filled++;
+			}
 			/* P(move >= x_k) = weight of cells k and above */
 			for (int k = NX - 1; k >= 0; k--) {
-				cu += up[idx][t][k];
-				cd += down[idx][t][k];
-				cells[0][k] = total[idx][t] > 0 ? 100.0 * cu / total[idx][t] : 0;
-				cells[1][k] = total[idx][t] > 0 ? 100.0 * cd / total[idx][t] : 0;
+				cu += up[src][t][k];
+				cd += down[src][t][k];
+				cells[0][k] = 100.0 * cu / total[src][t];
+				cells[1][k] = 100.0 * cd / total[src][t];
 			}
 			fprintf(f, "%dm TTC", t + 1);
 			for (int k = 0; k < NX; k++)
 				fprintf(f, ",%.2f,%.2f", cells[0][k], cells[1][k]);
 			fputc('\n', f);
 		}
-		if (fclose(f) != 0)
-			die(1, "%s: write error:", path);
+		if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
+			(void)fclose(f);
+			(void)unlink(tmp);
+			die(1, "%s: write error:", tmp);
+		}
+		if (fclose(f) != 0) {
+			(void)unlink(tmp);
+			die(1, "%s: write error:", tmp);
+		}
+		if (rename(tmp, path) < 0) {
+			(void)unlink(tmp);
+			die(1, "%s: cannot rename to %s:", tmp, path);
+		}
+		if (filled > 0)
+			warnx_("%s: %d of %d horizons have no candle in this bucket: the baseline's rows", path, filled,
+			    FP_ROWS);
 	}
 	free(c);
 	return 0;
