@@ -597,6 +597,14 @@ on_line(struct hs *h, const char *svc, const char *l, size_t n)
 		}
 		if (strcmp(s, "order-send") == 0)
 			set_str(&h->order_send_health, l, n);
+		/* acct-sync's own line saying ok: no market's positions disagree
+		 * now.  A market's mismatch ends with its "agree again" line, but
+		 * an acct-sync started again never sends one (it no longer knows
+		 * of the mismatch), nor does one whose market went away */
+		if (strcmp(s, "acct-sync") == 0 && strcmp(st, "ok") == 0)
+			for (int i = 0; i < h->nhealths; i++)
+				if (strncmp(h->healths[i].key, "acct-sync|", 10) == 0)
+					h->healths[i].ended = true;
 		latest_put(&h->healths, &h->nhealths, s, l, n, strcmp(st, "ok") == 0, 200);
 		event_add(h, "health", l, n);
 	}
@@ -1531,6 +1539,13 @@ api_login(struct hs *h, struct MHD_Connection *c, struct req *rq)
 	OPENSSL_cleanse(rnd, sizeof rnd);
 	sha256_hex(token, hash);
 	exp = now + (remember ? REMEMBER_MS : SESSION_MS);
+	/* sessions past their time go as new ones come: the table holds the
+	 * live ones, not every login there ever was */
+	v[0] = (struct db_val){ DBV_INT, now, NULL, 0 };
+	if ((rc = db_query(h->db, "DELETE FROM sessions WHERE expires_ms <= ?", v, 1, NULL, NULL)) != DB_OK) {
+		db_failed(h, rc);
+		return reply_error(c, 503, "the database is unavailable");
+	}
 	v[0] = (struct db_val){ DBV_TEXT, 0, hash, 64 };
 	v[1] = (struct db_val){ DBV_TEXT, 0, user, strlen(user) };
 	v[2] = (struct db_val){ DBV_INT, now, NULL, 0 };

@@ -328,6 +328,17 @@ lcode() {
 		>>"$RECIO_RUN/log/acct-sync/data/current"
 	for i in $(seq 1 20); do [ "$(code GET /health)" = 503 ] && break; sleep 0.1; done
 	curl -s "$H/health" | jq -e '.mismatches[0].ticker == "X-T1"'
+	# an acct-sync started again knows nothing of it and sends no "agree
+	# again" line for it: its own line saying ok ends it (one saying
+	# degraded does not: it could not tell)
+	printf '{"type":"health","ts":2,"src":"acct-sync","status":"degraded","last_ok_ts":1,"errors":1}\n' \
+		>>"$RECIO_RUN/log/acct-sync/data/current"
+	sleep 0.5
+	curl -s "$H/health" | jq -e '.mismatches | length == 1'
+	printf '{"type":"health","ts":3,"src":"acct-sync","status":"ok","last_ok_ts":3,"errors":0}\n' \
+		>>"$RECIO_RUN/log/acct-sync/data/current"
+	for i in $(seq 1 20); do [ "$(code GET /health)" = 200 ] && break; sleep 0.1; done
+	curl -s "$H/health" | jq -e '.mismatches == [] and .status == "ok"'
 	m=$(curl -s "$H/metrics")
 	grep -q '^recio_messages_total{type="tick"} 1$' <<<"$m"
 	grep -q '^# TYPE recio_http_request_seconds histogram' <<<"$m"
@@ -560,4 +571,18 @@ state_is() {
 	grep -q '^event: reset' "$BATS_TEST_TMPDIR/ev"
 	# the page handles it: it reloads the state
 	grep -q "addEventListener('reset'" "$RECIO_TOP/share/www/app.js"
+}
+
+@test "a login clears the sessions past their time; live ones stay" {
+	hs_start
+	login
+	cp "$BATS_TEST_TMPDIR/cj" "$BATS_TEST_TMPDIR/cj.first"
+	sql "$RECIO_DB" "INSERT INTO sessions (token_hash, username, created_ms, expires_ms) VALUES
+		('$(printf '%064d' 1)', 'admin', 1, 2), ('$(printf '%064d' 2)', 'admin', 1, 3)"
+	[ "$(sql "$RECIO_DB" 'SELECT count(*) FROM sessions')" = 3 ]
+	login
+	[ "$(sql "$RECIO_DB" 'SELECT count(*) FROM sessions')" = 2 ]
+	[ "$(sql "$RECIO_DB" 'SELECT count(*) FROM sessions WHERE expires_ms < 10')" = 0 ]
+	# the first session is still good
+	[ "$(code GET /api/state -b "$BATS_TEST_TMPDIR/cj.first")" = 200 ]
 }

@@ -180,6 +180,38 @@ teardown() {
 	clean_logs
 }
 
+@test "s6-svscan killed: its tree runs on, and recio up stops it before starting one (no second order-send); down too" {
+	conf "$BATS_TEST_TMPDIR/recio.conf"
+	recio up
+	svscan=$(cat "$BATS_TEST_TMPDIR/state/run/svscan.pid")
+	os=$(recio status --json | jq -r 'select(.service=="order-send") | .pid')
+	[ -n "$os" ] && kill -0 "$os"
+	kill -KILL "$svscan"
+	# its s6-supervise processes and their services run on without it
+	sleep 0.5
+	kill -0 "$os"
+	[ "$(in_scan | grep -c ' s6-supervise$')" -ge 8 ]
+	run recio up
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"without their s6-svscan (pids "*"): stopping them"* ]]
+	[[ "$output" == *"up (sim mode)"* ]]
+	# the old order-send has gone (down through s6, not killed), and one runs
+	! kill -0 "$os" 2>/dev/null || false
+	[ "$(in_scan | grep -c ' order-send$')" -eq 1 ]
+	[ "$(in_scan | grep -c ' s6-svscan$')" -eq 0 ]
+	[ "$(pgrep -c -f "s6-svscan $BATS_TEST_TMPDIR/state/run/scan" || true)" -eq 1 ]
+	run recio status --json
+	[ "$(grep -c '"up":true,"ready":true' <<<"$output")" -eq 8 ]
+	# the same with down: its s6-svscan killed, the tree stopped all the same
+	kill -KILL "$(cat "$BATS_TEST_TMPDIR/state/run/svscan.pid")"
+	sleep 0.5
+	[ -n "$(in_scan)" ]
+	run recio down
+	[ "$status" -eq 0 ]
+	[ -z "$(in_scan)" ] || { in_scan; false; }
+	clean_logs
+}
+
 @test "chaos: services killed with s6-svc -k every few seconds for three simulated hours; all back up, no order twice, every fill and settlement stored once, P&L to the centi-cent" {
 	conf "$BATS_TEST_TMPDIR/recio.conf" SIM_SPEED=180 \
 		"SIM_ARGS=--start 2026-11-25T14:40:00Z --settle-delay 5 --vol 1.5 --rate-limit off --seed 4" \
