@@ -112,6 +112,89 @@ str_stop(const char *s, size_t p, size_t n)
 	return n;
 }
 
+#if defined(__SSE2__)
+/* A window of the text for the parser's scans: 64 bytes from base as bit
+ * masks (bit i: byte base + i) of the bytes that end a plain run in a
+ * string (str_stop's) and of those that are not digits; bytes past the
+ * text's end count as NULs, which are in both, so that a scan stops at the
+ * end.  A scan is then a shift and a count of trailing zeros where it was
+ * a load, compares and a count: the parser's pace is set by that chain
+ * (where each string and number ends decides where the next token is
+ * looked for), not by how many instructions it runs, and the masks are
+ * made off the chain, 64 bytes at a time. */
+struct win {
+	size_t base;
+	uint64_t str, nondig;
+};
+
+static void
+win_load(struct win *w, const char *s, size_t n, size_t p)
+{
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
+	const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+	char pad[64];
+	const char *b = s + p;
+	size_t left = n - p;
+	unsigned shift = 0;
+	uint64_t str = 0, dig = 0, past = 0;
+
+	w->base = p;
+	if (left == 0) {
+		w->str = w->nondig = ~(uint64_t)0;
+		return;
+	}
+	if (left < 64) {
+		/* past the end: the text's last 64 bytes, shifted down to p, or
+		 * (a shorter text) a copy padded with NULs */
+		past = ~(uint64_t)0 << left;
+		if (n >= 64) {
+			b = s + n - 64;
+			shift = (unsigned)(64 - left);
+		} else {
+			memset(pad, 0, sizeof pad);
+			memcpy(pad, s + p, left);
+			b = pad;
+		}
+	}
+	for (int k = 0; k < 4; k++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b + 16 * k));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+		    _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+		__m128i d = _mm_sub_epi8(v, zero);
+
+		str |= (uint64_t)(unsigned)_mm_movemask_epi8(m) << (16 * k);
+		dig |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, nine), d)) << (16 * k);
+	}
+	w->str = str >> shift | past;
+	w->nondig = ~(dig >> shift) | past;
+}
+
+/* The first byte at or after p (<= n) set in the mask at offset off of
+ * struct win (str or nondig); n at the end. */
+static ALWAYS_INLINE size_t
+win_scan(struct win *w, const char *s, size_t n, size_t p, bool digits)
+{
+	for (;;) {
+		size_t off = p - w->base;       /* (before base: wraps, so >= 64) */
+		uint64_t m;
+
+		if (off >= 64) {
+			win_load(w, s, n, p);
+			off = 0;
+		}
+		m = (digits ? w->nondig : w->str) >> off;
+		if (m)
+			return p + (size_t)__builtin_ctzll(m);
+		p = w->base + 64;
+	}
+}
+#define WIN_STR_STOP(w, s, p, n) win_scan((w), (s), (n), (p), false)
+#define WIN_DIGITS_END(w, s, p, n) win_scan((w), (s), (n), (p), true)
+#else
+struct win { int unused; };
+#define WIN_STR_STOP(w, s, p, n) ((void)(w), str_stop((s), (p), (n)))
+#endif
+
 /* Why json_parse failed: "WHAT at byte N" (1-based), or "truncated JSON"
  * when the text ends inside a value (at == SIZE_MAX). */
 static int
@@ -130,10 +213,10 @@ fail(struct json *j, size_t at, const char *what)
  * set when the string has an escape.  Inlined at both calls: a line is
  * mostly keys and short strings. */
 static ALWAYS_INLINE size_t
-string_end(const char *s, size_t p, size_t n, size_t *at, const char **why, bool *esc)
+string_end(struct win *w, const char *s, size_t p, size_t n, size_t *at, const char **why, bool *esc)
 {
 	for (;;) {
-		p = str_stop(s, p, n);
+		p = WIN_STR_STOP(w, s, p, n);
 		if (p == n)
 			break;
 		if (s[p] == '"')
@@ -179,8 +262,13 @@ string_end(const char *s, size_t p, size_t n, size_t *at, const char **why, bool
  * high bit set (no carry can then cross a byte when 6 is added), a byte
  * is a digit when its high nibble is 3 and stays 3 with 6 added. */
 static ALWAYS_INLINE size_t
-digits_end(const char *s, size_t p, size_t n, bool z)
+digits_end(struct win *win, const char *s, size_t p, size_t n, bool z)
 {
+#if defined(__SSE2__)
+	(void)z;
+	return WIN_DIGITS_END(win, s, p, n);
+#else
+	(void)win;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 	const uint64_t ones = 0x0101010101010101ULL, hi = ones * 0xf0, three = ones * 0x30;
 
@@ -198,6 +286,7 @@ digits_end(const char *s, size_t p, size_t n, bool z)
 	while ((z || p < n) && is_digit(s[p]))
 		p++;
 	return p;
+#endif
 }
 
 /* s[p] is '-' or a digit: the index after the number, or 0 with *at set
@@ -205,7 +294,7 @@ digits_end(const char *s, size_t p, size_t n, bool z)
  * digit or '.' right after it).  z: s[n] is a NUL, which ends a number
  * without a bound check (then "bad" at n is the text's end). */
 static ALWAYS_INLINE size_t
-number_end(const char *s, size_t p, size_t n, size_t *at, bool z)
+number_end(struct win *w, const char *s, size_t p, size_t n, size_t *at, bool z)
 {
 	size_t d;
 
@@ -214,12 +303,12 @@ number_end(const char *s, size_t p, size_t n, size_t *at, bool z)
 	if (s[p] == '0')
 		p++;
 	else if (s[p] >= '1' && s[p] <= '9')
-		p = digits_end(s, p + 1, n, z);
+		p = digits_end(w, s, p + 1, n, z);
 	else
 		goto bad;
 	if ((z || p < n) && s[p] == '.') {
 		d = ++p;
-		p = digits_end(s, p, n, z);
+		p = digits_end(w, s, p, n, z);
 		if (p == d)
 			goto bad;
 	}
@@ -293,6 +382,7 @@ parse(struct json *j, const char *s, size_t len, bool z)
 	size_t p, q, at = 0;
 	const char *why = NULL;
 	bool esc;               /* the string just read has an escape */
+	struct win win;
 	struct json_tok *tok;
 	int ntok = 0, cap;
 
@@ -310,6 +400,10 @@ parse(struct json *j, const char *s, size_t len, bool z)
 	}
 	tok = j->tok;
 	cap = j->cap;
+#if defined(__SSE2__)
+	win.base = (size_t)0 - 64;      /* nothing loaded: the first scan loads */
+	win.str = win.nondig = 0;
+#endif
 	if ((p = skip_ws(s, 0, len, false)) == len) {
 		snprintf(j->err, sizeof j->err, "no JSON value");
 		return -1;
@@ -339,7 +433,7 @@ parse(struct json *j, const char *s, size_t len, bool z)
 			continue;
 		case '"':
 			esc = false;
-			if ((q = string_end(s, p + 1, len, &at, &why, &esc)) == 0)
+			if ((q = string_end(&win, s, p + 1, len, &at, &why, &esc)) == 0)
 				return fail(j, at, why);
 			TOK_NEW(JSON_STRING, p + 1, q, 0, esc);
 			p = q + 1;
@@ -365,7 +459,7 @@ parse(struct json *j, const char *s, size_t len, bool z)
 			if (s[p] != '-' && !is_digit(s[p]))
 				return p == len ? fail(j, SIZE_MAX, NULL) : fail(j, p, (s[p] == ']' || s[p] == '}') && p > 0 && s[skip_back(s, p)] == ',' ?
 				    "trailing ','" : "expected a value");
-			if ((q = number_end(s, p, len, &at, z)) == 0)
+			if ((q = number_end(&win, s, p, len, &at, z)) == 0)
 				return fail(j, at, "invalid number");
 			TOK_NEW(JSON_NUMBER, p, q, 0, false);
 			p = q;
@@ -409,7 +503,7 @@ parse(struct json *j, const char *s, size_t len, bool z)
 		if (s[p] != '"')
 			return p == len ? fail(j, SIZE_MAX, NULL) : fail(j, p, s[p] == '}' ? "trailing ','" : "expected a string key");
 		esc = false;
-		if ((q = string_end(s, p + 1, len, &at, &why, &esc)) == 0)
+		if ((q = string_end(&win, s, p + 1, len, &at, &why, &esc)) == 0)
 			return fail(j, at, why);
 		TOK_NEW(JSON_STRING, p + 1, q, 1, esc);
 		cur_size++;

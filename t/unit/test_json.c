@@ -7,6 +7,86 @@
 #include "t.h"
 #include "f64ref.h"
 #include "json.h"
+#include "../fuzz/json_ref.h"
+
+/* gen: a random JSON text into b (depth levels at most), made to cross the
+ * parser's 64-byte windows anywhere: strings and numbers of 0 to 90
+ * bytes, escapes, runs of whitespace */
+static unsigned long rnd_state = 12345;
+
+static void gen_string(struct buf *b);
+
+static unsigned
+rnd(unsigned n)
+{
+	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)(rnd_state >> 33) % n;
+}
+
+static void
+/* NOLINTNEXTLINE(misc-no-recursion): a test's generator, depth levels at most */
+gen(struct buf *b, int depth)
+{
+	static const char *const esc[] = { "\\n", "\\\"", "\\\\", "\\u00e9", "\\/" };
+	unsigned k = depth > 0 ? rnd(7) : 2 + rnd(5), n;
+
+	for (n = rnd(4) == 0 ? rnd(20) : 0; n > 0; n--)
+		buf_putc(b, " \t\n\r"[rnd(4)]);
+	switch (k) {
+	case 0:
+	case 1:
+		buf_putc(b, k ? '[' : '{');
+		for (n = rnd(6); n > 0; n--) {
+			if (k == 0) {
+				gen_string(b);
+				buf_putc(b, ':');
+			}
+			gen(b, depth - 1);
+			if (n > 1)
+				buf_putc(b, ',');
+		}
+		buf_putc(b, k ? ']' : '}');
+		break;
+	case 2:
+	case 3:
+		gen_string(b);
+		break;
+	case 4:
+		if (rnd(2))
+			buf_putc(b, '-');
+		buf_putc(b, (char)('1' + rnd(9)));
+		for (n = rnd(40); n > 0; n--)
+			buf_putc(b, (char)('0' + rnd(10)));
+		if (rnd(2)) {
+			buf_putc(b, '.');
+			for (n = 1 + rnd(30); n > 0; n--)
+				buf_putc(b, (char)('0' + rnd(10)));
+		}
+		if (rnd(3) == 0)
+			buf_printf(b, "e%s%u", rnd(2) ? "-" : "+", rnd(300));
+		break;
+	case 5:
+		buf_puts(b, rnd(2) ? "true" : "null");
+		break;
+	default:
+		buf_puts(b, esc[rnd(5)] + 1);   /* a stray escape: invalid */
+		break;
+	}
+}
+
+static void
+gen_string(struct buf *b)
+{
+	static const char *const esc[] = { "\\n", "\\\"", "\\\\", "\\u00e9", "\\/" };
+
+	buf_putc(b, '"');
+	for (unsigned n = rnd(90); n > 0; n--)
+		if (rnd(12) == 0)
+			buf_puts(b, esc[rnd(5)]);
+		else
+			buf_putc(b, (char)('a' + rnd(26)));
+	buf_putc(b, '"');
+}
 
 static int
 parses(const char *s)
@@ -121,6 +201,39 @@ main(void)
 		CHECK(json_str(&j, 2, s, sizeof s) == 0 && strcmp(s, "a\nb") == 0 && json_str(&j, 3, s, sizeof s) == 0 &&
 		    strcmp(s, "0123456789abcdefghij") == 0 && json_str(&j, 4, s, sizeof s) == 0 && strcmp(s, "A") == 0,
 		    "json_str with and without escapes");
+	}
+	/* 20,000 random texts, whole, cut short, or with a byte changed:
+	 * json_parse and json_parse_z against the jsmn-based reader the
+	 * parser replaced (the same verdict and the same tokens), and against
+	 * each other (the same error too) */
+	for (int k = 0; k < 20000; k++) {
+		struct buf g = { 0 };
+		struct ref_json r = { 0 };
+		struct json z = { 0 };
+		int rc, rr, rz;
+		bool same = true;
+
+		gen(&g, 4);
+		if (k % 3 == 1 && g.len > 0)
+			g.len = rnd((unsigned)g.len);
+		else if (k % 3 == 2 && g.len > 0)
+			g.p[rnd((unsigned)g.len)] = "\"\\,:{}[]0a. \x01"[rnd(13)];
+		g.p[g.len] = '\0';
+		rc = json_parse(&j, g.p, g.len);
+		rz = json_parse_z(&z, g.p, g.len);
+		rr = memchr(g.p, 0, g.len) ? rc : ref_parse(&r, g.p, g.len);
+		if (rc == 0 && rr == 0 && memchr(g.p, 0, g.len) == NULL) {
+			same = r.ntok == j.ntok;
+			for (int q = 0; same && q < j.ntok; q++)
+				same = r.tok[q].start == j.tok[q].start && r.tok[q].end == j.tok[q].end &&
+				    r.tok[q].size == j.tok[q].size;
+		}
+		CHECK((rc == 0) == (rr == 0) && same && rc == rz && strcmp(j.err, z.err) == 0 && j.ntok == z.ntok,
+		    "text %d (%zu bytes): json_parse %d \"%s\", jsmn reader %d, json_parse_z %d \"%s\": %s", k, g.len, rc,
+		    j.err, rr, rz, z.err, g.p);
+		free(r.tok);
+		json_free(&z);
+		buf_free(&g);
 	}
 	/* 512 containers deep is allowed, 513 is not */
 	for (int deep = 512; deep <= 513; deep++) {
