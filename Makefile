@@ -70,6 +70,7 @@ $(B)/bench/%: bench/%.c $(LIBA) $(wildcard lib/*.h) | $(B)/bench
 
 $(B)/t/%: t/unit/%.c $(wildcard t/unit/*.h) $(LIBA) | $(B)/t
 	$(CC) $(CPPFLAGS) -It/unit $(ALLCFLAGS) -o $@ $< $(LIBA) $(LDFLAGS) $(SANFLAGS) $(LDLIBS)
+$(B)/t/test_json: t/fuzz/json_ref.h
 
 # Shell tools (bin/recio ...) are linked into $(B)/bin so one PATH entry finds everything.
 $(B)/bin/.scripts: $(SCRIPTS) | $(B)/bin

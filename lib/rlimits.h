@@ -7,7 +7,7 @@
 #define RECIO_HTTP_BODY_MAX (16u << 20) /* largest HTTP response body kept (16 MiB) */
 /* Tokens of one HTTP body: every token takes at least two bytes of text (a
  * one-digit value and its separator), so no body within the body cap is
- * refused for its token count.  (20 bytes a token: at worst 160 MiB, for a
+ * refused for its token count.  (24 bytes a token: at worst 192 MiB, for a
  * 16 MiB body; a /markets page of 1,000 markets is ~85,000.) */
 #define RECIO_HTTP_TOK_MAX  ((int)(RECIO_HTTP_BODY_MAX / 2 + 1))
 #define RECIO_HTTP_REQ_MAX  (64u << 10) /* largest request body the simulator accepts */

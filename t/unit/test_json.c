@@ -88,6 +88,23 @@ gen_string(struct buf *b)
 	buf_putc(b, '"');
 }
 
+/* the same tokens, field by field (not memcmp: a token's padding bytes
+ * are never written) */
+static bool
+same_tokens(const struct json *a, const struct json *b)
+{
+	if (a->ntok != b->ntok)
+		return false;
+	for (int t = 0; t < a->ntok; t++) {
+		const struct json_tok *x = &a->tok[t], *y = &b->tok[t];
+
+		if (x->start != y->start || x->end != y->end || x->size != y->size || x->next != y->next ||
+		    x->type != y->type || x->esc != y->esc)
+			return false;
+	}
+	return true;
+}
+
 static int
 parses(const char *s)
 {
@@ -184,8 +201,7 @@ main(void)
 					rc = json_parse(&j, buf, n);
 					buf[n] = after[a];
 					rz = after[a] == '\0' ? json_parse_z(&z, buf, n) : json_parse(&z, buf, n);
-					CHECK(rc == rz && strcmp(j.err, z.err) == 0 && j.ntok == z.ntok &&
-					    (j.ntok == 0 || memcmp(j.tok, z.tok, (size_t)j.ntok * sizeof *j.tok) == 0),
+					CHECK(rc == rz && strcmp(j.err, z.err) == 0 && j.ntok == z.ntok && same_tokens(&j, &z),
 					    "\"%.*s\" then byte %d: %d \"%s\", then %d \"%s\"", (int)n, buf, after[a], rc, j.err, rz,
 					    z.err);
 				}
