@@ -108,6 +108,7 @@ struct acct {
 	int64_t interval_ms, health_ms;
 	int64_t positions_ms, positions_last;   /* -P; when every held position was last written */
 	bool mismatch;
+	bool unsure;                    /* a market in its cycle of grace: mismatch not known yet */
 	struct trades tt;
 };
 
@@ -650,6 +651,7 @@ reconcile(struct acct *a)
 {
 	bool any = false;
 
+	a->unsure = false;
 	for (size_t i = 0; i < a->np; i++) {
 		struct posn *p = &a->p[i];
 		int64_t exch = p->have_exch ? p->exch : 0;
@@ -668,8 +670,10 @@ reconcile(struct acct *a)
 			continue;
 		}
 		/* one cycle of grace: a fill and its position may straddle two reads */
-		if (++p->miss < 2)
+		if (++p->miss < 2) {
+			a->unsure = true;
 			continue;
+		}
 		any = true;
 		if (p->reported)
 			continue;
@@ -693,6 +697,12 @@ health(struct acct *a, bool force)
 	int64_t now = rt_mono_ms();
 
 	if (!force && now - a->last_health < a->health_ms)
+		return;
+	/* a market in its cycle of grace: "ok" may be untrue (health-serve
+	 * takes it to end every mismatch; after a start, a mismatch that
+	 * persists is in its grace on the first cycle), "mismatch" may be a
+	 * straddled read: wait a cycle, not more than one health period */
+	if (!force && a->unsure && now - a->last_health < 2 * a->health_ms)
 		return;
 	a->last_health = now;
 	msg_begin(&a->out, "health", rt_now_ms());
@@ -902,6 +912,9 @@ main(int argc, char **argv)
 		return 1;
 	if ((a.http = http_new(base, NULL, a.key, key_id)) == NULL)
 		return 1;
+	/* the first health line is due at the first cycle, and may wait one
+	 * more, as any other, while a market is in its cycle of grace */
+	a.last_health = rt_mono_ms() - a.health_ms;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);

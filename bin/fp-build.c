@@ -1,6 +1,7 @@
 /* fp-build: build fingerprint tables from one-minute candles.  See
  * man/fp-build.1 and fp.h for the table format. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -41,9 +42,9 @@ static const char usage_text[] =
 "\n"
 "  -o DIR    write btc_fingerprint_directional_baseline.csv and\n"
 "            btc_fingerprint_directional_momentum_NNN.csv there (default .),\n"
-"            each through a temporary file and a rename; a bucket's table\n"
-"            left there by an earlier run, whose bucket has no candle now,\n"
-"            is removed\n"
+"            all through temporary files, renamed once all are written; a\n"
+"            bucket's table left there by an earlier run, whose bucket has\n"
+"            no candle now, is removed\n"
 "  -h        this text\n";
 
 struct candle { int64_t minute; double close; };
@@ -130,6 +131,42 @@ find(const struct candle *c, size_t n, size_t from, int64_t minute)
 			hi = mid;
 	}
 	return lo < n && c[lo].minute == minute ? (long)lo : -1;
+}
+
+/* A bucket (or the baseline) has a candle at some horizon. */
+static bool
+has_rows(const double *total)
+{
+	for (int t = 0; t < FP_ROWS; t++)
+		if (total[t] > 0)
+			return true;
+	return false;
+}
+
+/* The table of index idx (NB - 1: the baseline) in dir. */
+static void
+table_path(char *path, size_t cap, const char *dir, int idx)
+{
+	if (idx == NB - 1)
+		snprintf(path, cap, "%s/btc_fingerprint_directional_baseline.csv", dir);
+	else
+		snprintf(path, cap, "%s/btc_fingerprint_directional_momentum_%03d.csv", dir, idx + FP_BMIN);
+}
+
+/* After a failed write: the NAME.tmp files written so far (indexes from
+ * NB - 1 down to idx) removed. */
+static void
+remove_tmps(const char *dir, double (*total)[FP_ROWS], int idx)
+{
+	for (int k = NB - 1; k >= idx; k--) {
+		char path[4096], tmp[4200];
+
+		if (!has_rows(total[k]))
+			continue;
+		table_path(path, sizeof path, dir, k);
+		snprintf(tmp, sizeof tmp, "%s.tmp", path);
+		(void)unlink(tmp);
+	}
 }
 
 int
@@ -228,30 +265,22 @@ main(int argc, char **argv)
 	}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		die(1, "%s: cannot create:", dir);
+	/* every table to NAME.tmp first, then the renames, then the removals:
+	 * an error while writing leaves the directory as it was */
 	for (int idx = NB - 1; idx >= 0; idx--) {
 		char path[4096], tmp[4200];
 		FILE *f;
-		bool any = false;
 		int filled = 0;
 
-		if (idx == NB - 1)
-			snprintf(path, sizeof path, "%s/btc_fingerprint_directional_baseline.csv", dir);
-		else
-			snprintf(path, sizeof path, "%s/btc_fingerprint_directional_momentum_%03d.csv", dir, idx + FP_BMIN);
-		for (int t = 0; t < FP_ROWS; t++)
-			any |= total[idx][t] > 0;
-		if (!any) {
-			/* no candle in this bucket: a table of an earlier run must not
-			 * stay beside this run's */
-			if (unlink(path) == 0)
-				warnx_("%s: removed: its bucket has no candle in %s", path, name);
-			else if (errno != ENOENT)
-				die(1, "%s: cannot remove a table of an earlier run:", path);
+		if (!has_rows(total[idx]))
 			continue;
-		}
+		table_path(path, sizeof path, dir, idx);
 		snprintf(tmp, sizeof tmp, "%s.tmp", path);
-		if ((f = fopen(tmp, "w")) == NULL)
-			die(1, "%s: cannot create:", tmp);
+		if ((f = fopen(tmp, "w")) == NULL) {
+			warnx_("%s: cannot create:", tmp);
+			remove_tmps(dir, total, idx);
+			return 1;
+		}
 		for (int k = 0; k < NX; k++)
 			fprintf(f, ",>= +%.2f%%,<= -%.2f%%", k * 0.05, k * 0.05);
 		fputc('\n', f);
@@ -276,22 +305,36 @@ main(int argc, char **argv)
 				fprintf(f, ",%.2f,%.2f", cells[0][k], cells[1][k]);
 			fputc('\n', f);
 		}
-		if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
-			(void)fclose(f);
-			(void)unlink(tmp);
-			die(1, "%s: write error:", tmp);
-		}
-		if (fclose(f) != 0) {
-			(void)unlink(tmp);
-			die(1, "%s: write error:", tmp);
-		}
-		if (rename(tmp, path) < 0) {
-			(void)unlink(tmp);
-			die(1, "%s: cannot rename to %s:", tmp, path);
+		if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f) || fclose(f) != 0) {
+			warnx_("%s: write error:", tmp);
+			remove_tmps(dir, total, idx);
+			return 1;
 		}
 		if (filled > 0)
 			warnx_("%s: %d of %d horizons have no candle in this bucket: the baseline's rows", path, filled,
 			    FP_ROWS);
+	}
+	for (int idx = NB - 1; idx >= 0; idx--) {
+		char path[4096], tmp[4200];
+
+		table_path(path, sizeof path, dir, idx);
+		snprintf(tmp, sizeof tmp, "%s.tmp", path);
+		if (has_rows(total[idx])) {
+			if (rename(tmp, path) < 0)
+				die(1, "%s: cannot rename to %s:", tmp, path);
+		} else if (unlink(path) == 0)
+			/* no candle in this bucket: a table of an earlier run must
+			 * not stay beside this run's */
+			warnx_("%s: removed: its bucket has no candle in %s", path, name);
+		else if (errno != ENOENT)
+			die(1, "%s: cannot remove a table of an earlier run:", path);
+	}
+	{
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd < 0 || fsync(dfd) < 0)
+			die(1, "%s: cannot sync the directory:", dir);
+		(void)close(dfd);
 	}
 	free(c);
 	return 0;

@@ -114,3 +114,19 @@ flat() {
 	[ "$(cd "$BATS_TEST_TMPDIR/fp" && ls)" = "btc_fingerprint_directional_baseline.csv
 btc_fingerprint_directional_momentum_000.csv" ]
 }
+
+@test "a table that cannot be written leaves the directory as it was" {
+	awk 'BEGIN { p = 100; for (i = 0; i < 200; i++) { printf "%d,1,1,1,%.10f,1\n", 1767225600 + 60 * i, p; p *= 1.0001 } }' \
+		>"$BATS_TEST_TMPDIR/climb.csv"
+	fp-build -o "$BATS_TEST_TMPDIR/fp" "$BATS_TEST_TMPDIR/climb.csv"
+	(cd "$BATS_TEST_TMPDIR/fp" && md5sum ./*) >"$BATS_TEST_TMPDIR/before"
+	# bucket 0's table cannot be written (a directory where its .tmp goes)
+	mkdir "$BATS_TEST_TMPDIR/fp/btc_fingerprint_directional_momentum_000.csv.tmp"
+	flat >"$BATS_TEST_TMPDIR/flat.csv"
+	run fp-build -o "$BATS_TEST_TMPDIR/fp" "$BATS_TEST_TMPDIR/flat.csv"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"momentum_000.csv.tmp: cannot create"* ]]
+	rmdir "$BATS_TEST_TMPDIR/fp/btc_fingerprint_directional_momentum_000.csv.tmp"
+	# the old baseline and bucket 4 as they were; no .tmp left
+	[ "$(cd "$BATS_TEST_TMPDIR/fp" && md5sum ./*)" = "$(cat "$BATS_TEST_TMPDIR/before")" ]
+}
