@@ -2116,14 +2116,19 @@ api_log(struct hs *h, struct MHD_Connection *c, const char *name)
 	return r;
 }
 
-/* POST /api/order {ticker, side, action, count, price}: a manual order, as
- * a signal line into order-send's FIFO, so that it goes through the same
- * risk limits and the same exactly-once journal as the automatic ones. */
+/* POST /api/order {ticker, side, action, count, price[, key]}: a manual
+ * order, as a signal line into order-send's FIFO, so that it goes through
+ * the same risk limits and the same exactly-once journal as the automatic
+ * ones.  With a key (the client's, 8 to 64 of A-Z a-z 0-9 _ -), the
+ * signal's id is derived from it, the user and the order: the same request
+ * sent again (a retry after a lost answer, a double click) makes the same
+ * id, which order-send takes once; the same key on another order does not. */
 static enum MHD_Result
 api_order(struct hs *h, struct MHD_Connection *c, struct req *rq, const char *user, const char *addr)
 {
 	struct json j = { 0 }, t = { 0 };
-	char ticker[RECIO_TICKER_MAX], side[8], action[8], event[RECIO_TICKER_MAX] = "", id[40];
+	char ticker[RECIO_TICKER_MAX], side[8], action[8], event[RECIO_TICKER_MAX] = "", id[40], key[72] = "";
+	int kt;
 
 	unsigned char rnd[8];
 	int64_t count, price, ts = rt_now_ms(), close_ts = -1;
@@ -2144,6 +2149,11 @@ api_order(struct hs *h, struct MHD_Connection *c, struct req *rq, const char *us
 		return reply_error(c, 400, "expected {\"ticker\": a market's, \"side\": yes|no, \"action\": buy|sell, "
 		    "\"count\": 1-100000, \"price\": 1-99 cents}");
 	}
+	if ((kt = json_get(&j, 0, "key")) >= 0 && (json_str(&j, kt, key, sizeof key) < 0 || strlen(key) < 8 ||
+	    strlen(key) > 64 || strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(key))) {
+		json_free(&j);
+		return reply_error(c, 400, "\"key\": 8 to 64 of A-Z a-z 0-9 _ -");
+	}
 	json_free(&j);
 	/* no buy on a stale price: its time to close, and the risk checks
 	 * order-send makes with it, would be as old (a sale, which ends a
@@ -2163,10 +2173,21 @@ api_order(struct hs *h, struct MHD_Connection *c, struct req *rq, const char *us
 			event[0] = '\0', close_ts = -1;
 	}
 	json_free(&t);
-	if (RAND_bytes(rnd, sizeof rnd) != 1)
-		return reply_error(c, 500, "no randomness for an order id");
-	id[0] = 'm';
-	hex(rnd, sizeof rnd, id + 1);
+	if (key[0]) {
+		struct buf kb = { 0 };
+		char h64[65];
+
+		buf_printf(&kb, "recio-order:%s\n%s\n%s %s %s %lld %lld", user, key, ticker, side, action,
+		    (long long)count, (long long)price);
+		sha256_hex(kb.p, h64);
+		buf_free(&kb);
+		snprintf(id, sizeof id, "m%.16s", h64);
+	} else {
+		if (RAND_bytes(rnd, sizeof rnd) != 1)
+			return reply_error(c, 500, "no randomness for an order id");
+		id[0] = 'm';
+		hex(rnd, sizeof rnd, id + 1);
+	}
 	msg_begin(&line, "signal", ts);
 	jw_kstr(&line, "id", id);
 	jw_kstr(&line, "intent", strcmp(action, "buy") == 0 ? "open" : "close");

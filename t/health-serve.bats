@@ -361,6 +361,22 @@ lcode() {
 		-d '{"ticker":"KXBTCD-26NOV3003-T100249.99","side":"yes","action":"buy","count":2,"price":61}' "$H/api/order"
 	cid=$(jq -r .client_order_id <<<"$output")
 	read -r -t 2 line <&7
+	# with the client's key: the same request again (a retry, a double
+	# click) makes the same signal id, which order-send takes once; the same
+	# key on another order makes another
+	o='{"ticker":"KXBTCD-26NOV3003-T100249.99","side":"yes","action":"buy","count":2,"price":61,"key":"click-0001"}'
+	post() { curl -s -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d "$1" "$H/api/order" | jq -r .signal_id; }
+	k1=$(post "$o")
+	k2=$(post "$o")
+	k3=$(post "${o/61/62}")
+	[ "$k1" = "$k2" ]
+	[ "$k1" != "$k3" ]
+	[ "${#k1}" -eq 17 ]
+	[[ "$k1" == m* ]]
+	for i in 1 2 3; do read -r -t 2 l <&7; echo "$l" | jq -r .id; done >"$BATS_TEST_TMPDIR/ids"
+	[ "$(tr '\n' ' ' <"$BATS_TEST_TMPDIR/ids")" = "$k1 $k1 $k3 " ]
+	[ "$(code POST /api/order -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d "${o/click-0001/short}")" = 400 ]
+	[ "$(code POST /api/order -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" -d "${o/click-0001/no spaces here}")" = 400 ]
 	exec 7<&-
 	[ "$(jq -r '[.type, .side, .action, .count, .price, .reason, ("r" + .id)] | join(" ")' <<<"$line")" = \
 		"signal yes buy 2 61 manual $cid" ]

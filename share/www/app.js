@@ -226,24 +226,43 @@ function confirmDialog(text) {
   });
 }
 
+// sendOrder: a manual order with a key of its own: health-serve derives the
+// signal id from it, so the same order sent again (a retry after a lost
+// answer) is taken once by order-send.  One try more after a network error,
+// with the same key; an order already on its way is not sent twice.
+const sending = new Set();
+async function sendOrder(o, done) {
+  const what = [o.ticker, o.side, o.action, o.count, o.price].join(' ');
+  if (sending.has(what)) { toast('Already being sent: ' + what, 'bad'); return; }
+  const k = new Uint8Array(12);
+  crypto.getRandomValues(k);
+  o.key = Array.from(k, (x) => x.toString(16).padStart(2, '0')).join('');
+  sending.add(what);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await api('/api/order', { method: 'POST', body: JSON.stringify(o) });
+        break;
+      } catch (e) {
+        if (!(e instanceof TypeError) || attempt > 0) throw e;    // TypeError: no answer
+      }
+    }
+    toast(done, 'good');
+  } catch (e) { toast(e.message, 'bad'); } finally { sending.delete(what); }
+}
+
 async function manualBuy(r) {
   const st = state.settings || {};
   const count = (st.position_size || 1) * (st.multiplier || 1);
   const price = r.side === 'yes' ? r.yes_ask : r.no_ask;
   if (!(await confirmDialog('Buy ' + count + ' ' + r.side.toUpperCase() + ' of ' + r.ticker + ' at ' + price + '¢?'))) return;
-  try {
-    await api('/api/order', { method: 'POST', body: JSON.stringify({ ticker: r.ticker, side: r.side, action: 'buy', count, price }) });
-    toast('Order sent: buy ' + count + ' ' + r.side.toUpperCase(), 'good');
-  } catch (e) { toast(e.message, 'bad'); }
+  await sendOrder({ ticker: r.ticker, side: r.side, action: 'buy', count, price }, 'Order sent: buy ' + count + ' ' + r.side.toUpperCase());
 }
 
 async function manualClose(t, bid) {
   const price = bid == null || bid < 1 ? 1 : bid;
   if (!(await confirmDialog('Sell ' + t.held + ' ' + t.side.toUpperCase() + ' of ' + t.ticker + ' at ' + price + '¢ or better?'))) return;
-  try {
-    await api('/api/order', { method: 'POST', body: JSON.stringify({ ticker: t.ticker, side: t.side, action: 'sell', count: t.held, price }) });
-    toast('Close sent for ' + t.ticker, 'good');
-  } catch (e) { toast(e.message, 'bad'); }
+  await sendOrder({ ticker: t.ticker, side: t.side, action: 'sell', count: t.held, price }, 'Close sent for ' + t.ticker);
 }
 
 async function setSetting(k, v) {

@@ -55,6 +55,19 @@ function ok(cond, what) {
       await page.waitForFunction((t) => document.querySelector('#strikes tbody').textContent !== t, t1, { timeout: 20000 });
       ok(true, name + ': the strike table updates live');
       ok(/^\d+:\d\d$/.test(await page.textContent('#countdown')), name + ': a countdown to the hour');
+      // a manual buy, confirmed: sent with a key of its own, from which
+      // health-serve makes the signal's id (the click from the page itself:
+      // the table is drawn again at every tick)
+      const [resp] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith('/api/order'), { timeout: 10000 }),
+        (async () => {
+          await page.evaluate(() => document.querySelector('#strikes tbody tr button').click());
+          await page.click('#confirm button[value=ok]');
+        })(),
+      ]);
+      const sent = JSON.parse(resp.request().postData());
+      ok(/^[0-9a-f]{24}$/.test(sent.key) && resp.status() === 200,
+        name + ': a manual buy goes with a key of its own (' + resp.status() + ', key ' + sent.key + ')');
       await page.screenshot({ path: out + '/' + name + '-monitor.png', fullPage: true });
       // auto entry: the switch writes the setting on the server
       const before = await page.isChecked('#auto_entry');
