@@ -203,7 +203,8 @@ wait_trade() {
 	place() { for i in $(seq 1 40); do o=$(order "$@" 2>/dev/null); [ -n "$o" ] && [ "$o" != null ] && { echo "$o"; return; }; done; }
 	in=$(place "$t" bid 99 2 in-1)
 	out=$(place "$t" ask 1 2 out-1)
-	[ -n "$in" ] && [ -n "$out" ]
+	[ -n "$in" ]
+	[ -n "$out" ]
 	for run in 1 2 3 4; do
 		# (at 75 % faults all five cycles of a run can fail: exit 1, what
 		# they read written all the same)

@@ -125,7 +125,8 @@ teardown() {
 	# the pid file lost: the running tree is found by looking, not doubled
 	rm "$BATS_TEST_TMPDIR/state/run/svscan.pid"
 	run recio up
-	[ "$status" -eq 0 ] && [[ "$output" == *"already up (s6-svscan $pid "* ]]
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"already up (s6-svscan $pid "* ]]
 	[ "$(pgrep -c -f "s6-svscan $BATS_TEST_TMPDIR/state/run/scan" || true)" -eq 1 ]
 	# within a minute (two on a slow machine: an IOC buy at a quote some
 	# simulated seconds old can miss, and the entry window is 13 of the
@@ -185,7 +186,8 @@ teardown() {
 	recio up
 	svscan=$(cat "$BATS_TEST_TMPDIR/state/run/svscan.pid")
 	os=$(recio status --json | jq -r 'select(.service=="order-send") | .pid')
-	[ -n "$os" ] && kill -0 "$os"
+	[ -n "$os" ]
+	kill -0 "$os"
 	kill -KILL "$svscan"
 	# its s6-supervise processes and their services run on without it
 	sleep 0.5

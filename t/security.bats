@@ -34,7 +34,11 @@ procs_under() {
 	key=$(sed -n 's/.*, key \(.*\))$/\1/p' "$out")
 	hs=$(sed -n 's|.*dashboard: \(http://[^/]*\)/.*|\1|p' "$out")
 	sim=$(sed -n 's|^  \(http://[^ ]*\) *the simulated exchange.*|\1|p' "$out")
-	[ ${#pw} -eq 24 ] && [ -d "$state" ] && [ -s "$key" ] && [ -n "$hs" ] && [ -n "$sim" ]
+	[ ${#pw} -eq 24 ]
+	[ -d "$state" ]
+	[ -s "$key" ]
+	[ -n "$hs" ]
+	[ -n "$sim" ]
 	# a wrong password first (its attempt is logged, the password must not be),
 	# then the right one, and a manual order: order-send signs and sends it
 	[ "$(curl -s -o /dev/null -w '%{http_code}' -d "{\"username\":\"demo\",\"password\":\"${pw}x\"}" "$hs/api/login")" = 401 ]
@@ -114,31 +118,39 @@ procs_under() {
 	[[ "$output" != *"$c"* ]]
 	chmod 666 "$c"
 	RECIO_CONF=$c run recio status
-	[ "$status" -ne 0 ] && [[ "$output" == *"recio.conf: mode 666: writable by others"* ]]
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"recio.conf: mode 666: writable by others"* ]]
 	chmod 644 "$c"
 	echo 'RECIO_DB=postgresql://recio:s3cret@127.0.0.1/recio' >>"$c"
 	RECIO_CONF=$c run recio status
-	[ "$status" -ne 0 ] && [[ "$output" == *"recio.conf: holds a database password: chmod 600"* ]]
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"recio.conf: holds a database password: chmod 600"* ]]
 	[[ "$output" != *s3cret* ]]
 	printf 'RECIO_MODE=sim\nRECIO_STATE=%s\nRECIO_DB="host=/tmp password=s3cret"\n' "$BATS_TEST_TMPDIR/state" >"$c"
 	RECIO_CONF=$c run recio status
-	[ "$status" -ne 0 ] && [[ "$output" == *"holds a database password"* ]] && [[ "$output" != *s3cret* ]]
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"holds a database password"* ]]
+	[[ "$output" != *s3cret* ]]
 	# a tool's own configuration: order-send's risk limits, signal-eval's settings
 	echo 'max_positions=1' >"$BATS_TEST_TMPDIR/risk.conf"
 	chmod 664 "$BATS_TEST_TMPDIR/risk.conf"
 	run order-send --paper -n -c "$BATS_TEST_TMPDIR/risk.conf" -j "$BATS_TEST_TMPDIR/j" </dev/null
-	[ "$status" -ne 0 ] && [[ "$output" == *"risk.conf: mode 0664: writable by others than its owner"* ]]
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"risk.conf: mode 0664: writable by others than its owner"* ]]
 	echo 'min_probability=80' >"$BATS_TEST_TMPDIR/settings.conf"
 	chmod 646 "$BATS_TEST_TMPDIR/settings.conf"
 	run signal-eval -n -c "$BATS_TEST_TMPDIR/settings.conf"
-	[ "$status" -ne 0 ] && [[ "$output" == *"settings.conf: mode 0646: writable by others than its owner"* ]]
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"settings.conf: mode 0646: writable by others than its owner"* ]]
 	if [ "$(id -u)" -eq 0 ]; then
 		chmod 644 "$BATS_TEST_TMPDIR/risk.conf" "$c"
 		chown 65534 "$BATS_TEST_TMPDIR/risk.conf" "$c"
 		run order-send --paper -n -c "$BATS_TEST_TMPDIR/risk.conf" -j "$BATS_TEST_TMPDIR/j" </dev/null
-		[ "$status" -ne 0 ] && [[ "$output" == *"risk.conf: owned by uid 65534, neither this user"* ]]
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"risk.conf: owned by uid 65534, neither this user"* ]]
 		RECIO_CONF=$c run recio status
-		[ "$status" -ne 0 ] && [[ "$output" == *"owned by uid 65534, neither this user"* ]]
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"owned by uid 65534, neither this user"* ]]
 	fi
 }
 
@@ -177,11 +189,13 @@ hs_start() {
 	grep -q '^health-serve: libmicrohttpd: .*connection limit' "$BATS_TEST_TMPDIR/hs.err"
 	# oversized: 100 KB of headers, a 20 KB body, a 10 KB URL
 	c=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 100000 /dev/zero | tr '\0' a)" "$H/health")
-	[ "$c" -ge 400 ] && [ "$c" -lt 500 ]
+	[ "$c" -ge 400 ]
+	[ "$c" -lt 500 ]
 	c=$(curl -s -m 5 -o /dev/null -w '%{http_code}' --data-binary "$(head -c 20000 /dev/zero | tr '\0' a)" "$H/api/login")
 	[ "$c" = 413 ]
 	c=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$H/$(head -c 70000 /dev/zero | tr '\0' a)")
-	[ "$c" -ge 400 ] && [ "$c" -lt 500 ]
+	[ "$c" -ge 400 ]
+	[ "$c" -lt 500 ]
 	# and it still answers
 	[ "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "$H/api/session")" = 401 ]
 }
