@@ -227,7 +227,15 @@ wait_trade() {
 	pid=$!
 	acct-sync -i 0.2 -P 0 -H 100 >"$BATS_TEST_TMPDIR/b" &
 	pid2=$!
-	sleep 2.5
+	# (until -P 0.5 has written it three times, however slow the machine:
+	# a fixed 2.5 s was not always enough on a loaded one; then a second
+	# more, in which -P 0 must not write it again)
+	for i in $(seq 1 150); do
+		[ "$(grep -c '"type":"position"' "$BATS_TEST_TMPDIR/a")" -ge 3 ] &&
+			[ "$(grep -c '"type":"position"' "$BATS_TEST_TMPDIR/b")" -ge 1 ] && break
+		sleep 0.2
+	done
+	sleep 1
 	kill -TERM $pid $pid2
 	wait $pid
 	wait $pid2
