@@ -124,9 +124,14 @@ tick() {        # tick TS PRICE: a tick line in btc-tick's data log
 
 @test "a password change's two hashings hold up no other request" {
 	hs_start
-	# one hashing's time here (a login is one), from curl
-	t1=$(curl -s -o /dev/null -w '%{time_total}' -c "$BATS_TEST_TMPDIR/cj" -H 'Content-Type: application/json' \
-		-d "{\"username\":\"admin\",\"password\":\"$PASS\"}" "$H/api/login")
+	# one hashing's time here (a login is one), from curl: the quicker of
+	# two logins (the first, cold, can take twice as long under ASan, and
+	# the wait below would then miss the change)
+	for i in 1 2; do
+		curl -s -o /dev/null -w '%{time_total}\n' -c "$BATS_TEST_TMPDIR/cj" -H 'Content-Type: application/json' \
+			-d "{\"username\":\"admin\",\"password\":\"$PASS\"}" "$H/api/login"
+	done >"$BATS_TEST_TMPDIR/t1"
+	t1=$(sort -n "$BATS_TEST_TMPDIR/t1" | head -n 1)
 	CSRF=$(curl -s -b "$BATS_TEST_TMPDIR/cj" "$H/api/session" | jq -r .csrf)
 	[ ${#CSRF} -eq 64 ]
 	curl -s -o /dev/null -w '%{http_code} password\n' -b "$BATS_TEST_TMPDIR/cj" -H "X-CSRF-Token: $CSRF" \
