@@ -56,11 +56,18 @@ static const char usage_text[] =
 enum slot_state { S_NONE, S_PENDING, S_OPEN, S_CLOSING };
 
 struct mkt {
-	char ticker[RECIO_TICKER_MAX], event[RECIO_TICKER_MAX], status[16];
-	bool active;                    /* status is "active" */
+	char ticker[RECIO_TICKER_MAX], event[RECIO_TICKER_MAX];
+	bool active;                    /* its last status was "active" */
 	double strike;
 	int64_t close_ts, volume;
 	int64_t yes_bid, yes_ask, no_bid, no_ask;
+	/* a strike row's first fields as written, {"ticker":"…","strike":…
+	 * (head_tk: the end of the quoted ticker), made when the row is first
+	 * written and again when the strike changes (head_strike); headlen 0:
+	 * not made, or too long to keep (a ticker with much to escape) */
+	char head[sizeof "{\"ticker\":\"\",\"strike\":" + RECIO_TICKER_MAX + 40];
+	unsigned short headlen, head_tk;
+	double head_strike;
 	/* one slot per side: [0] YES, [1] NO */
 	struct slot {
 		enum slot_state st;
@@ -258,15 +265,24 @@ holds(const struct slot *sl)
 	return sl->st == S_OPEN || sl->st == S_CLOSING;
 }
 
+/* Is m's ticker t[0..n) (n < RECIO_TICKER_MAX)? */
+static bool
+ticker_is(const struct mkt *m, const char *t, size_t n)
+{
+	return memcmp(m->ticker, t, n) == 0 && m->ticker[n] == '\0';
+}
+
+/* The market of ticker t[0..n) (n < RECIO_TICKER_MAX, no NUL in it), made
+ * when create is set and it is not there; NULL when not there or full. */
 static struct mkt *
-mkt_get(struct eval *e, const char *ticker, bool create)
+mkt_getn(struct eval *e, const char *ticker, size_t n, bool create)
 {
 	/* a ladder comes in the same order every time: the one after the last
 	 * found is the first guess */
-	if (e->hint < e->nm && strcmp(e->m[e->hint].ticker, ticker) == 0)
+	if (e->hint < e->nm && ticker_is(&e->m[e->hint], ticker, n))
 		return &e->m[e->hint++];
 	for (size_t i = 0; i < e->nm; i++)
-		if (strcmp(e->m[i].ticker, ticker) == 0) {
+		if (ticker_is(&e->m[i], ticker, n)) {
 			e->hint = i + 1;
 			return &e->m[i];
 		}
@@ -282,34 +298,61 @@ mkt_get(struct eval *e, const char *ticker, bool create)
 			    (old == SIZE_MAX || e->m[i].close_ts < e->m[old].close_ts))
 				old = i;
 		if (old == SIZE_MAX) {
-			warnx_("%s: not followed: all %d markets kept hold a position or an order", ticker, MARKETS_MAX);
+			warnx_("%.*s: not followed: all %d markets kept hold a position or an order", (int)n, ticker,
+			    MARKETS_MAX);
 			return NULL;
 		}
 		e->m[old] = e->m[--e->nm];
 		e->hint = 0;
 	}
 	memset(&e->m[e->nm], 0, sizeof e->m[0]);
-	snprintf(e->m[e->nm].ticker, sizeof e->m[0].ticker, "%s", ticker);
+	memcpy(e->m[e->nm].ticker, ticker, n);
 	return &e->m[e->nm++];
+}
+
+static struct mkt *
+mkt_get(struct eval *e, const char *ticker, bool create)
+{
+	size_t n = strlen(ticker);
+
+	return n < RECIO_TICKER_MAX ? mkt_getn(e, ticker, n, create) : NULL;
+}
+
+/* Is string token t "active"?  (A market's status.) */
+static bool
+is_active(const struct json *j, int t)
+{
+	char st[sizeof "active"];
+
+	/* as written (the usual), else decoded (an escape in it) */
+	return json_streq(j, t, "active") ||
+	    (t >= 0 && j->tok[t].esc && json_str(j, t, st, sizeof st) == 0 && strcmp(st, "active") == 0);
 }
 
 static int
 on_market(struct eval *e, const struct json *j, const int *k)
 {
 	char t[RECIO_TICKER_MAX];
+	const char *tk = t;
+	size_t n;
 	struct mkt *m;
 	int64_t v;
 	double d;
 
-	if (json_str(j, k[K_TICKER], t, sizeof t) < 0)
+	/* the ticker compared where it lies in the line (no escape in it, the
+	 * usual: the parser took no raw control byte), else decoded */
+	if (k[K_TICKER] >= 0 && json_type(j, k[K_TICKER]) == JSON_STRING && !j->tok[k[K_TICKER]].esc) {
+		tk = json_raw(j, k[K_TICKER], &n);
+		if (n >= sizeof t)
+			return -1;
+	} else if (json_str(j, k[K_TICKER], t, sizeof t) < 0)
 		return -1;
-	if ((m = mkt_get(e, t, true)) == NULL)
+	else
+		n = strlen(t);
+	if ((m = mkt_getn(e, tk, n, true)) == NULL)
 		return 0;
 	json_str(j, k[K_EVENT_TICKER], m->event, sizeof m->event);
-	json_str(j, k[K_STATUS], m->status, sizeof m->status);
-	/* status: 16 bytes, all set (mkt_get zeroes a new market): compared
-	 * whole with its NUL, in two words */
-	m->active = memcmp(m->status, "active", sizeof "active") == 0;
+	m->active = is_active(j, k[K_STATUS]);
 	if (json_f64(j, k[K_STRIKE], &d) == 0)
 		m->strike = d;
 	if (json_i64(j, k[K_CLOSE_TS], &v) == 0)
@@ -328,10 +371,8 @@ on_event(struct eval *e, const struct json *j, const int *k)
 	char t[RECIO_TICKER_MAX];
 	struct mkt *m;
 
-	if (json_str(j, k[K_TICKER], t, sizeof t) == 0 && (m = mkt_get(e, t, false)) != NULL) {
-		json_str(j, k[K_STATUS], m->status, sizeof m->status);
-		m->active = memcmp(m->status, "active", sizeof "active") == 0;
-	}
+	if (json_str(j, k[K_TICKER], t, sizeof t) == 0 && (m = mkt_get(e, t, false)) != NULL)
+		m->active = is_active(j, k[K_STATUS]);
 }
 
 /* position: signed contracts, + YES, - NO (from acct-sync or paper fills) */
@@ -649,6 +690,7 @@ struct row {
 	int side;                       /* active side: 0 YES (strike below price), 1 NO */
 	int64_t ask;
 	bool watch;
+	bool why_tick;                  /* why is the tick's (why_not_tick), kept there */
 	char why[64];
 };
 
@@ -781,8 +823,9 @@ why_not_tick(const struct eval *e, char *why, int64_t ttc_s, int64_t pause_left,
 }
 
 /* The first rule that keeps this row's active side from being entered
- * now, or "" when it would be entered.  tick_why: what why_not_tick
- * found for every row. */
+ * now into r->why, or "" when it would be entered.  tick_why: what
+ * why_not_tick found for every row; when it is not "", r->why_tick is
+ * set and r->why left "" (the rows share tick_why). */
 static void
 why_not(const struct eval *e, struct row *r, const char *tick_why, const char *entry_state)
 {
@@ -791,9 +834,9 @@ why_not(const struct eval *e, struct row *r, const char *tick_why, const char *e
 	size_t n = sizeof r->why;
 
 	r->why[0] = '\0';
-	if (tick_why[0])
-		memcpy(r->why, tick_why, strlen(tick_why) + 1);
-	else if (r->m->volume < s->min_volume)
+	if ((r->why_tick = tick_why[0] != '\0'))
+		return;
+	if (r->m->volume < s->min_volume)
 		snprintf(r->why, n, "volume %lld < %lld", (long long)r->m->volume, (long long)s->min_volume);
 	else if (r->ask <= 0 || r->ask >= 100)
 		snprintf(r->why, n, "no ask");
@@ -859,6 +902,36 @@ check_stop(struct eval *e, struct mkt *m, int side, double prob_yes, int64_t ttc
 	sl->st = S_CLOSING;
 	sl->below_since = 0;
 	return true;
+}
+
+#define TICKER_AT (sizeof "{\"ticker\":" - 1)
+
+/* A strike row's first fields, {"ticker":"…","strike":…, into b: from
+ * m->head, made again when the strike changed (the ticker never does). */
+static void
+put_head(struct eval *e, struct buf *b, struct mkt *m)
+{
+	struct buf *t = &e->tmp;
+	size_t tk;
+
+	if (m->headlen > 0 && m->head_strike == m->strike) {
+		buf_add(b, m->head, m->headlen);
+		return;
+	}
+	buf_reset(t);
+	PUT_LIT(t, "{\"ticker\":");
+	jw_str(t, m->ticker);
+	tk = t->len;
+	PUT_LIT(t, ",\"strike\":");
+	jw_f64(t, m->strike, 2);
+	buf_add(b, t->p, t->len);
+	m->headlen = 0;
+	if (t->len < sizeof m->head) {
+		memcpy(m->head, t->p, t->len);
+		m->headlen = (unsigned short)t->len;
+		m->head_tk = (unsigned short)tk;
+		m->head_strike = m->strike;
+	}
 }
 
 static void
@@ -975,7 +1048,7 @@ on_tick(struct eval *e)
 		    r->prob > s->min_probability - 5 && r->diff >= s->min_differential - 3;
 		nwatch += r->watch;
 		why_not(e, r, tick_why, entry_state);
-		if (r->why[0] == '\0') {
+		if (!r->why_tick && r->why[0] == '\0') {
 			struct slot *sl = &m->s[r->side];
 
 			emit_signal(e, "open", m, r->side, s->position_size * s->multiplier, r->ask, r->prob, r->diff,
@@ -1001,17 +1074,17 @@ on_tick(struct eval *e)
 		jw_key(b, "rows");
 		jw_arr(b);
 		/* the rows: keys written as literals (what jw_key would write),
-		 * values by the jw_* writers */
+		 * values by the jw_* writers; the tick's why_not escaped once,
+		 * at why_at (why_len bytes), and copied */
+		size_t why_at = 0, why_len = 0;
+
 		for (size_t i = 0; i < nrows; i++) {
 			const struct row *r = &rows[i];
 			double buffer = fabs(e->t.price - r->m->strike);
 
 			if (i > 0)
 				buf_putc(b, ',');
-			PUT_LIT(b, "{\"ticker\":");
-			jw_str(b, r->m->ticker);
-			PUT_LIT(b, ",\"strike\":");
-			jw_f64(b, r->m->strike, 2);
+			put_head(e, b, r->m);
 			PUT_LIT(b, ",\"buffer\":");
 			jw_f64(b, buffer, 2);
 			PUT_LIT(b, ",\"buffer_pct\":");
@@ -1035,22 +1108,44 @@ on_tick(struct eval *e)
 				PUT_LIT(b, ",\"watch\":true,\"why_not\":");
 			else
 				PUT_LIT(b, ",\"watch\":false,\"why_not\":");
-			jw_str(b, r->why[0] ? r->why : NULL);
+			if (!r->why_tick)
+				jw_str(b, r->why[0] ? r->why : NULL);
+			else if (why_len > 0) {
+				buf_reserve(b, why_len);
+				memcpy(b->p + b->len, b->p + why_at, why_len);
+				b->len += why_len;
+			} else {
+				why_at = b->len;
+				jw_str(b, tick_why);
+				why_len = b->len - why_at;
+			}
 			buf_putc(b, '}');
 		}
 		jw_arr_end(b);
-		/* the watchlist, by probability */
+		/* the watchlist, by probability (equal ones in row order): an
+		 * insertion sort of the watched rows' places */
+		size_t *watch = xcalloc(nwatch ? nwatch : 1, sizeof *watch);
+
 		jw_key(b, "watchlist");
 		jw_arr(b);
-		for (size_t k = 0; k < nwatch; k++) {
-			size_t best = SIZE_MAX;
+		for (size_t i = 0, w = 0; i < nrows; i++) {
+			size_t at;
 
-			for (size_t i = 0; i < nrows; i++)
-				if (rows[i].watch && (best == SIZE_MAX || rows[i].prob > rows[best].prob))
-					best = i;
-			jw_str(b, rows[best].m->ticker);
-			rows[best].watch = false;
+			if (!rows[i].watch)
+				continue;
+			for (at = w++; at > 0 && rows[i].prob > rows[watch[at - 1]].prob; at--)
+				watch[at] = watch[at - 1];
+			watch[at] = i;
 		}
+		for (size_t k = 0; k < nwatch; k++) {
+			const struct mkt *m = rows[watch[k]].m;
+
+			if (m->headlen > 0)
+				jw_raw(b, m->head + TICKER_AT, m->head_tk - TICKER_AT);
+			else
+				jw_str(b, m->ticker);
+		}
+		free(watch);
 		jw_arr_end(b);
 		msg_emit(b);
 	}

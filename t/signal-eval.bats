@@ -294,6 +294,34 @@ through_close() {
 	se -s strikes=200 "$BATS_TEST_TMPDIR/twice" | jq -e 'select(.type=="strike") | [.rows[].strike] | length == 31 and . == sort' >/dev/null
 }
 
+@test "strike rows and watchlist: each row's ticker and strike as last said, escaped; the tick's why_not on every row; the watchlist by probability, ties in row order" {
+	local q
+	q=$(printf '"%.0s' $(seq 100))    # a ticker of 100 quotes: 200 bytes escaped
+	{
+		mkt 95000.00 95 96; mkt 96000.00 95 96; mkt 100000.01 48 52; mkt 104000 3 5
+		mkt 98000 70 75 | jq -c --arg t "$E-T\"98000" '.ticker=$t'
+		mkt 99000 80 85 | jq -c --arg t "$E-T$q" '.ticker=$t'
+		tick 1000 100000
+		# the same market, its strike moved
+		mkt 96000.00 95 96 | sed 's/"strike":96000.00/"strike":97000.5/'
+		tick 999 100000
+	} >"$BATS_TEST_TMPDIR/in"
+	se -s min_probability=50 "$BATS_TEST_TMPDIR/in" | jq -c 'select(.type=="strike")' >"$BATS_TEST_TMPDIR/out"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 2 ]
+	# rows in strike order, the first tick's strikes, then the moved one
+	[ "$(jq -r '[.rows[] | "\(.ticker | sub("^'"$E"'-T"; "") | .[0:8]) \(.strike)"] | join(",")' "$BATS_TEST_TMPDIR/out")" = \
+		"$(printf '%s\n' '95000.00 95000,96000.00 96000,"98000 98000,"""""""" 99000,100000.0 100000.01,104000 104000' \
+			'95000.00 95000,96000.00 97000.5,"98000 98000,"""""""" 99000,100000.0 100000.01,104000 104000')" ]
+	jq -e --arg t "$E-T$q" '.rows[3].ticker == $t and .watchlist[3] == $t' "$BATS_TEST_TMPDIR/out" >/dev/null
+	# outside the window: every row says so
+	[ "$(jq -r '[.rows[].why_not] | unique | join("|")' "$BATS_TEST_TMPDIR/out")" = \
+		"$(printf '%s\n' 'ttc 1000 s outside 120-900' 'ttc 999 s outside 120-900')" ]
+	# 100 % for all but the one at the money (50.02 %): 104000 (NO) before it,
+	# the rest in row order
+	[ "$(jq -r '[.watchlist[] | sub("^'"$E"'-T"; "") | .[0:8]] | join(",")' "$BATS_TEST_TMPDIR/out" | sort -u)" = \
+		'95000.00,96000.00,"98000,"""""""",104000,100000.0' ]
+}
+
 # pos TTC TICKER POSITION; ord TTC TICKER SIDE ACTION STATUS [FILLED]
 pos() { printf '{"type":"position","ts":%s,"ticker":"%s","position":%s}\n' $((C - $1 * 1000)) "$2" "$3"; }
 ord() {
