@@ -3,7 +3,8 @@
 # generated day (one tick and a 40-strike ladder every second: 41 lines a
 # second, 3.5 million lines for 86400 s) next to `jq -c .` over the same
 # file, in the same run.  Rates are lines per second of CPU time (user +
-# system), which a busy machine disturbs far less than wall time; the wall
+# system, to the microsecond by bench/cputime: GNU time's hundredths are
+# truncated), which a busy machine disturbs far less than wall time; the wall
 # rates are in the log.  REPLAY_ROUNDS rounds (default 2), each running
 # jq and then every signal-eval case once; each case's best round counts,
 # so jq and signal-eval get the same number of tries at the machine's
@@ -18,6 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/lib.sh
 . "$here/lib.sh"
 bin=${RECIO_BIN:-$here/../build/bin}
+cputime=$bin/../bench/cputime
 dir=$(mktemp -d "${TMPDIR:-/tmp}/recio-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT INT TERM
 awk -v n="$n" -f "$here/gen-day.awk" >"$dir/day.ndjson"
@@ -29,7 +31,7 @@ bytes=$(wc -c <"$dir/day.ndjson")
 run() {
 	key=$1
 	shift
-	/usr/bin/time -f '%e %U %S %M' -o "$dir/t" "$@" >/dev/null
+	"$cputime" -o "$dir/t" "$@" >/dev/null
 	read -r wall u s rss <"$dir/t"
 	cpu=$(echo "$u + $s" | bc -l)
 	if [ ! -s "$dir/$key" ] || [ "$(echo "$cpu < $(cut -d' ' -f1 "$dir/$key")" | bc -l)" = 1 ]; then
