@@ -217,6 +217,51 @@ teardown() {
 	clean_logs
 }
 
+@test "recio up and down take turns: up waits while the lock is held and starts nothing meanwhile; two ups at once start one tree; the tree holds no lock" {
+	conf "$BATS_TEST_TMPDIR/recio.conf"
+	local run_dir=$BATS_TEST_TMPDIR/state/run holder up a b
+	mkdir -p "$run_dir"
+	# another up or down under way (its lock, held for 3 s)
+	flock "$run_dir" sleep 3 &
+	holder=$!
+	sleep 0.5
+	recio up >"$BATS_TEST_TMPDIR/up.out" 2>&1 &
+	up=$!
+	sleep 1.5
+	kill -0 "$up"
+	[ -z "$(in_scan)" ]
+	[ "$(pgrep -c -f "s6-svscan $run_dir/scan" || true)" -eq 0 ]
+	grep -q "another recio up or down on $run_dir is under way: waiting for it" "$BATS_TEST_TMPDIR/up.out"
+	wait "$holder"
+	wait "$up"
+	grep -q "up (sim mode)" "$BATS_TEST_TMPDIR/up.out"
+	# the tree does not hold it: free once up has returned
+	flock -n "$run_dir" true
+	recio down
+	# two at once: one tree, one order-send, and the other one says so
+	recio up >"$BATS_TEST_TMPDIR/a.out" 2>&1 &
+	a=$!
+	recio up >"$BATS_TEST_TMPDIR/b.out" 2>&1 &
+	b=$!
+	wait "$a"
+	wait "$b"
+	[ "$(pgrep -c -f "s6-svscan $run_dir/scan" || true)" -eq 1 ]
+	[ "$(in_scan | grep -c ' order-send$')" -eq 1 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/a.out" "$BATS_TEST_TMPDIR/b.out" | grep -c 'already up')" -eq 1 ]
+	# a lock held too long: down gives up, says why, and leaves the tree
+	flock "$run_dir" sleep 4 &
+	holder=$!
+	sleep 0.5
+	RECIO_LOCK_WAIT=1 run recio down
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"another recio up or down on $run_dir still holds its lock after 1 s"* ]]
+	[ "$(in_scan | grep -c ' order-send$')" -eq 1 ]
+	wait "$holder"
+	run recio down
+	[ "$status" -eq 0 ]
+	[ -z "$(in_scan)" ]
+}
+
 @test "chaos: services killed with s6-svc -k every few seconds for three simulated hours; all back up, no order twice, every fill and settlement stored once, P&L to the centi-cent" {
 	conf "$BATS_TEST_TMPDIR/recio.conf" SIM_SPEED=180 \
 		"SIM_ARGS=--start 2026-11-25T14:40:00Z --settle-delay 5 --vol 1.5 --rate-limit off --seed 4" \
