@@ -6,7 +6,9 @@
 # RSS) flat, i.e. cost grows linearly with the input and nothing
 # accumulates.  The reference of each size is the 1x run.  A 1x run takes
 # a few hundredths of a CPU second, so a round's 1x rate is that of
-# SCALING_REPS1 (10) runs: their lines over their CPU time.  SCALING_ROUNDS
+# SCALING_REPS1 (10) runs: their lines over their CPU time.  Each of those
+# pays signal-eval's start-up (1 to 1.5 ms, about 4 % of a 1x run), which
+# the larger sizes pay once: their ratios to 1x are that much higher.  SCALING_ROUNDS
 # (3) rounds, each running 1x, 10x and 100x; each size's best round
 # counts, so every size gets the same number of tries at the machine's
 # better moments (this VM's speed drifts by a sixth from one run to the
@@ -38,6 +40,7 @@ if [ -z "$sdir" ]; then
 fi
 dir=$(mktemp -d "$sdir/recio-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
+trap 'exit 129' HUP
 trap 'exit 130' INT TERM
 
 # gen X: the input of X times the base, in $dir/X.ndjson

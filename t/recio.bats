@@ -221,17 +221,18 @@ teardown() {
 	conf "$BATS_TEST_TMPDIR/recio.conf"
 	local run_dir=$BATS_TEST_TMPDIR/state/run holder up a b
 	mkdir -p "$run_dir"
-	# another up or down under way (its lock, held for 3 s)
-	flock "$run_dir" sleep 3 &
+	# another up or down under way (its lock, held until the file "go" is made)
+	flock "$run_dir" sh -c ': >"$1/held"; while [ ! -e "$1/go" ]; do sleep 0.1; done' sh "$BATS_TEST_TMPDIR" &
 	holder=$!
-	sleep 0.5
+	wait_for 10 test -e "$BATS_TEST_TMPDIR/held"
 	recio up >"$BATS_TEST_TMPDIR/up.out" 2>&1 &
 	up=$!
-	sleep 1.5
+	wait_for 10 grep -q "another recio up or down on $run_dir is under way: waiting for it" "$BATS_TEST_TMPDIR/up.out"
+	sleep 1
 	kill -0 "$up"
 	[ -z "$(in_scan)" ]
 	[ "$(pgrep -c -f "s6-svscan $run_dir/scan" || true)" -eq 0 ]
-	grep -q "another recio up or down on $run_dir is under way: waiting for it" "$BATS_TEST_TMPDIR/up.out"
+	: >"$BATS_TEST_TMPDIR/go"
 	wait "$holder"
 	wait "$up"
 	grep -q "up (sim mode)" "$BATS_TEST_TMPDIR/up.out"
@@ -249,13 +250,15 @@ teardown() {
 	[ "$(in_scan | grep -c ' order-send$')" -eq 1 ]
 	[ "$(cat "$BATS_TEST_TMPDIR/a.out" "$BATS_TEST_TMPDIR/b.out" | grep -c 'already up')" -eq 1 ]
 	# a lock held too long: down gives up, says why, and leaves the tree
-	flock "$run_dir" sleep 4 &
+	rm -f "$BATS_TEST_TMPDIR/held" "$BATS_TEST_TMPDIR/go"
+	flock "$run_dir" sh -c ': >"$1/held"; while [ ! -e "$1/go" ]; do sleep 0.1; done' sh "$BATS_TEST_TMPDIR" &
 	holder=$!
-	sleep 0.5
+	wait_for 10 test -e "$BATS_TEST_TMPDIR/held"
 	RECIO_LOCK_WAIT=1 run recio down
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"another recio up or down on $run_dir still holds its lock after 1 s"* ]]
 	[ "$(in_scan | grep -c ' order-send$')" -eq 1 ]
+	: >"$BATS_TEST_TMPDIR/go"
 	wait "$holder"
 	run recio down
 	[ "$status" -eq 0 ]
