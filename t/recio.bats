@@ -217,14 +217,22 @@ teardown() {
 	clean_logs
 }
 
-@test "recio up and down take turns: up waits while the lock is held and starts nothing meanwhile; two ups at once start one tree; the tree holds no lock" {
-	conf "$BATS_TEST_TMPDIR/recio.conf"
-	local run_dir=$BATS_TEST_TMPDIR/state/run holder up a b
-	mkdir -p "$run_dir"
-	# another up or down under way (its lock, held until the file "go" is made)
-	flock "$run_dir" sh -c ': >"$1/held"; while [ ! -e "$1/go" ]; do sleep 0.1; done' sh "$BATS_TEST_TMPDIR" &
+# hold_lock DIR: an flock on DIR held in the background (its pid in
+# holder) until the file $BATS_TEST_TMPDIR/go is made; returns once held
+hold_lock() {
+	rm -f "$BATS_TEST_TMPDIR/held" "$BATS_TEST_TMPDIR/go"
+	# shellcheck disable=SC2016 # $1: the inner shell's
+	flock "$1" sh -c ': >"$1/held"; while [ ! -e "$1/go" ]; do sleep 0.1; done' sh "$BATS_TEST_TMPDIR" &
 	holder=$!
 	wait_for 10 test -e "$BATS_TEST_TMPDIR/held"
+}
+
+@test "recio up and down take turns: up waits while the lock is held and starts nothing meanwhile; two ups at once start one tree; the tree holds no lock" {
+	conf "$BATS_TEST_TMPDIR/recio.conf"
+	local run_dir=$BATS_TEST_TMPDIR/state/run up a b
+	mkdir -p "$run_dir"
+	# another up or down under way (its lock, held until the file "go" is made)
+	hold_lock "$run_dir"
 	recio up >"$BATS_TEST_TMPDIR/up.out" 2>&1 &
 	up=$!
 	wait_for 10 grep -q "another recio up or down on $run_dir is under way: waiting for it" "$BATS_TEST_TMPDIR/up.out"
@@ -250,10 +258,7 @@ teardown() {
 	[ "$(in_scan | grep -c ' order-send$')" -eq 1 ]
 	[ "$(cat "$BATS_TEST_TMPDIR/a.out" "$BATS_TEST_TMPDIR/b.out" | grep -c 'already up')" -eq 1 ]
 	# a lock held too long: down gives up, says why, and leaves the tree
-	rm -f "$BATS_TEST_TMPDIR/held" "$BATS_TEST_TMPDIR/go"
-	flock "$run_dir" sh -c ': >"$1/held"; while [ ! -e "$1/go" ]; do sleep 0.1; done' sh "$BATS_TEST_TMPDIR" &
-	holder=$!
-	wait_for 10 test -e "$BATS_TEST_TMPDIR/held"
+	hold_lock "$run_dir"
 	RECIO_LOCK_WAIT=1 run recio down
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"another recio up or down on $run_dir still holds its lock after 1 s"* ]]
