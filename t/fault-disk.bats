@@ -29,6 +29,13 @@ spool_full_reported() {
 	[ -s "$BATS_TEST_TMPDIR/err" ]
 }
 
+# disk_filled DIR: DIR's file system filled up (a new filler file), and
+# no room left at the look
+disk_filled() {
+	dd if=/dev/zero of="$1/filler.$RANDOM$RANDOM" bs=4k 2>/dev/null || true
+	[ "$(df --output=avail -k "$1" | tail -n 1)" -eq 0 ]
+}
+
 # every tick btc-tick wrote is in the database, once
 ticks_stored() {
 	[ "$(grep -c '"type":"tick"' "$RUN/log/btc-tick/data/current")" -eq "$(db 'select count(*) from ticks')" ]
@@ -48,8 +55,9 @@ ticks_stored() {
 	wait_for 120 more_sent_than 0
 	# the disk fills up
 	if [ $how = tmpfs ]; then
-		dd if=/dev/zero of="$spool/filler" bs=4k 2>/dev/null || true
-		[ "$(df --output=avail -k "$spool" | tail -n 1)" -eq 0 ]
+		# (again until df says so: db-sink may free what it had spooled
+		# between the filling and the look)
+		wait_for 10 disk_filled "$spool"
 	else
 		# not on s6-supervise: it writes its status file and would die of it
 		prlimit --pid "$(svc_pid db-sink)" --fsize=0:unlimited
