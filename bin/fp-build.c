@@ -305,7 +305,9 @@ main(int argc, char **argv)
 				fprintf(f, ",%.2f,%.2f", cells[0][k], cells[1][k]);
 			fputc('\n', f);
 		}
-		if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f) || fclose(f) != 0) {
+		bool bad = fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f);
+
+		if (fclose(f) != 0 || bad) {
 			warnx_("%s: write error:", tmp);
 			remove_tmps(dir, total, idx);
 			return 1;

@@ -690,6 +690,7 @@ struct row {
 	int side;                       /* active side: 0 YES (strike below price), 1 NO */
 	int64_t ask;
 	bool watch;
+	size_t order;                   /* the watchlist's k-th: rows[k].order (the row's place) */
 	bool why_tick;                  /* why is the tick's (why_not_tick), kept there */
 	char why[64];
 };
@@ -1114,6 +1115,7 @@ on_tick(struct eval *e)
 				buf_reserve(b, why_len);
 				memcpy(b->p + b->len, b->p + why_at, why_len);
 				b->len += why_len;
+				b->p[b->len] = '\0';
 			} else {
 				why_at = b->len;
 				jw_str(b, tick_why);
@@ -1123,9 +1125,7 @@ on_tick(struct eval *e)
 		}
 		jw_arr_end(b);
 		/* the watchlist, by probability (equal ones in row order): an
-		 * insertion sort of the watched rows' places */
-		size_t *watch = xcalloc(nwatch ? nwatch : 1, sizeof *watch);
-
+		 * insertion sort of the watched rows' places, into rows[].order */
 		jw_key(b, "watchlist");
 		jw_arr(b);
 		for (size_t i = 0, w = 0; i < nrows; i++) {
@@ -1133,19 +1133,18 @@ on_tick(struct eval *e)
 
 			if (!rows[i].watch)
 				continue;
-			for (at = w++; at > 0 && rows[i].prob > rows[watch[at - 1]].prob; at--)
-				watch[at] = watch[at - 1];
-			watch[at] = i;
+			for (at = w++; at > 0 && rows[i].prob > rows[rows[at - 1].order].prob; at--)
+				rows[at].order = rows[at - 1].order;
+			rows[at].order = i;
 		}
 		for (size_t k = 0; k < nwatch; k++) {
-			const struct mkt *m = rows[watch[k]].m;
+			const struct mkt *m = rows[rows[k].order].m;
 
 			if (m->headlen > 0)
 				jw_raw(b, m->head + TICKER_AT, m->head_tk - TICKER_AT);
 			else
 				jw_str(b, m->ticker);
 		}
-		free(watch);
 		jw_arr_end(b);
 		msg_emit(b);
 	}
