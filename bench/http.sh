@@ -79,7 +79,7 @@ hs_start() {    # hs_start [options]: health-serve on a free port, logged in: $H
 	H="http://127.0.0.1:$(cat "$dir/port")"
 	curl -sf -c "$dir/cj" -H 'Content-Type: application/json' \
 		-d "{\"username\":\"bench\",\"password\":\"$pass\"}" "$H/api/login" >/dev/null
-	cookie="recio_session=$(awk '$6 == "recio_session" { print $7 }' "$dir/cj")"
+	cookie="__Host-recio_session=$(awk '$6 == "__Host-recio_session" { print $7 }' "$dir/cj")"
 	[ ${#cookie} -gt 20 ] || { echo "http.sh: no session cookie" >&2; exit 1; }
 }
 hs_start --threads 1

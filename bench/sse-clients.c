@@ -4,7 +4,7 @@
  *               [-r PER_SEC] [-c COOKIE] [-t SECONDS]
  *
  * Opens CLIENTS (1000) connections to http://127.0.0.1:PORT/events with the
- * session cookie COOKIE ("recio_session=..."), PER_ADDR (50) from each
+ * session cookie COOKIE ("__Host-recio_session=..."), PER_ADDR (50) from each
  * source address 127.0.0.1, 127.0.0.2, ... (health-serve takes at most 64
  * from one address).  When every stream has its headers it appends EVENTS
  * (200) tick lines to LOG, PER_SEC (20) a second, each carrying the wall

@@ -68,10 +68,17 @@
 #define TRADES_KEPT     400
 #define ORDERS_KEPT     200
 #define SERVICES_MAX    16
+/* The session cookie: "__Host-" makes a browser keep it only when it is
+ * Secure, for Path=/ and this host alone (no Domain), so nothing on a
+ * sibling name or plain HTTP elsewhere can set or shadow it.  Browsers
+ * and curl count http://127.0.0.1 and localhost as secure; on any other
+ * address the login needs HTTPS (a TLS proxy). */
+#define SESSION_COOKIE  "__Host-recio_session"
+#define COOKIE_ATTRS    "Path=/; Secure; HttpOnly; SameSite=Strict"
 
 static const char usage_text[] =
 "usage: health-serve [-v] [-b ADDR] [-p PORT] [-d DB] [-w DIR] [-r RUN] [--no-login]\n"
-"                    [--secure-cookies] [--max-conns N] [--max-per-addr N] [--timeout S]\n"
+"                    [--max-conns N] [--max-per-addr N] [--timeout S]\n"
 "                    [--stale SECONDS] [--threads N] [--db-timeout MS]\n"
 "       health-serve --user-add NAME [-d DB]      (the password on stdin)\n"
 "       health-serve --user-passwd NAME [-d DB]   (the new password on stdin)\n"
@@ -86,7 +93,6 @@ static const char usage_text[] =
 "  -r, --run DIR        the run directory: logs, scan directory (default $RECIO_RUN,\n"
 "                       else var/run)\n"
 "      --no-login       no login: only when bound to a loopback address\n"
-"      --secure-cookies cookies marked Secure (behind a TLS proxy)\n"
 "      --port-file FILE write the bound port to FILE once listening\n"
 "      --max-conns N    connections at once (default 2000)\n"
 "      --max-per-addr N connections at once from one address (default 64)\n"
@@ -165,7 +171,7 @@ struct hs {
 	int port;
 	int db_timeout_ms;              /* a query's deadline (PostgreSQL), 0 none */
 	unsigned max_conns, max_per_addr, timeout_s, threads;
-	bool no_login, secure;
+	bool no_login;
 	bool db_connecting;             /* a thread is connecting, the lock let go */
 	int64_t stale_ms;               /* /health: a tick older than this is a stale feed */
 	/* the server */
@@ -1237,7 +1243,7 @@ bucket_of(struct hs *h, const char *addr)
 static const char *
 session_user(struct hs *h, struct MHD_Connection *c, const char **token)
 {
-	const char *tok = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "recio_session");
+	const char *tok = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
 	char hash[65];
 	int64_t now = rt_now_ms(), mono = rt_mono_ms();
 	static struct buf row;
@@ -1558,11 +1564,10 @@ api_login(struct hs *h, struct MHD_Connection *c, struct req *rq)
 	h->logins_ok++;
 	csrf_of(token, csrf);
 	if (remember)
-		snprintf(cookie, sizeof cookie, "recio_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", token,
-		    (long long)(REMEMBER_MS / 1000), h->secure ? "; Secure" : "");
+		snprintf(cookie, sizeof cookie, SESSION_COOKIE "=%s; " COOKIE_ATTRS "; Max-Age=%lld", token,
+		    (long long)(REMEMBER_MS / 1000));
 	else
-		snprintf(cookie, sizeof cookie, "recio_session=%s; Path=/; HttpOnly; SameSite=Strict%s", token,
-		    h->secure ? "; Secure" : "");
+		snprintf(cookie, sizeof cookie, SESSION_COOKIE "=%s; " COOKIE_ATTRS, token);
 	OPENSSL_cleanse(token, sizeof token);
 	infox("login: %s from %s", user, addr);
 	jw_obj(&out);
@@ -2623,7 +2628,7 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 				}
 			}
 			return reply(c, 200, "application/json", "{}", 2, NULL,
-			    "recio_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+			    SESSION_COOKIE "=; " COOKIE_ATTRS "; Max-Age=0");
 		} else if (strcmp(url, "/api/password") == 0 && post) {
 			struct json j = { 0 };
 			char old[256], nw[256], why[256], who[64], verified[65];
@@ -2682,7 +2687,7 @@ route(struct hs *h, struct MHD_Connection *c, const char *url, const char *metho
 			memset(h->scache, 0, sizeof h->scache);
 			infox("password changed for %s; every session of the user ended", user);
 			return reply(c, 200, "application/json", "{}", 2, NULL,
-			    "recio_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+			    SESSION_COOKIE "=; " COOKIE_ATTRS "; Max-Age=0");
 		} else if (strcmp(url, "/api/state") == 0 && get)
 			state_json(h, &out);
 		else if (strcmp(url, "/api/prices") == 0 && get) {
@@ -3043,7 +3048,7 @@ main(int argc, char **argv)
 		case 'w': h.www = optarg; break;
 		case 'r': h.run = optarg; break;
 		case O_NOLOGIN: h.no_login = true; break;
-		case O_SECURE: h.secure = true; break;
+		case O_SECURE: break;   /* the cookie is always Secure now */
 		case O_USERADD: user_add = optarg; break;
 		case O_PASSWD: user_passwd = optarg; break;
 		case O_PORTFILE: h.port_file = optarg; break;
@@ -3090,6 +3095,9 @@ main(int argc, char **argv)
 		return user_cmd(h.db_url, user_add ? user_add : user_passwd, user_add != NULL);
 	if (h.no_login && !loopback_bind(h.bind))
 		die(2, "--no-login: only with a loopback address (-b 127.0.0.1), not %s", h.bind);
+	if (!h.no_login && !loopback_bind(h.bind))
+		warnx_("bound to %s: a browser keeps the session cookie (Secure) only over HTTPS "
+		    "there: serve the dashboard through a TLS proxy", h.bind);
 	if (!h.run) {
 		snprintf(runbuf, sizeof runbuf, "%s/run", h.state);
 		h.run = runbuf;

@@ -46,7 +46,7 @@ EOT
 		run timeout 150 node "$BATS_TEST_DIRNAME/browser/dashboard.js"
 	echo "$output"
 	[ "$status" -eq 0 ]
-	[ "$(grep -c '^ok ' <<<"$output")" -eq 24 ]
+	[ "$(grep -c '^ok ' <<<"$output")" -eq 26 ]
 	for f in desktop-login desktop-monitor desktop-history desktop-system phone-monitor phone-history; do
 		[ -s "$ARTIFACTS/$f.png" ]
 	done

@@ -42,6 +42,11 @@ function ok(cond, what) {
       await page.click('button[type=submit]');
       await page.waitForURL(url + '/', { timeout: 10000 });
       ok(true, name + ': logged in');
+      // the session cookie Chromium kept on http://127.0.0.1: __Host-, so Secure
+      const ck = (await ctx.cookies()).filter((c) => /recio_session/.test(c.name));
+      ok(ck.length === 1 && ck[0].name === '__Host-recio_session' && ck[0].secure && ck[0].httpOnly &&
+        ck[0].sameSite === 'Strict' && ck[0].path === '/',
+        name + ': the session cookie kept: ' + JSON.stringify(ck.map((c) => [c.name, c.secure, c.httpOnly, c.sameSite, c.path])));
       // the price, live
       await page.waitForFunction(() => /\$[0-9,]+\.[0-9]{2}/.test(document.getElementById('price').textContent), null, { timeout: 15000 });
       const p1 = await page.textContent('#price');

@@ -65,7 +65,7 @@ login(void)
 	fuzz_src_addr = 0x7f000002;
 	fuzz_exchange(hs_port, rq, sizeof rq - 1, &resp);
 	fuzz_src_addr = 0;
-	if (!resp.p || !(c = strstr(resp.p, "recio_session=")) || !(x = strstr(resp.p, "\"csrf\":\""))) {
+	if (!resp.p || !(c = strstr(resp.p, "__Host-recio_session=")) || !(x = strstr(resp.p, "\"csrf\":\""))) {
 		fprintf(stderr, "fuzz: login failed: %s\n", resp.p ? resp.p : "(no answer)");
 		abort();
 	}
