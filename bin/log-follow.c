@@ -98,8 +98,8 @@ src_close(struct src *s)
 	s->fd = -1;
 }
 
-/* Read s's open file to its end; its whole lines out.  Returns whether
- * anything was read. */
+/* Read s's open file to its end, its whole lines out as they come.
+ * Returns whether anything was read. */
 static bool
 src_drain(struct src *s)
 {
@@ -114,8 +114,8 @@ src_drain(struct src *s)
 		buf_add(&s->part, chunk, (size_t)n);
 		s->off += n;
 		got = true;
+		flush_lines(s, false);  /* held: the longest line and a chunk */
 	}
-	flush_lines(s, false);
 	return got;
 }
 
