@@ -32,7 +32,8 @@ static const char usage_text[] =
 "output as one stream: whole lines only, each file's in its order.  A FILE\n"
 "is followed by name: one renamed away and created again (a rotation) is\n"
 "read to its end first, then the new one from its start; one cut shorter\n"
-"is read again from its start; one not there yet is waited for.\n"
+"is read again from its start; one not there yet is waited for.  Ends when\n"
+"its reader goes away.\n"
 "\n"
 "  -s SECONDS  look at the files at least this often (default 1; they are\n"
 "              also watched with inotify)\n"
@@ -47,6 +48,8 @@ struct src {
 	off_t off;              /* bytes read */
 	struct buf part;        /* bytes read, not yet a whole line */
 	bool warned;            /* its open error said once */
+	bool watched;           /* its directory, by inotify */
+	bool missing;           /* no file under its name at the last look */
 };
 
 static char chunk[65536];
@@ -66,17 +69,18 @@ write_all(const char *p, size_t n)
 	}
 }
 
-/* The whole lines of s's buffer out; the rest stays.  With last, the rest
- * too, as a line of its own (a file that ends without its newline). */
+/* The whole lines of s's buffer out; the rest stays.  Bytes before from
+ * hold no newline (they were looked at), so a long line costs one look
+ * per byte.  With last, the rest too, as a line of its own (a file that
+ * ends without its newline). */
 static void
-flush_lines(struct src *s, bool last)
+flush_lines(struct src *s, size_t from, bool last)
 {
-	char *nl;
+	char *nl = NULL;
 	size_t k;
 
-	if (s->part.len == 0)
-		return;
-	nl = memrchr(s->part.p, '\n', s->part.len);
+	if (s->part.len > from)
+		nl = memrchr(s->part.p + from, '\n', s->part.len - from);
 	k = nl ? (size_t)(nl - s->part.p) + 1 : 0;
 	if (k) {
 		write_all(s->part.p, k);
@@ -93,7 +97,7 @@ flush_lines(struct src *s, bool last)
 static void
 src_close(struct src *s)
 {
-	flush_lines(s, true);
+	flush_lines(s, s->part.len, true);
 	close(s->fd);
 	s->fd = -1;
 }
@@ -107,14 +111,17 @@ src_drain(struct src *s)
 	ssize_t n;
 
 	while ((n = read(s->fd, chunk, sizeof chunk)) != 0) {
+		size_t from;
+
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			die(1, "%s: read:", s->path);
+		from = s->part.len;
 		buf_add(&s->part, chunk, (size_t)n);
 		s->off += n;
 		got = true;
-		flush_lines(s, false);  /* held: the longest line and a chunk */
+		flush_lines(s, from, false);    /* held: the longest line and a chunk */
 	}
 	return got;
 }
@@ -131,7 +138,9 @@ src_pass(struct src *s)
 	if (s->fd < 0) {
 		s->fd = open(s->path, O_RDONLY | O_CLOEXEC);
 		if (s->fd < 0) {
-			if (errno != ENOENT && !s->warned) {
+			if (errno == ENOENT)
+				s->missing = true;
+			else if (!s->warned) {
 				warnx_("%s: open:", s->path);
 				s->warned = true;
 			}
@@ -143,12 +152,14 @@ src_pass(struct src *s)
 		s->ino = st.st_ino;
 		s->off = 0;
 		s->warned = false;
+		s->missing = false;
 	}
 	got = src_drain(s);
 	if (stat(s->path, &st) < 0) {
 		if (errno != ENOENT)
 			die(1, "%s: stat:", s->path);
-		return got;     /* renamed away, the new one not there yet */
+		s->missing = true;      /* renamed away, the new one not there yet */
+		return got;
 	}
 	if (st.st_dev != s->dev || st.st_ino != s->ino) {
 		/* rotated: the old file to its end (what was written before
@@ -167,31 +178,63 @@ src_pass(struct src *s)
 }
 
 /* Watch the directory of every file (a file created, written, renamed);
- * a directory not there yet is tried again at each look. */
-static void
-watch_dirs(int ino, struct src *src, int n, bool *watched)
+ * a directory not there yet is tried again at each look.  Returns whether
+ * inotify will say what comes: every directory watched and every file
+ * there.  (A file missing may be in a directory removed: inotify does not
+ * say that while the file is open here, and the directory may come again
+ * as another inode, which the watch is not on.) */
+static bool
+watch_dirs(int ino, struct src *src, int n)
 {
+	bool all = true;
+
 	for (int i = 0; i < n; i++) {
 		const char *sl;
 		char *dir;
 
-		if (ino < 0 || watched[i])
+		all &= !src[i].missing;
+		if (ino < 0 || src[i].watched)
 			continue;
 		sl = strrchr(src[i].path, '/');
 		dir = sl ? xstrndup(src[i].path, sl == src[i].path ? 1 : (size_t)(sl - src[i].path)) : xstrdup(".");
-		if (inotify_add_watch(ino, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) >= 0)
-			watched[i] = true;
+		if (inotify_add_watch(ino, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE |
+		    IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF) >= 0)
+			src[i].watched = true;
+		else
+			all = false;
 		free(dir);
 	}
+	return all;
+}
+
+/* Read what inotify said: which file does not matter (every one is
+ * looked at).  Returns whether a watched directory was removed or moved
+ * (or its watch dropped): then every directory is watched again, by name
+ * (one made again under the name is another inode). */
+static bool
+notified(int ino)
+{
+	_Alignas(struct inotify_event) char b[4096];
+	bool dropped = false;
+	ssize_t n;
+
+	while ((n = read(ino, b, sizeof b)) > 0)
+		for (ssize_t i = 0; i + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			const struct inotify_event *e = (const struct inotify_event *)(void *)(b + i);
+
+			dropped |= (e->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) != 0;
+			i += (ssize_t)sizeof *e + e->len;
+		}
+	return dropped;
 }
 
 int
 main(int argc, char **argv)
 {
 	struct src *src;
-	bool *watched;
 	int64_t every_ms = 1000, pid = 0;
 	int ch, n, ino;
+	bool reader_gone = false;
 
 	diag_init(argv[0]);
 	while ((ch = getopt(argc, argv, "hs:p:")) != -1) {
@@ -218,7 +261,6 @@ main(int argc, char **argv)
 	if ((n = argc - optind) < 1)
 		die_usage(usage_text, "no file named");
 	src = xcalloc((size_t)n, sizeof *src);
-	watched = xcalloc((size_t)n, sizeof *watched);
 	for (int i = 0; i < n; i++) {
 		src[i].path = argv[optind + i];
 		src[i].fd = -1;
@@ -228,9 +270,12 @@ main(int argc, char **argv)
 		    (long long)every_ms);
 	for (;;) {
 		bool gone = pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
-		struct pollfd pfd = { ino, POLLIN, 0 };
+		/* stdout asks for nothing: a pipe whose reader is gone says
+		 * POLLERR, and the next reader must not get what this one
+		 * would write meanwhile, nor lines cut by it */
+		struct pollfd pfd[2] = { { 1, 0, 0 }, { ino, POLLIN, 0 } };
+		int wait_ms;
 
-		watch_dirs(ino, src, n, watched);
 		/* again while there is more: a file that grows as it is read */
 		for (bool more = true; more;) {
 			more = false;
@@ -239,18 +284,23 @@ main(int argc, char **argv)
 		}
 		if (gone)
 			break;
-		if (poll(&pfd, ino >= 0 ? 1 : 0, (int)every_ms) < 0 && errno != EINTR)
+		/* a file or directory not there (yet) is looked for every 0.1 s */
+		wait_ms = watch_dirs(ino, src, n) || every_ms < 100 ? (int)every_ms : 100;
+		if (poll(pfd, ino >= 0 ? 2 : 1, wait_ms) < 0 && errno != EINTR)
 			die(1, "poll:");
-		if (ino >= 0 && (pfd.revents & POLLIN))
-			while (read(ino, chunk, sizeof chunk) > 0)
-				;       /* which file does not matter: every one is looked at */
+		if (pfd[0].revents & (POLLERR | POLLHUP)) {
+			reader_gone = true;
+			break;
+		}
+		if (ino >= 0 && (pfd[1].revents & POLLIN) && notified(ino))
+			for (int i = 0; i < n; i++)
+				src[i].watched = false;
 	}
 	for (int i = 0; i < n; i++) {
-		if (src[i].fd >= 0)
-			src_close(&src[i]);
+		if (src[i].fd >= 0 && !reader_gone)
+			src_close(&src[i]);     /* what is left, as a line */
 		buf_free(&src[i].part);
 	}
 	free(src);
-	free(watched);
 	return 0;
 }

@@ -131,3 +131,26 @@ EOF
 	done
 	[ ! -s "$D/err" ]
 }
+
+@test "its reader gone, it ends at once, with nothing more to write; a directory removed and made again is watched again" {
+	echo '{"a":1}' >"$D/a/current"
+	# -s 600: only inotify or the reader's going can wake it
+	run timeout 20 sh -c "log-follow -s 600 '$D/a/current' | head -n 1"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"a":1}' ]
+	# a watched directory removed and made again: its file is seen at once,
+	# not at the next -s look
+	sleep 600 &
+	HOLD=$!
+	log-follow -s 600 -p "$HOLD" "$D/b/current" >"$D/out" 2>"$D/err" &
+	LF=$!
+	echo '{"b":1}' >"$D/b/current"
+	wait_for 10 has 1
+	rm -r "$D/b"
+	sleep 0.2
+	mkdir "$D/b"
+	echo '{"b":2}' >"$D/b/current"
+	wait_for 10 has 2
+	echo '{"b":3}' >>"$D/b/current"
+	wait_for 10 has 3
+}
