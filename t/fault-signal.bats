@@ -92,7 +92,8 @@ has_outcome() {
 	wind_down
 	invariants
 	# db-sink refused no line: every data log reached it in whole lines (tail -F,
-	# which merged them before log-follow, cut an order's line once in CI here)
+	# which merged them before log-follow, cut lines; a fresh-root run of this
+	# test found an order stored as sent whose filled line was in its log)
 	[ ! -e "$STATE/db-sink.rejects" ] || { head -c 2000 "$STATE/db-sink.rejects"; false; }
 	# every service up, not stopped, and /health agrees
 	[ "$(recio status --json | jq -s '[.[] | select(.service and .service != "total" and .up and (.stopped | not))] | length')" -eq 8 ]
